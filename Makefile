@@ -1,0 +1,58 @@
+# coreset_nb — every target creates and uses its own virtualenv, installed from this repo's files only.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SKX := .venv-skextra
+STAMP := $(VENV)/.installed
+SKX_STAMP := $(SKX)/.installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONHASHSEED := 0
+
+.PHONY: install test test-export test-nbs test-py test-skextra test-slow reproduce bench clean-venv
+
+$(STAMP): settings.ini setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+install: $(STAMP)
+
+# scikit-learn-extra 0.3.0 needs numpy<2: its parity test runs in a small venv of its own, without TensorFlow.
+$(SKX_STAMP): settings.ini setup.py
+	test -x $(SKX)/bin/python || $(PYTHON) -m venv $(SKX)
+	$(SKX)/bin/python -m pip install -q --upgrade pip
+	$(SKX)/bin/python -m pip install -q 'numpy<2' 'scikit-learn<1.10' scikit-learn-extra==0.3.0 kmedoids scipy tqdm pyyaml joblib pillow pytest fastcore
+	$(SKX)/bin/python -m pip install -q -e . --no-deps
+	touch $@
+
+# The exported library must be exactly what the notebooks produce.
+test-export: $(STAMP)
+	@tmp=$$(mktemp -d); cp -r settings.ini nbs $$tmp/; \
+	(cd $$tmp && $(CURDIR)/$(BIN)/nbdev_export) || exit 1; \
+	status=0; for f in $$(cd $$tmp && find coreset_nb -name '*.py' | sort); do \
+	  cmp -s $$tmp/$$f $$f || { echo "out of sync with nbs/: $$f (run nbdev_export)"; status=1; }; done; \
+	for f in $$(find coreset_nb -name '*.py' | sort); do \
+	  test -f $$tmp/$$f || { echo "not produced by any notebook: $$f"; status=1; }; done; \
+	rm -rf $$tmp; test $$status = 0 && echo "nbdev_export: library in sync with notebooks"
+
+test-nbs: $(STAMP)
+	$(BIN)/nbdev_test --n_workers 2 --timing
+
+test-py: $(STAMP)
+	$(BIN)/python -m pytest tests/ -q
+
+test-skextra: $(SKX_STAMP)
+	CORESET_NB_REQUIRE_SKEXTRA=1 $(SKX)/bin/python -m pytest tests/test_backend_parity.py -q -p no:cacheprovider
+
+test: test-export test-nbs test-py test-skextra
+
+# Heavy checks (real PBC features, long runs): run by developers, skipped by CI.
+test-slow: $(STAMP)
+	$(BIN)/nbdev_test --n_workers 2 --flags slow
+	$(BIN)/python -m pytest tests/ -q --runslow
+
+clean-venv:
+	rm -rf $(VENV) $(SKX)

@@ -1,0 +1,40 @@
+"""Packaging reads everything from settings.ini, the project's single source of settings."""
+from configparser import ConfigParser
+from setuptools import find_packages, setup
+
+config = ConfigParser(delimiters=["="])
+config.read("settings.ini", encoding="utf-8")
+cfg = config["DEFAULT"]
+
+licenses = {"apache2": "Apache-2.0"}  # SPDX identifiers
+status_names = {"1": "Planning", "2": "Pre-Alpha", "3": "Alpha", "4": "Beta", "5": "Production/Stable"}
+
+setup(
+    name=cfg["lib_name"],
+    version=cfg["version"],
+    description=cfg["description"],
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    author=cfg["author"],
+    author_email=cfg["author_email"],
+    license=licenses[cfg["license"]],
+    url=cfg["git_url"],
+    keywords=cfg["keywords"].split(),
+    classifiers=[
+        f"Development Status :: {cfg['status']} - {status_names[cfg['status']]}",
+        f"Intended Audience :: {cfg['audience']}",
+        "Natural Language :: English",
+        "Programming Language :: Python :: 3",
+    ],
+    python_requires=f">={cfg['min_python']}",
+    packages=find_packages(include=[cfg["lib_path"], cfg["lib_path"] + ".*"]),
+    include_package_data=True,
+    package_data={cfg["lib_path"]: ["data/*", "data/**/*", "configs/*.yaml"]},
+    install_requires=cfg["requirements"].split(),
+    extras_require={
+        "dev": cfg["dev_requirements"].split(),
+        "skextra": cfg["skextra_requirements"].split(),
+    },
+    entry_points={"console_scripts": cfg["console_scripts"].split()},
+    zip_safe=False,
+)

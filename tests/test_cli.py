@@ -1,0 +1,96 @@
+"""`coreset_nb select` end to end, as a user runs it (a subprocess of the installed command)."""
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from test_data import make_release_zip
+
+# the installed console script, exactly what a user runs
+CLI = [str(Path(sys.executable).parent / "coreset_nb")]
+
+
+def run(args, cache, **kw):
+    env = dict(os.environ, CORESET_NB_CACHE=str(cache), TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run(CLI + args, capture_output=True, text=True, env=env, timeout=600, **kw)
+
+
+def read_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_select_intelligent_mobilenet_on_native_sample(shared_data, tmp_path):
+    args = ["select", "--data", str(shared_data / "pbc_native_sample_25perclass.zip"), "--fraction", "0.25",
+            "--method", "intelligent", "--backbone", "mobilenet",
+            "--weights", str(shared_data / "mobilenet_2_5_224_tf_no_top.h5"), "--quiet"]
+    first = run(args + ["--out", str(tmp_path / "a.csv")], tmp_path / "cache")
+    assert first.returncode == 0, first.stderr
+    rows = read_rows(tmp_path / "a.csv")
+    assert len(rows) == 50
+    per_class = {}
+    for r in rows:
+        per_class[r["class"]] = per_class.get(r["class"], 0) + 1
+    assert len(per_class) == 8 and set(per_class.values()) <= {6, 7}
+    assert list(rows[0]) == ["index", "item", "label", "class", "cluster", "is_medoid"]
+    side = json.loads((tmp_path / "a.json").read_text())
+    assert set(side["clusters"]) == set(per_class)
+    assert all(2 <= v["k"] <= 10 for v in side["clusters"].values())
+    assert side["settings"]["seed"] == 0 and "tensorflow" in side["versions"]
+    assert side["dataset"]["n_skipped"] == 0 and side["features"]["cache_hit"] is False
+    # same seed → byte-identical CSV (second run also reuses the feature cache)
+    second = run(args + ["--out", str(tmp_path / "b.csv")], tmp_path / "cache")
+    assert second.returncode == 0, second.stderr
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert json.loads((tmp_path / "b.json").read_text())["features"]["cache_hit"] is True
+    # another seed → another coreset
+    third = run(args + ["--out", str(tmp_path / "c.csv"), "--seed", "1"], tmp_path / "cache")
+    assert third.returncode == 0 and (tmp_path / "c.csv").read_bytes() != (tmp_path / "a.csv").read_bytes()
+
+
+def test_skipped_files_and_empty_class_are_in_the_sidecar(shared_data, tmp_path):
+    z = make_release_zip(shared_data, tmp_path / "pbc.zip")
+    res = run(["select", "--data", str(z), "--fraction", "0.5", "--method", "random", "--out", str(tmp_path / "r.csv"), "--quiet"],
+              tmp_path / "cache")
+    assert res.returncode == 0, res.stderr
+    assert len(read_rows(tmp_path / "r.csv")) == 16
+    side = json.loads((tmp_path / "r.json").read_text())
+    assert side["dataset"]["n_skipped"] == 2
+    assert {s["item"] for s in side["dataset"]["skipped"]} == {"neutrophil/.DS_169665.jpg", "basophil/BA_truncated.jpg"}
+    assert side["dataset"]["empty_classes"] == ["unused_empty_class"]
+
+
+@pytest.mark.parametrize("fraction", ["0", "1.5", "-0.1"])
+def test_bad_fraction_is_an_error(shared_data, tmp_path, fraction):
+    res = run(["select", "--data", str(shared_data / "pbc_native_sample_25perclass.zip"), "--fraction", fraction,
+               "--out", str(tmp_path / "x.csv")], tmp_path)
+    assert res.returncode != 0 and "fraction must be in (0, 1]" in res.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_bad_inputs_give_one_line_reasons(shared_data, tmp_path):
+    cases = [
+        (["--data", str(tmp_path / "missing.zip")], "dataset not found"),
+        (["--data", str(shared_data / "pbc_native_sample_25perclass.zip"), "--method", "magic"], "unknown method"),
+        (["--data", str(shared_data / "pbc_native_sample_25perclass.zip"), "--count", "5000"], "count"),
+        (["--data", str(shared_data / "SOURCES.md")], "not a directory or a zip"),
+    ]
+    for extra, reason in cases:
+        res = run(["select", "--out", str(tmp_path / "x.csv"), "--quiet"] + extra, tmp_path)
+        assert res.returncode == 1, (extra, res.stderr)
+        last = res.stderr.strip().splitlines()[-1]
+        assert last.startswith("coreset_nb: error:") and reason in last, last
+        assert not (tmp_path / "x.csv").exists()
+
+
+def test_imagenet_weights_offline_message(shared_data, tmp_path):
+    res = run(["select", "--data", str(shared_data / "pbc_native_sample_25perclass.zip"), "--backbone", "vgg16",
+               "--weights", "imagenet", "--out", str(tmp_path / "x.csv"), "--quiet"], tmp_path)
+    if res.returncode == 0:
+        pytest.skip("ImageNet weights reachable (online): nothing to check")
+    last = res.stderr.strip().splitlines()[-1]
+    assert "could not download ImageNet weights for vgg16" in last and "--weights /path/to/file.h5" in last

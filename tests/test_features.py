@@ -1,0 +1,42 @@
+"""Backbones, feature shapes, real pretrained MobileNet features, the cache, and the offline message."""
+import numpy as np
+import pytest
+
+from coreset_nb.data import load_dataset
+
+
+def test_vgg16_block5_pool_flatten_is_32768d_at_256px():
+    from coreset_nb.features import feature_extractor
+    model = feature_extractor("vgg16", weights=None, image_size=256, pooling="flatten")
+    assert tuple(model.output.shape) == (None, 32768)
+    x = np.random.default_rng(0).uniform(0, 255, (2, 256, 256, 3)).astype("float32")
+    assert model(x).shape == (2, 32768)
+
+
+def test_mobilenet_shared_weights_give_distinct_256d_features_and_cache(shared_data, tmp_path):
+    from coreset_nb.features import extract_features
+    ds = load_dataset(shared_data / "pbc_native_sample_25perclass.zip", progress=False).subset(range(0, 200, 25))
+    w = shared_data / "mobilenet_2_5_224_tf_no_top.h5"
+    first = extract_features(ds, "mobilenet", w, image_size=224, pooling="avg", cache_dir=tmp_path, progress=False)
+    assert first.X.shape == (8, 256) and not first.cache_hit
+    assert np.isfinite(first.X).all() and first.X.std(axis=0).mean() > 1e-3
+    # every pair of images has different features
+    d = np.linalg.norm(first.X[:, None] - first.X[None], axis=-1)
+    assert (d[np.triu_indices(8, 1)] > 1e-3).all()
+    second = extract_features(ds, "mobilenet", w, image_size=224, pooling="avg", cache_dir=tmp_path, progress=False)
+    assert second.cache_hit and np.array_equal(first.X, second.X)
+    # a different image size, data or pooling is a different cache entry
+    other = extract_features(ds.subset(range(4)), "mobilenet", w, image_size=224, pooling="avg", cache_dir=tmp_path, progress=False)
+    assert not other.cache_hit and other.key != first.key
+    np.testing.assert_allclose(other.X, first.X[:4], rtol=1e-4, atol=1e-5)
+
+
+def test_imagenet_without_internet_says_how_to_pass_a_file():
+    from coreset_nb.features import build_backbone, WeightsUnavailableError
+    try:
+        build_backbone("vgg16", weights="imagenet", image_size=64)
+    except WeightsUnavailableError as e:
+        msg = str(e)
+        assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in msg and "--weights /path/to/file.h5" in msg
+    else:
+        pytest.skip("ImageNet weights are reachable here (online or cached): nothing to check")
