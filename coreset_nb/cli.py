@@ -75,7 +75,27 @@ def _run_select(args) -> int:
     return 0
 
 # %% ../nbs/09_cli.ipynb
-SUBCOMMANDS = [_add_select]
+def _add_experiment(sub):
+    p = sub.add_parser("experiment", help="run or resume an experiment grid from a YAML config",
+                       description="Run every unfinished cell of a method × fraction × seed × model grid; resumable.")
+    p.add_argument("--config", required=True, help="YAML config (see configs/pbc-cpu.yaml)")
+    p.add_argument("--data", default=None, help="override the config's dataset path")
+    p.add_argument("--results-dir", default=None, help="override the config's results directory")
+    p.add_argument("--cache-dir", default=None, help="override the feature/image cache directory")
+    p.add_argument("--max-cells", type=_count, default=None, help="stop after this many new cells")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_run_experiment)
+
+def _run_experiment(args) -> int:
+    if not Path(args.config).is_file(): raise CLIError(f"config not found: {args.config}")
+    from coreset_nb.experiments import run_experiment, summarize
+    df = run_experiment(args.config, progress=not args.quiet, max_cells=args.max_cells, data=args.data,
+                        results_dir=args.results_dir, cache_dir=args.cache_dir)
+    if len(df): print(summarize(df).to_string())
+    return 0
+
+# %% ../nbs/09_cli.ipynb
+SUBCOMMANDS = [_add_select, _add_experiment]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coreset_nb", description="Coreset selection based on intra-class diversity "

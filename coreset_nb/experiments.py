@@ -20,7 +20,7 @@ from .cluster import PerClassKMedoids
 
 # %% auto 0
 __all__ = ['DEFAULT_CONFIG', 'load_config', 'Cell', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images',
-           'backbone_seconds_per_image', 'run_cell', 'collect_results', 'write_results', 'run_experiment']
+           'backbone_seconds_per_image', 'run_cell', 'collect_results', 'write_results', 'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -149,6 +149,7 @@ def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: in
     selection_s = time.perf_counter() - t
     m = cfg["models"][cell.model]
     keras.backend.clear_session()
+    keras.utils.set_random_seed(cell.seed)  # weight init must depend on the cell alone, not on what ran before it
     if m["kind"] == "transfer":
         X = inputs[f"features:{cell.model}"]
         model = transfer_head(X.shape[1], len(ds.class_names), m["dropout"], seed=cell.seed)
@@ -238,6 +239,8 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
     if max_cells is not None: todo = todo[:max_cells]
     atomic_write_text(results / "config.json", json.dumps(cfg, indent=1, default=str))
     if todo:
+        from coreset_nb.train import set_seed
+        set_seed(0, deterministic_ops=True)  # a cell's numbers must not depend on what ran before it in this process
         inputs = _prepare(cfg, todo, progress)
         clusterings, versions = {}, json.dumps(package_versions())
         with tqdm(total=len(cells), initial=len(cells) - len(todo), desc="cells", unit="cell", disable=not progress) as bar:
@@ -252,3 +255,12 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
     done = sum((results / "cells" / f"{ids[c]}.json").exists() for c in cells)
     if progress: print(f"{done}/{len(cells)} cells done in {results} ({time.perf_counter() - t0:.0f} s this run)")
     return df
+
+# %% ../nbs/07_experiments.ipynb
+def summarize(df: pd.DataFrame, metrics=("test_accuracy", "test_f1_macro", "test_precision_macro", "test_recall_macro")) -> pd.DataFrame:
+    "Mean ± std over seeds per (model, method, fraction), formatted as 'mean ± std' strings, plus the seed count."
+    g = df.groupby(["model", "method", "fraction"])
+    out = pd.DataFrame({m.removeprefix("test_"): g[m].mean().map("{:.4f}".format) + " ± " + g[m].std(ddof=1).fillna(0).map("{:.4f}".format)
+                        for m in metrics})
+    out["seeds"] = g.size()
+    return out
