@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: install test test-export test-nbs test-py test-skextra test-slow reproduce bench clean-venv
+.PHONY: reproduce install test test-export test-nbs test-py test-skextra test-slow reproduce bench clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ test-skextra: $(SKX_STAMP)
 	CORESET_NB_REQUIRE_SKEXTRA=1 $(SKX)/bin/python -m pytest tests/test_backend_parity.py -q -p no:cacheprovider
 
 test: test-export test-nbs test-py test-skextra
+
+# The main job: every figure and table of the paper on the embedded offline sample (see README for presets).
+reproduce: $(STAMP)
+	$(BIN)/coreset_nb reproduce --preset demo
 
 # Heavy checks (real PBC features, long runs): run by developers, skipped by CI.
 test-slow: $(STAMP)

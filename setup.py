@@ -1,6 +1,6 @@
 """Packaging reads everything from settings.ini, the project's single source of settings."""
 from configparser import ConfigParser
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 config = ConfigParser(delimiters=["="])
 config.read("settings.ini", encoding="utf-8")
@@ -27,9 +27,9 @@ setup(
         "Programming Language :: Python :: 3",
     ],
     python_requires=f">={cfg['min_python']}",
-    packages=find_packages(include=[cfg["lib_path"], cfg["lib_path"] + ".*"]),
+    packages=find_namespace_packages(include=[cfg["lib_path"], cfg["lib_path"] + ".*"]),  # incl. assets/, configs/
     include_package_data=True,
-    package_data={cfg["lib_path"]: ["data/*", "data/**/*", "configs/*.yaml"]},
+    package_data={cfg["lib_path"]: ["assets/*", "configs/*.yaml"]},
     install_requires=cfg["requirements"].split(),
     extras_require={
         "dev": cfg["dev_requirements"].split(),

@@ -95,7 +95,30 @@ def _run_experiment(args) -> int:
     return 0
 
 # %% ../nbs/09_cli.ipynb
-SUBCOMMANDS = [_add_select, _add_experiment]
+def _add_reproduce(sub):
+    p = sub.add_parser("reproduce", help="regenerate every figure and table of the paper (experiments + papermill)",
+                       description="Run a preset's experiments and selection, execute every notebook in paper_figures/ "
+                                   "with papermill, and write an index report.md. Everything cached is reused.")
+    p.add_argument("--preset", default="demo", help="demo (default, offline, embedded data) | pbc-cpu | paper")
+    p.add_argument("--data", default=None, help="dataset path (overrides the preset's; required for 'paper')")
+    p.add_argument("--out", default=None, help="output folder (default reproduce_out/<preset>)")
+    p.add_argument("--cache-dir", default=None, help="feature/image cache (default $CORESET_NB_CACHE or ~/.cache/coreset_nb)")
+    p.add_argument("--figures", default=None, help="folder of figure notebooks (default: the repository's paper_figures/)")
+    p.add_argument("--class-name", default="lymphocyte", help="class shown in Figures 5-6")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_run_reproduce)
+
+def _run_reproduce(args) -> int:
+    from coreset_nb.reproduce import reproduce, PRESETS
+    if args.preset not in PRESETS: raise CLIError(f"unknown preset {args.preset!r}; known: {', '.join(PRESETS)}")
+    if args.data and not Path(args.data).expanduser().exists(): raise CLIError(f"dataset not found: {args.data}")
+    report = reproduce(args.preset, args.data, args.out, args.cache_dir, args.figures, class_name=args.class_name,
+                       progress=not args.quiet)
+    print(f"report: {report}")
+    return 0
+
+# %% ../nbs/09_cli.ipynb
+SUBCOMMANDS = [_add_select, _add_experiment, _add_reproduce]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coreset_nb", description="Coreset selection based on intra-class diversity "

@@ -15,7 +15,8 @@ from PIL import Image
 # %% auto 0
 __all__ = ['IMAGE_EXTENSIONS', 'MEDMNIST_URL', 'MEDMNIST_MD5', 'MEDMNIST_CLASSES', 'image_problem', 'ImageDataset',
            'load_image_folder', 'file_md5', 'download_medmnist', 'load_medmnist', 'load_dataset', 'Split',
-           'atomic_write_text', 'stratified_split', 'load_or_make_split', 'image_pipeline', 'load_images']
+           'atomic_write_text', 'stratified_split', 'load_or_make_split', 'image_pipeline', 'load_images',
+           'write_sample_zip']
 
 # %% ../nbs/00_data.ipynb
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}  # what tf.io.decode_image can decode
@@ -350,4 +351,27 @@ def load_images(ds: ImageDataset, indices=None, image_size: int=64, batch_size: 
     with tqdm(total=len(indices), desc=f"decoding images @{image_size}px", disable=not progress, leave=False) as bar:
         for imgs, _ in image_pipeline(ds, indices, image_size, batch_size):
             n = imgs.shape[0]; out[pos:pos + n] = np.round(imgs.numpy()).astype(np.uint8); pos += n; bar.update(n)
+    return out
+
+# %% ../nbs/00_data.ipynb
+def write_sample_zip(ds: ImageDataset, # source dataset
+                     out, # the .zip to write
+                     n_per_class: int=64, # images per class (all of a smaller class)
+                     image_size: int|None=128, # resize to image_size × image_size (None keeps the size)
+                     quality: int=80, # JPEG quality
+                     seed: int=0, # which images are drawn
+                    ) -> Path:
+    "Write a class-balanced, resized JPEG sample of `ds` as a reproducible zip."
+    rng = np.random.default_rng(seed)
+    picks = np.sort(np.concatenate([rng.choice(np.flatnonzero(ds.labels == c), min(n_per_class, int((ds.labels == c).sum())),
+                                               replace=False) for c in range(len(ds.class_names))]))
+    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:  # JPEGs don't compress further
+        for i in picks:
+            im = Image.fromarray(ds.load_image(int(i), image_size))
+            buf = io.BytesIO(); im.save(buf, "JPEG", quality=quality)
+            name = f"{ds.class_names[ds.labels[i]]}/{PurePosixPath(ds.items[i]).stem}.jpg"
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), buf.getvalue())
+    os.replace(tmp, out)
     return out

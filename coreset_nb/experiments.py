@@ -5,7 +5,7 @@
 # %% ../nbs/07_experiments.ipynb 3
 from __future__ import annotations
 
-import copy, hashlib, json, os, time
+import copy, hashlib, importlib.resources, json, os, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from .sample import get_selector, SELECTORS
 from .cluster import PerClassKMedoids
 
 # %% auto 0
-__all__ = ['DEFAULT_CONFIG', 'load_config', 'Cell', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images',
+__all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'load_config', 'Cell', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images',
            'backbone_seconds_per_image', 'run_cell', 'collect_results', 'write_results', 'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
@@ -42,6 +42,14 @@ DEFAULT_CONFIG = dict(
                  learning_rate=1e-3, patience=5, val_fraction=0.1)),
 )
 
+ASSETS_DIR = Path(str(importlib.resources.files("coreset_nb"))) / "assets"  # shipped demo data and weights
+
+def _expand(obj):
+    "Replace '{assets}' in every string by the package's data folder (shipped demo data and weights)."
+    if isinstance(obj, dict): return {k: _expand(v) for k, v in obj.items()}
+    if isinstance(obj, list): return [_expand(v) for v in obj]
+    return obj.replace("{assets}", str(ASSETS_DIR.resolve())) if isinstance(obj, str) else obj
+
 def _merge(base: dict, over: dict) -> dict:
     out = copy.deepcopy(base)
     for k, v in (over or {}).items():
@@ -58,6 +66,7 @@ def load_config(path_or_dict, # a YAML file or a dict
         kinds = {m["kind"]: m for m in DEFAULT_CONFIG["models"].values()}
         cfg["models"] = {n: _merge(kinds.get(m.get("kind"), {}), m) for n, m in raw["models"].items()}
     cfg.update({k: v for k, v in overrides.items() if v is not None})
+    cfg = _expand(cfg)
     if not cfg["data"]: raise ValueError("config has no 'data' (a dataset path)")
     unknown = [m for m in cfg["methods"] if m not in SELECTORS]
     if unknown: raise ValueError(f"unknown methods {unknown}; known: {sorted(SELECTORS)}")
@@ -78,6 +87,13 @@ class Cell:
 
 def _hash(obj) -> str: return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
+def _identity(settings: dict|None) -> dict|None:
+    "Settings as they matter for results: a weights file is identified by its content, not by where it lies."
+    if settings is None: return None
+    from coreset_nb.data import file_md5
+    w = settings.get("weights")
+    return {**settings, "weights": f"md5:{file_md5(w)}"} if w not in (None, "imagenet") and Path(str(w)).is_file() else settings
+
 def grid_cells(cfg: dict) -> list:
     "All cells of a config, in run order (seed-major, so early results already cover every method and size)."
     cells = []
@@ -91,7 +107,7 @@ def grid_cells(cfg: dict) -> list:
 def cell_settings_hash(cfg: dict, cell: Cell, data_key: str) -> str:
     "Hash of every setting that can change this cell's result."
     sel = None if cell.method in FEATURE_FREE_METHODS | {"full"} else cfg["selection"]
-    return _hash(dict(data=data_key, split=cfg["split"], selection=sel, model=cfg["models"][cell.model]))
+    return _hash(dict(data=data_key, split=cfg["split"], selection=_identity(sel), model=_identity(cfg["models"][cell.model])))
 
 def cell_id(cfg: dict, cell: Cell, data_key: str) -> str:
     return f"{cell.model}-{cell.method}-f{cell.fraction:g}-s{cell.seed}-{cell_settings_hash(cfg, cell, data_key)}"

@@ -39,6 +39,7 @@ class CoresetResult:
     indices: np.ndarray    # selected dataset item indices, sorted
     rows: list             # one dict per selected item: index, item, label, class, cluster, is_medoid
     info: dict = field(default_factory=dict)  # settings, versions, per-class K/silhouette, timings, skipped files
+    assignments: list = field(default_factory=list)  # one dict per candidate item: ... + selected (all clusters)
 
     def to_csv(self, path=None) -> str:
         "The rows as CSV text (no timestamps: the same seed gives byte-identical files); written to `path` if given."
@@ -48,11 +49,16 @@ class CoresetResult:
         if path is not None: atomic_write_text(path, buf.getvalue())
         return buf.getvalue()
 
-    def write(self, csv_path) -> tuple:
-        "Write the CSV and its JSON sidecar (same name, `.json`); returns both paths."
+    def write(self, csv_path, assignments_path=None) -> tuple:
+        "Write the CSV and its JSON sidecar (same name, `.json`), and optionally every candidate's cluster assignment."
         csv_path = Path(csv_path); self.to_csv(csv_path)
         side = csv_path.with_suffix(".json")
         atomic_write_text(side, json.dumps(self.info, indent=1, default=_json_default))
+        if assignments_path is not None:
+            buf = io.StringIO()
+            w = csv.DictWriter(buf, ["index", "item", "label", "class", "cluster", "is_medoid", "selected"], lineterminator="\n")
+            w.writeheader(); w.writerows(self.assignments)
+            atomic_write_text(assignments_path, buf.getvalue())
         return csv_path, side
 
 def _json_default(o):
@@ -117,10 +123,12 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
     clusters = getattr(selector, "clusters_", None)
     clustering = getattr(selector, "clustering_", None)
     is_medoid = getattr(clustering, "is_medoid_", None)
-    rows = [dict(index=int(cand[i]), item=ds.items[cand[i]], label=int(y[i]), **{"class": ds.class_names[y[i]]},
-                 cluster="" if clusters is None else int(clusters[i]),
-                 is_medoid="" if is_medoid is None else bool(is_medoid[i])) for i in chosen]
-    rows.sort(key=lambda r: r["index"])
+    chosen_set = set(chosen.tolist())
+    assignments = [dict(index=int(cand[i]), item=ds.items[cand[i]], label=int(y[i]), **{"class": ds.class_names[y[i]]},
+                        cluster="" if clusters is None else int(clusters[i]),
+                        is_medoid="" if is_medoid is None else bool(is_medoid[i]), selected=i in chosen_set)
+                   for i in range(len(cand))]
+    rows = sorted(({k: v for k, v in assignments[i].items() if k != "selected"} for i in chosen), key=lambda r: r["index"])
     selected = np.array([r["index"] for r in rows], dtype=np.int64)
     counts = np.bincount(ds.labels[selected], minlength=len(ds.class_names))
     info["selected"] = dict(n=int(len(selected)), per_class={c: int(n) for c, n in zip(ds.class_names, counts)})
@@ -133,4 +141,4 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
         info["cluster_budgets"] = {ds.class_names[c]: np.asarray(v).tolist() for c, v in selector.cluster_budgets_.items()}
     timings["total_s"] = time.perf_counter() - t_start
     info["timings"] = timings
-    return CoresetResult(selected, rows, info)
+    return CoresetResult(selected, rows, info, assignments)
