@@ -20,7 +20,8 @@ from .cluster import PerClassKMedoids
 
 # %% auto 0
 __all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'load_config', 'Cell', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images',
-           'backbone_seconds_per_image', 'run_cell', 'collect_results', 'write_results', 'run_experiment', 'summarize']
+           'backbone_seconds_per_image', 'cell_epochs', 'run_cell', 'collect_results', 'write_results',
+           'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -39,7 +40,7 @@ DEFAULT_CONFIG = dict(
         transfer=dict(kind="transfer", backbone="resnet101v2", weights="imagenet", image_size=256, alpha=0.25,
                       dropout=0.2, epochs=50, batch_size=32, learning_rate=1e-3, patience=5, val_fraction=0.1),
         cnn=dict(kind="cnn", image_size=256, dropout=0.25, dense_dropout=0.5, epochs=50, batch_size=32,
-                 learning_rate=1e-3, patience=5, val_fraction=0.1)),
+                 learning_rate=1e-3, patience=5, val_fraction=0.1, min_steps=0)),
 )
 
 ASSETS_DIR = Path(str(importlib.resources.files("coreset_nb"))) / "assets"  # shipped demo data and weights
@@ -153,6 +154,12 @@ def _select(cell: Cell, y_train: np.ndarray, X_sel, clusterings: dict, cfg: dict
     return get_selector(cell.method, **kwargs).fit(X_sel, y_train).indices_
 
 # %% ../nbs/07_experiments.ipynb
+def cell_epochs(model_cfg: dict, n_coreset: int) -> int:
+    "Epoch limit of a run: the config's `epochs`, raised so that the run can make at least `min_steps` steps."
+    steps_per_epoch = max(1, -(-round(n_coreset * (1 - model_cfg.get("val_fraction", 0))) // model_cfg["batch_size"]))
+    return max(model_cfg["epochs"], -(-model_cfg.get("min_steps", 0) // steps_per_epoch))
+
+# %% ../nbs/07_experiments.ipynb
 def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: int=0) -> dict:
     "Select, train and evaluate one cell; return its results row."
     import keras
@@ -175,7 +182,7 @@ def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: in
         model = custom_cnn(len(ds.class_names), (m["image_size"], m["image_size"], 3), m["dropout"], m["dense_dropout"], seed=cell.seed)
         x_fit, x_test = images[split.train][chosen], images[split.test]
     y_fit = y_train[chosen]
-    res = train(model, x_fit, y_fit, epochs=m["epochs"], batch_size=m["batch_size"], val_fraction=m["val_fraction"],
+    res = train(model, x_fit, y_fit, epochs=cell_epochs(m, len(chosen)), batch_size=m["batch_size"], val_fraction=m["val_fraction"],
                 early_stopping_patience=m["patience"], learning_rate=m["learning_rate"], seed=cell.seed, verbose=verbose)
     metrics = evaluate(res.model, x_test, y_test, ds.class_names)
     h, best = res.history, res.best_epoch
