@@ -14,9 +14,9 @@ import pandas as pd
 import yaml
 
 from .data import ImageDataset, load_dataset, load_or_make_split, load_images, atomic_write_text
-from .pipeline import package_versions, FEATURE_FREE_METHODS
-from .sample import get_selector, SELECTORS
-from .cluster import PerClassKMedoids
+from .pipeline import (package_versions, FEATURE_FREE_METHODS, settings_hash, selector_params, make_selector,
+                                  fit_clustering, rows_digest)
+from .sample import SELECTORS
 
 # %% auto 0
 __all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'load_config', 'Cell', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images',
@@ -86,8 +86,6 @@ class Cell:
     seed: int
     model: str
 
-def _hash(obj) -> str: return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
 def _identity(settings: dict|None) -> dict|None:
     "Settings as they matter for results: a weights file is identified by its content, not by where it lies."
     if settings is None: return None
@@ -108,7 +106,7 @@ def grid_cells(cfg: dict) -> list:
 def cell_settings_hash(cfg: dict, cell: Cell, data_key: str) -> str:
     "Hash of every setting that can change this cell's result."
     sel = None if cell.method in FEATURE_FREE_METHODS | {"full"} else cfg["selection"]
-    return _hash(dict(data=data_key, split=cfg["split"], selection=_identity(sel), model=_identity(cfg["models"][cell.model])))
+    return settings_hash(dict(data=data_key, split=cfg["split"], selection=_identity(sel), model=_identity(cfg["models"][cell.model])))
 
 def cell_id(cfg: dict, cell: Cell, data_key: str) -> str:
     return f"{cell.model}-{cell.method}-f{cell.fraction:g}-s{cell.seed}-{cell_settings_hash(cfg, cell, data_key)}"
@@ -140,18 +138,18 @@ def backbone_seconds_per_image(backbone: str, weights, image_size: int, alpha: f
     return float(np.median(times) / n)
 
 # %% ../nbs/07_experiments.ipynb
-def _select(cell: Cell, y_train: np.ndarray, X_sel, clusterings: dict, cfg: dict) -> np.ndarray:
+def _select(cell: Cell, y_train: np.ndarray, inputs: dict, clusterings: dict, cfg: dict) -> np.ndarray:
     "Coreset positions (into the training split) for a cell."
     if cell.method == "full": return np.arange(len(y_train))
-    sel = cfg["selection"]
-    kwargs = dict(budget=cell.fraction, allocation=sel["allocation"], random_state=cell.seed)
-    if cell.method in FEATURE_FREE_METHODS: return get_selector(cell.method, **kwargs).fit(None, y_train).indices_
-    if cell.seed not in clusterings:  # clustering depends on the seed only, not on the fraction: fit it once
-        clusterings[cell.seed] = PerClassKMedoids(tuple(sel["k_range"]), sel["backend"], sel["pca_variance"],
-                                                  random_state=cell.seed).fit(X_sel, y_train)
-    kwargs.update(k_range=tuple(sel["k_range"]), backend=sel["backend"], pca_variance=sel["pca_variance"],
-                  clusterer=clusterings[cell.seed])
-    return get_selector(cell.method, **kwargs).fit(X_sel, y_train).indices_
+    sel, X = cfg["selection"], inputs.get("X_sel")
+    settings = dict(k_range=tuple(sel["k_range"]), backend=sel["backend"], pca_variance=sel["pca_variance"])
+    if "clusterer" in selector_params(cell.method):
+        if cell.seed not in clusterings:  # clustering depends on the seed only, not on the fraction: fit it once
+            clusterings[cell.seed] = fit_clustering(X, y_train, sel["k_range"], sel["backend"], sel["pca_variance"], cell.seed,
+                                                    cache_key=inputs["sel_key"], cache_dir=cfg["cache_dir"])
+        settings["clusterer"] = clusterings[cell.seed]
+    selector = make_selector(cell.method, cell.fraction, sel["allocation"], cell.seed, **settings)
+    return selector.fit(X if X is not None else np.zeros((len(y_train), 0)), y_train).indices_
 
 # %% ../nbs/07_experiments.ipynb
 def cell_epochs(model_cfg: dict, n_coreset: int) -> int:
@@ -168,7 +166,7 @@ def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: in
     ds, split = inputs["ds"], inputs["split"]
     y_train, y_test = ds.labels[split.train], ds.labels[split.test]
     t = time.perf_counter()
-    chosen = np.asarray(_select(cell, y_train, inputs.get("X_sel"), clusterings, cfg))
+    chosen = np.asarray(_select(cell, y_train, inputs, clusterings, cfg))
     selection_s = time.perf_counter() - t
     m = cfg["models"][cell.model]
     keras.backend.clear_session()
@@ -217,7 +215,7 @@ def _prepare(cfg: dict, cells: list, progress: bool) -> dict:
     if any(c.method not in FEATURE_FREE_METHODS | {"full"} for c in cells):
         fs = extract_features(ds, sel["backbone"], sel["weights"], sel["image_size"], sel["pooling"], sel["alpha"],
                               cache_dir=cfg["cache_dir"], progress=progress)
-        inputs["X_sel"] = fs.X[split.train]
+        inputs["X_sel"], inputs["sel_key"] = fs.X[split.train], f"{fs.key}-{rows_digest(split.train)}"
     for name in sorted({c.model for c in cells}):
         m = cfg["models"][name]
         if m["kind"] == "transfer":
@@ -230,16 +228,17 @@ def _prepare(cfg: dict, cells: list, progress: bool) -> dict:
             inputs[f"images:{name}"] = cached_images(ds, m["image_size"], cfg["cache_dir"], progress)
     return inputs
 
-def collect_results(results_dir) -> pd.DataFrame:
-    "The results table: one row per finished cell file, in a stable order."
-    rows = [json.loads(p.read_text()) for p in sorted(Path(results_dir, "cells").glob("*.json"))]
-    df = pd.DataFrame(rows)
+def collect_results(results_dir, cell_ids=None) -> pd.DataFrame:
+    "The results table: one row per finished cell file (only `cell_ids`, if given), in a stable order."
+    files = sorted(Path(results_dir, "cells").glob("*.json"))
+    if cell_ids is not None: files = [p for p in files if p.stem in set(cell_ids)]
+    df = pd.DataFrame([json.loads(p.read_text()) for p in files])
     if len(df): df = df.sort_values(["model", "seed", "method", "fraction"], kind="stable").reset_index(drop=True)
     return df
 
-def write_results(results_dir) -> pd.DataFrame:
-    "Rebuild `results.csv` from the cell files (atomically)."
-    df = collect_results(results_dir)
+def write_results(results_dir, cell_ids=None) -> pd.DataFrame:
+    "Rebuild `results.csv` from the cell files of the current grid (atomically). Cells of other settings stay on disk."
+    df = collect_results(results_dir, cell_ids)
     atomic_write_text(Path(results_dir) / "results.csv", df.to_csv(index=False))
     return df
 
@@ -272,11 +271,13 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
                 row = dict(cell_id=ids[cell], config_hash=ids[cell].rsplit("-", 1)[1], dataset=Path(cfg["data"]).name,
                            **run_cell(cell, inputs, cfg, clusterings, verbose), versions=versions)
                 atomic_write_text(results / "cells" / f"{ids[cell]}.json", json.dumps(row, default=float))
-                write_results(results)
+                write_results(results, ids.values())
                 bar.update(1)
-    df = write_results(results)
+    df = write_results(results, ids.values())
     done = sum((results / "cells" / f"{ids[c]}.json").exists() for c in cells)
-    if progress: print(f"{done}/{len(cells)} cells done in {results} ({time.perf_counter() - t0:.0f} s this run)")
+    stale = len(list((results / "cells").glob("*.json"))) - done
+    if progress: print(f"{done}/{len(cells)} cells done in {results} ({time.perf_counter() - t0:.0f} s this run)"
+                       + (f"; {stale} cell files of other settings kept but not in results.csv" if stale else ""))
     return df
 
 # %% ../nbs/07_experiments.ipynb

@@ -5,7 +5,7 @@
 # %% ../nbs/04b_pipeline.ipynb 4
 from __future__ import annotations
 
-import csv, io, json, platform, time
+import csv, hashlib, inspect, io, json, os, pickle, platform, time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -14,9 +14,11 @@ import numpy as np
 
 from .data import ImageDataset, load_dataset, atomic_write_text
 from .sample import SELECTORS, get_selector, resolve_budget
+from .cluster import PerClassKMedoids
 
 # %% auto 0
-__all__ = ['FEATURE_FREE_METHODS', 'BACKBONE_DEFAULT_SIZE', 'package_versions', 'CoresetResult', 'select_coreset']
+__all__ = ['FEATURE_FREE_METHODS', 'BACKBONE_DEFAULT_SIZE', 'package_versions', 'CoresetResult', 'settings_hash',
+           'selector_params', 'make_selector', 'fit_clustering', 'rows_digest', 'select_coreset']
 
 # %% ../nbs/04b_pipeline.ipynb
 FEATURE_FREE_METHODS = {"random", "stratified"}
@@ -69,6 +71,47 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o)}")
 
 # %% ../nbs/04b_pipeline.ipynb
+def settings_hash(obj) -> str:
+    "A short stable hash of JSON-able settings."
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+def selector_params(method: str) -> set:
+    "Names of the constructor parameters of a registered selector."
+    return set(inspect.signature(SELECTORS[method]).parameters)
+
+def make_selector(method: str, budget, allocation: str="proportional", seed: int=0, **settings):
+    "A registered selector built with the settings it accepts (others are ignored)."
+    if method not in SELECTORS: raise ValueError(f"unknown method {method!r}; known: {sorted(SELECTORS)}")
+    accepted = selector_params(method)
+    kwargs = {k: v for k, v in dict(budget=budget, allocation=allocation, random_state=seed, **settings).items() if k in accepted}
+    return get_selector(method, **kwargs)
+
+def fit_clustering(X, y, # features and labels of the rows to cluster
+                   k_range=(2, 10), backend: str="fasterpam", pca_variance=0.95, seed: int=0,
+                   cache_key: str|None=None, # identifies X and y (e.g. features key + rows); None = no cache
+                   cache_dir=None, # cache root (default: the feature cache's)
+                  ) -> PerClassKMedoids:
+    "Per-class PCA + K-Medoids, fitted once and cached on disk when `cache_key` is given."
+    clusterer = PerClassKMedoids(tuple(k_range), backend, pca_variance, random_state=seed)
+    if cache_key is None: return clusterer.fit(X, y)
+    from coreset_nb.features import default_cache_dir
+    key = settings_hash(dict(data=cache_key, k_range=list(k_range), backend=backend, pca=pca_variance, seed=seed))
+    path = Path(cache_dir or default_cache_dir()) / "clusterings" / f"{key}.pkl"
+    if path.exists():
+        with open(path, "rb") as f: cached = pickle.load(f)
+        if len(cached.labels_) == len(y): return cached
+    clusterer.fit(X, y)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f: pickle.dump(clusterer, f)
+    os.replace(tmp, path)
+    return clusterer
+
+def rows_digest(rows) -> str:
+    "A short hash of a list of row indices (which items were clustered)."
+    return hashlib.sha256(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest()[:12]
+
+# %% ../nbs/04b_pipeline.ipynb
 def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
                    budget=0.25, # fraction of the (candidate) items in (0, 1], or an absolute count
                    method: str="intelligent", # a registered selector: see `SELECTORS`
@@ -103,21 +146,22 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
                               clustering_backend=clustering_backend, allocation=allocation, seed=seed,
                               n_candidates=int(len(cand))),
                 versions=package_versions(), dataset=ds.summary())
-    X = None
+    X, features_key = None, None
     if method not in FEATURE_FREE_METHODS:
         if features is None:
             from coreset_nb.features import extract_features
             fs = extract_features(ds, backbone, weights, image_size, pooling, alpha, cache_dir=cache_dir, seed=seed,
                                   progress=progress)
-            features = fs.X
+            features, features_key = fs.X, fs.key
             info["features"] = dict(key=fs.key, cache_file=str(fs.path), cache_hit=fs.cache_hit, dim=int(fs.X.shape[1]))
             timings["features_s"] = fs.seconds
         X = np.asarray(features)[cand]
     t = time.perf_counter()
-    kwargs = dict(budget=n_target, allocation=allocation, random_state=seed)
-    if method not in FEATURE_FREE_METHODS:
-        kwargs.update(k_range=tuple(k_range), backend=clustering_backend, pca_variance=pca_variance)
-    selector = get_selector(method, **kwargs).fit(X if X is not None else np.zeros((len(cand), 0)), y)
+    settings = dict(k_range=tuple(k_range), backend=clustering_backend, pca_variance=pca_variance)
+    if "clusterer" in selector_params(method):
+        settings["clusterer"] = fit_clustering(X, y, k_range, clustering_backend, pca_variance, seed, cache_dir=cache_dir,
+                                               cache_key=None if features_key is None else f"{features_key}-{rows_digest(cand)}")
+    selector = make_selector(method, n_target, allocation, seed, **settings).fit(X if X is not None else np.zeros((len(cand), 0)), y)
     timings["selection_s"] = time.perf_counter() - t
     chosen = np.asarray(selector.indices_)
     clusters = getattr(selector, "clusters_", None)

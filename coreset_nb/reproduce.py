@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from .data import load_dataset, load_or_make_split, atomic_write_text, file_md5
-from .experiments import load_config, run_experiment, summarize, _hash, _identity
+from .experiments import load_config, run_experiment, summarize, _identity
+from .pipeline import settings_hash
 
 # %% auto 0
 __all__ = ['CONFIGS_DIR', 'PRESETS', 'preset_config', 'selection_artifacts', 'find_figures_dir', 'run_figure_notebook',
@@ -47,7 +48,7 @@ def selection_artifacts(cfg: dict, out_dir, fraction: float=0.25, seed: int=0, p
     for method in ("intelligent", "random"):
         stem = f"{method}_{round(fraction * 100)}"
         csv_path, assignments = out_dir / f"{stem}.csv", out_dir / f"{stem}_assignments.csv"
-        key = _hash(dict(data=ds.content_key(), train=split.train.tolist(), sel=_identity(sel), method=method,
+        key = settings_hash(dict(data=ds.content_key(), train=split.train.tolist(), sel=_identity(sel), method=method,
                          fraction=fraction, seed=seed))
         side = csv_path.with_suffix(".json")
         fresh = side.exists() and assignments.exists() and json.loads(side.read_text()).get("artifact_key") == key
@@ -82,7 +83,7 @@ def run_figure_notebook(nb: Path, out_dir: Path, params: dict) -> dict:
     import papermill as pm
     declared = pm.inspect_notebook(str(nb))
     p = {k: v for k, v in params.items() if k in declared}
-    key = _hash(dict(nb=file_md5(nb), params=p, inputs=_inputs_digest(p)))
+    key = settings_hash(dict(nb=file_md5(nb), params=p, inputs=_inputs_digest(p)))
     stamp, executed = out_dir / f".{nb.stem}.stamp.json", out_dir / nb.name
     if stamp.exists():
         prev = json.loads(stamp.read_text())
