@@ -58,5 +58,14 @@ test-slow: $(STAMP)
 	$(BIN)/nbdev_test --n_workers 2 --flags slow
 	$(BIN)/python -m pytest tests/ -q --runslow
 
+# Benchmarks (performance and scale): each script prints its ratios measured side by side and writes
+# benchmarks/results/*.csv; commands, targets and the latest figures are in benchmarks/README.md (~15 min here).
+bench: $(STAMP) $(SKX_STAMP)
+	$(BIN)/python benchmarks/bench_kmedoids_ksweep.py --quiet
+	$(BIN)/python benchmarks/bench_feature_extraction.py
+	$(BIN)/python benchmarks/bench_head_training.py
+	$(BIN)/python benchmarks/bench_scalable_selection.py --quiet
+	$(BIN)/python benchmarks/bench_reproduce_demo.py
+
 clean-venv:
 	rm -rf $(VENV) $(SKX)

@@ -118,7 +118,44 @@ def _run_reproduce(args) -> int:
     return 0
 
 # %% ../nbs/09_cli.ipynb
-SUBCOMMANDS = [_add_select, _add_experiment, _add_reproduce]
+def _add_compare(sub):
+    p = sub.add_parser("compare", help="paired multi-seed comparison of every method with a baseline (win / tie / loss)",
+                       description="Pair runs by (model, fraction, seed) and report, per model × method × fraction, mean ± std, "
+                                   "the paired difference vs the baseline with a bootstrap CI, a paired t-test p-value and a "
+                                   "win / tie / loss verdict. The 100 percent 'full' rows are not compared.")
+    p.add_argument("results", nargs="+", help="results.csv file(s) or experiment results folder(s) (concatenated)")
+    p.add_argument("--baseline", default="random", help="method every other method is paired with (default: random)")
+    p.add_argument("--metric", default="test_accuracy", help="results column, higher is better (default: test_accuracy)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level of the verdict; the CI is 1 - alpha (default 0.05)")
+    p.add_argument("--n-boot", type=_count, default=10000, help="bootstrap resamples (default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
+    p.add_argument("--out", default=None, help="also write the table: FILE.csv (numbers) or FILE.md (readable Markdown)")
+    p.set_defaults(func=_run_compare)
+
+def _run_compare(args) -> int:
+    results = [Path(r).expanduser() for r in args.results]
+    for r in results:
+        if not r.exists(): raise CLIError(f"results not found: {r}")
+    if not 0 < args.alpha < 1: raise CLIError(f"--alpha must be in (0, 1), got {args.alpha}")
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in (".csv", ".md"): raise CLIError(f"--out must be a .csv or .md file, got {out}")
+    from coreset_nb.compare import compare, format_comparison, verdict_counts
+    from coreset_nb.data import atomic_write_text
+    table = compare(results, args.baseline, args.metric, args.alpha, args.n_boot, args.seed)
+    if not len(table): raise CLIError(f"nothing to compare: the results hold no method other than {args.baseline!r}")
+    readable, counts = format_comparison(table), verdict_counts(table)
+    print(f"{args.metric}: each method minus {args.baseline!r}, paired by seed ({1 - args.alpha:.0%} bootstrap CI, paired t-test)")
+    print(readable.to_string(index=False)); print(); print(counts.to_string())
+    if out is not None:
+        text = (table.to_csv(index=False) if out.suffix.lower() == ".csv" else
+                f"# {args.metric}: paired comparison with `{args.baseline}`\n\n{readable.to_markdown(index=False)}\n\n"
+                f"{counts.reset_index().to_markdown(index=False)}\n")
+        atomic_write_text(out, text)
+        print(f"-> {out}")
+    return 0
+
+# %% ../nbs/09_cli.ipynb
+SUBCOMMANDS = [_add_select, _add_experiment, _add_reproduce, _add_compare]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coreset_nb", description="Coreset selection based on intra-class diversity "

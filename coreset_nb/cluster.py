@@ -5,6 +5,7 @@
 # %% ../nbs/03_cluster.ipynb 4
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,8 +16,9 @@ from tqdm import tqdm
 from .reduce import ClassPCA
 
 # %% auto 0
-__all__ = ['BACKENDS', 'dissimilarity_matrix', 'count_distinct', 'get_backend', 'ClassClustering', 'candidate_ks',
-           'cluster_class', 'class_seed', 'PerClassKMedoids']
+__all__ = ['BACKENDS', 'SWEEPS', 'EXACT_MAX_N', 'dissimilarity_matrix', 'count_distinct', 'get_backend', 'sweep_backend',
+           'ClassClustering', 'candidate_ks', 'resolve_method', 'cluster_class', 'assign_to_medoids',
+           'cluster_class_scalable', 'class_seed', 'PerClassKMedoids']
 
 # %% ../nbs/03_cluster.ipynb
 def dissimilarity_matrix(
@@ -73,6 +75,32 @@ def get_backend(name:str): # a key of `BACKENDS`
     return BACKENDS[name]
 
 # %% ../nbs/03_cluster.ipynb
+def _fasterpam_sweep(D, ks, random_state, max_iter):
+    "FasterPAM for every K in `ks` from one shared BUILD (its first K medoids = BUILD for K)."
+    if not ks: return {}
+    build = np.asarray(kmedoids.pam_build(D, max(ks)).medoids, dtype=np.int64)
+    out = {}
+    for k in ks:
+        with warnings.catch_warnings():  # kmedoids warns the seed is ignored; it still orders the swaps (as in `_fasterpam`)
+            warnings.filterwarnings("ignore", "Seed will be ignored")
+            res = kmedoids.fasterpam(D, build[:k].copy(), max_iter=max_iter, random_state=random_state, n_cpu=1)
+        out[k] = np.asarray(res.labels, dtype=np.int64), np.asarray(res.medoids, dtype=np.int64), float(res.loss)
+    return out
+
+SWEEPS = {"fasterpam": _fasterpam_sweep}
+
+def sweep_backend(D:np.ndarray, # n×n dissimilarity matrix
+                  ks:list, # the Ks to fit
+                  backend:str="fasterpam", # a key of `BACKENDS`
+                  random_state:int|None=0, # seed passed to the backend
+                  max_iter:int=100, # K-Medoids iteration limit
+                 )->dict: # {K: (labels, medoids, loss)}
+    "Run `backend` on D for every K: its `SWEEPS` function if it has one, else K by K."
+    if backend in SWEEPS: return SWEEPS[backend](D, list(ks), random_state, max_iter)
+    fit = get_backend(backend)
+    return {k: fit(D, k, random_state, max_iter) for k in ks}
+
+# %% ../nbs/03_cluster.ipynb
 @dataclass
 class ClassClustering:
     "K-Medoids result for one class; indices are local to the class (0..n-1)."
@@ -82,6 +110,7 @@ class ClassClustering:
     loss: float  # sum of distances to the medoid for the chosen K
     silhouette: dict = field(default_factory=dict)  # {K: silhouette score} for every K scored
     losses: dict = field(default_factory=dict)  # {K: loss} for every K scored
+    method: str = "exact"  # "exact" (full n×n matrix) or "scalable" (CLARA-style, see `cluster_class_scalable`)
 
 # %% ../nbs/03_cluster.ipynb
 def candidate_ks(
@@ -103,28 +132,165 @@ def _single_cluster(D:np.ndarray)->ClassClustering:
     return ClassClustering(k=1, labels=np.zeros(len(D), dtype=np.int64), medoids=np.array([medoid], dtype=np.int64),
                            loss=float(totals[medoid]))
 
+EXACT_MAX_N = 10_000  # largest class clustered on its full n×n matrix by method="auto"
+
+def _cluster_matrix(D, k_range, backend, max_iter, random_state)->ClassClustering:
+    "The exact path: every K on the full dissimilarity matrix D, K by silhouette."
+    scores, losses, fits = {}, {}, {}
+    for k, (labels, medoids, loss) in sweep_backend(D, candidate_ks(k_range, len(D), count_distinct(D)), backend,
+                                                    random_state, max_iter).items():
+        if len(np.unique(labels)) != k: continue  # backend could not fill K clusters: not a real K-partition
+        scores[k] = float(silhouette_score(D, labels, metric="precomputed"))
+        losses[k], fits[k] = loss, (labels, medoids, loss)
+    if not scores: return _single_cluster(D)
+    k = _best_k(scores)
+    labels, medoids, loss = fits[k]
+    return ClassClustering(k=k, labels=labels, medoids=medoids, loss=loss, silhouette=scores, losses=losses)
+
+def _best_k(scores:dict)->int:
+    "The K with the highest silhouette; ties (within 1e-12) go to the smaller K."
+    best = max(scores.values())
+    return min(k for k, s in scores.items() if s >= best - 1e-12)
+
+def resolve_method(method:str, # "auto", "exact" or "scalable"
+                   n:int, # number of points in the class
+                   exact_max_n:int=EXACT_MAX_N, # "auto" is exact up to this many points, scalable above
+                   metric:str="euclidean", # "precomputed" can only take the exact path
+                  )->str: # "exact" or "scalable"
+    "Which path `cluster_class` takes for a class of `n` points."
+    if method not in ("auto", "exact", "scalable"):
+        raise ValueError(f"method must be 'auto', 'exact' or 'scalable', got {method!r}")
+    if metric == "precomputed":
+        if method == "scalable": raise ValueError("method='scalable' needs features, not a precomputed matrix")
+        return "exact"
+    if method == "auto": return "exact" if n <= exact_max_n else "scalable"
+    return method
+
 def cluster_class(
     X:np.ndarray, # n×d features of one class (or an n×n matrix if metric="precomputed")
     k_range:tuple=(2, 10), # (smallest K, largest K) tried, both included
     backend:str="fasterpam", # a key of `BACKENDS`
     metric:str="euclidean", # dissimilarity, see `dissimilarity_matrix`; "precomputed" if X is already D
     max_iter:int=100, # K-Medoids iteration limit
-    random_state:int|None=0, # seed passed to the backend
+    random_state:int|None=0, # seed passed to the backend (and of the samples of the scalable path)
+    method:str="auto", # "exact", "scalable", or "auto": exact when n <= exact_max_n
+    exact_max_n:int=EXACT_MAX_N, # largest class "auto" clusters on its full n×n matrix
+    **scalable_kw, # options of `cluster_class_scalable` (clara_samples, clara_sample_size, ...)
 )->ClassClustering:
     "K-Medoids on one class with K chosen by the silhouette score (ties go to the smaller K)."
+    unknown = set(scalable_kw) - {"clara_samples", "clara_sample_size", "silhouette_sample_size", "batch_size", "refine",
+                                "progress"}
+    if unknown: raise TypeError(f"cluster_class got unexpected options {sorted(unknown)}")
+    if resolve_method(method, len(X), exact_max_n, metric) == "scalable":
+        return cluster_class_scalable(X, k_range, backend, metric, max_iter, random_state, **scalable_kw)
     D = np.asarray(X) if metric == "precomputed" else dissimilarity_matrix(X, metric)
-    fit = get_backend(backend)
-    scores, losses, fits = {}, {}, {}
-    for k in candidate_ks(k_range, len(D), count_distinct(D)):
-        labels, medoids, loss = fit(D, k, random_state, max_iter)
-        if len(np.unique(labels)) != k: continue  # backend could not fill K clusters: not a real K-partition
-        scores[k] = float(silhouette_score(D, labels, metric="precomputed"))
-        losses[k], fits[k] = loss, (labels, medoids, loss)
-    if not scores: return _single_cluster(D)
-    best = max(scores.values())
-    k = min(k for k, s in scores.items() if s >= best - 1e-12)
-    labels, medoids, loss = fits[k]
-    return ClassClustering(k=k, labels=labels, medoids=medoids, loss=loss, silhouette=scores, losses=losses)
+    return _cluster_matrix(D, k_range, backend, max_iter, random_state)
+
+# %% ../nbs/03_cluster.ipynb
+def assign_to_medoids(
+    X:np.ndarray, # n×d features
+    medoids:np.ndarray, # row indices (into X) of the K medoids
+    metric:str="euclidean", # any `sklearn.metrics.pairwise_distances` metric
+    batch_size:int=16384, # rows per batch: memory is batch_size × K distances
+)->tuple: # (labels: (n,) index into `medoids` of each row's nearest medoid, distances: (n,) distance to it)
+    "Nearest medoid of every row, computed in batches; medoid j gets label j and distance 0."
+    X, medoids = np.asarray(X), np.asarray(medoids, dtype=np.int64)
+    M = X[medoids]
+    labels, dist = np.empty(len(X), dtype=np.int64), np.empty(len(X), dtype=np.float64)
+    for start in range(0, len(X), batch_size):
+        d = pairwise_distances(X[start:start + batch_size], M, metric=metric)
+        lab = d.argmin(axis=1)
+        labels[start:start + len(d)], dist[start:start + len(d)] = lab, d[np.arange(len(d)), lab]
+    labels[medoids], dist[medoids] = np.arange(len(medoids)), 0.0  # not ~1e-8 from the dot-product formula
+    return labels, dist
+
+# %% ../nbs/03_cluster.ipynb
+def _distinct_rows(X:np.ndarray)->int:
+    "Number of distinct rows of X."
+    return len(np.unique(np.ascontiguousarray(X), axis=0))
+
+def _refine(X, medoids, labels, loss, metric, batch_size, rng, rounds, n_candidates=64, n_eval=2000):
+    "Voronoi refinement: in each cluster, try the points nearest its mean as medoid; keep a round only if the full loss drops."
+    for _ in range(rounds):
+        new = medoids.copy()
+        for j in range(len(medoids)):
+            members = np.flatnonzero(labels == j)
+            if len(members) < 3: continue
+            to_mean = pairwise_distances(X[members], X[members].mean(axis=0, keepdims=True), metric=metric).ravel()
+            cand = np.union1d(members[np.argsort(to_mean, kind="stable")[:n_candidates]], medoids[j:j + 1])
+            ev = members if len(members) <= n_eval else rng.choice(members, n_eval, replace=False)
+            new[j] = cand[np.argmin(pairwise_distances(X[cand], X[ev], metric=metric).sum(axis=1))]
+        if np.array_equal(new, medoids) or _distinct_rows(X[new]) < len(new): break
+        new_labels, dist = assign_to_medoids(X, new, metric, batch_size)
+        if dist.sum() >= loss: break
+        medoids, labels, loss = new, new_labels, float(dist.sum())
+    return medoids, labels, loss
+
+def _clara(X, ks, backend, metric, max_iter, rng, size, n_draws, batch_size, bar)->dict:
+    "For each K in `ks` (K=1: the sample's most central point): the sample medoids with the lowest full loss."
+    best = {}  # K -> (full loss, medoids, labels)
+    for _ in range(n_draws):
+        rows = np.sort(rng.choice(len(X), size, replace=False))
+        D = dissimilarity_matrix(X[rows], metric)
+        seed = int(rng.integers(2**31 - 1))
+        fits = sweep_backend(D, [k for k in ks if k > 1], backend, seed, max_iter)
+        for k in ks:
+            local = fits[k][1] if k > 1 else [int(np.argmin(D.sum(axis=1)))]
+            medoids = rows[np.asarray(local, dtype=np.int64)]
+            bar.update()
+            if _distinct_rows(X[medoids]) < k: continue  # duplicate medoids: not K clusters
+            labels, dist = assign_to_medoids(X, medoids, metric, batch_size)
+            loss = float(dist.sum())
+            if k not in best or loss < best[k][0]: best[k] = (loss, medoids, labels)
+        del D
+    return best
+
+def cluster_class_scalable(
+    X:np.ndarray, # n×d features of one class
+    k_range:tuple=(2, 10), # (smallest K, largest K) tried, both included
+    backend:str="fasterpam", # a key of `BACKENDS`, run on each sample
+    metric:str="euclidean", # dissimilarity, see `dissimilarity_matrix`
+    max_iter:int=100, # K-Medoids iteration limit
+    random_state:int|None=0, # seed of the samples and of the backend
+    clara_samples:int=5, # number of random samples clustered (one when the sample is the whole class)
+    clara_sample_size:int=2000, # points per sample: memory ~ its square
+    silhouette_sample_size:int=5000, # points on which the silhouette is estimated: memory ~ its square
+    batch_size:int=16384, # rows per batch of the nearest-medoid assignment
+    refine:int=3, # rounds of medoid refinement over the whole class (0: plain CLARA)
+    progress:bool=False, # show a progress bar over the (sample, K) fits
+)->ClassClustering:
+    "K-Medoids for a large class with bounded memory: CLARA samples, full assignment, sampled silhouette."
+    X = np.asarray(X)
+    if X.ndim != 2: raise ValueError(f"X must be n×d features, got shape {X.shape}")
+    n = len(X)
+    get_backend(backend)  # fail early on a typo
+    rng = np.random.default_rng(random_state)
+    ks = candidate_ks(k_range, n, _distinct_rows(X))
+    size = min(n, int(clara_sample_size))
+    n_draws = max(1, int(clara_samples)) if size < n else 1
+    with tqdm(total=n_draws * len(ks), desc=f"CLARA K-Medoids (n={n:,})", disable=not progress or not ks,
+              leave=False) as bar:
+        best = _clara(X, ks, backend, metric, max_iter, rng, size, n_draws, batch_size, bar)
+    if size < n:
+        for k, (loss, medoids, labels) in best.items():
+            medoids, labels, loss = _refine(X, medoids, labels, loss, metric, batch_size, rng, refine)
+            best[k] = (loss, medoids, labels)
+    m = min(n, int(silhouette_sample_size))
+    sil_rows = np.sort(rng.choice(n, m, replace=False))
+    D = dissimilarity_matrix(X[sil_rows], metric) if best else None
+    scores = {}
+    for k, (_, _, labels) in sorted(best.items()):
+        if 2 <= len(np.unique(labels[sil_rows])) <= m - 1:
+            scores[k] = float(silhouette_score(D, labels[sil_rows], metric="precomputed"))
+    del D
+    if not scores:  # degenerate class: one cluster around the most central point of a sample
+        with tqdm(disable=True) as no_bar:
+            loss, medoids, labels = _clara(X, [1], backend, metric, max_iter, rng, size, n_draws, batch_size, no_bar)[1]
+        return ClassClustering(k=1, labels=labels, medoids=medoids, loss=loss, method="scalable")
+    k = _best_k(scores)
+    loss, medoids, labels = best[k]
+    return ClassClustering(k=k, labels=labels, medoids=medoids, loss=loss, silhouette=scores,
+                           losses={j: best[j][0] for j in scores}, method="scalable")
 
 # %% ../nbs/03_cluster.ipynb
 def class_seed(random_state:int|None, # global seed (None: not reproducible)
@@ -135,10 +301,10 @@ def class_seed(random_state:int|None, # global seed (None: not reproducible)
     return int(np.random.SeedSequence([int(random_state), int(class_index)]).generate_state(1)[0])
 
 # %% ../nbs/03_cluster.ipynb
-def _fit_class(X, pca_variance, k_range, backend, metric, max_iter, seed):
+def _fit_class(X, pca_variance, k_range, backend, metric, max_iter, seed, cluster_kw):
     "PCA then K-Medoids for one class; returns the clustering and the number of features it used."
     Z = X if pca_variance is None else ClassPCA(pca_variance).fit_transform(X)
-    return cluster_class(Z, k_range, backend, metric, max_iter, seed), Z.shape[1]
+    return cluster_class(Z, k_range, backend, metric, max_iter, seed, **cluster_kw), Z.shape[1]
 
 class PerClassKMedoids:
     "Per-class PCA + K-Medoids with K chosen by silhouette, scikit-learn style."
@@ -150,10 +316,17 @@ class PerClassKMedoids:
                  max_iter:int=100, # K-Medoids iteration limit
                  random_state:int|None=0, # global seed; each class gets `class_seed(random_state, i)`
                  n_jobs:int=1, # classes processed in parallel (joblib)
-                 progress:bool=True, # show a tqdm bar over classes
+                 progress:bool=True, # show a tqdm bar over classes (and over the fits of a scalable class)
+                 method:str="auto", # "exact", "scalable", or "auto": exact for classes of at most exact_max_n rows
+                 exact_max_n:int=EXACT_MAX_N, # largest class "auto" clusters on its full n×n matrix
+                 clara_samples:int=5, # scalable path: number of random samples clustered
+                 clara_sample_size:int=2000, # scalable path: points per sample
+                 silhouette_sample_size:int=5000, # scalable path: points on which the silhouette is estimated
                 ):
         self.k_range, self.backend, self.pca_variance, self.metric = k_range, backend, pca_variance, metric
         self.max_iter, self.random_state, self.n_jobs, self.progress = max_iter, random_state, n_jobs, progress
+        self.method, self.exact_max_n, self.clara_samples = method, exact_max_n, clara_samples
+        self.clara_sample_size, self.silhouette_sample_size = clara_sample_size, silhouette_sample_size
 
     def fit(self,
             X:np.ndarray, # n×d features
@@ -163,11 +336,15 @@ class PerClassKMedoids:
         X, y = np.asarray(X), np.asarray(y)
         if X.ndim != 2 or len(X) != len(y): raise ValueError(f"need 2-D X with one label per row, got {X.shape}, {y.shape}")
         get_backend(self.backend)  # fail early on a typo
+        resolve_method(self.method, 0, self.exact_max_n, self.metric)
         self.classes_ = np.unique(y)
         keys = [c.item() if hasattr(c, "item") else c for c in self.classes_]
         rows = [np.flatnonzero(y == c) for c in self.classes_]
+        kw = dict(method=self.method, exact_max_n=self.exact_max_n, clara_samples=self.clara_samples,
+                  clara_sample_size=self.clara_sample_size, silhouette_sample_size=self.silhouette_sample_size,
+                  progress=self.progress and self.n_jobs == 1)
         args = [(X[r], self.pca_variance, self.k_range, self.backend, self.metric, self.max_iter,
-                 class_seed(self.random_state, i)) for i, r in enumerate(rows)]
+                 class_seed(self.random_state, i), kw) for i, r in enumerate(rows)]
         bar = dict(total=len(args), desc="K-Medoids per class", disable=not self.progress)
         if self.n_jobs == 1:
             out = [_fit_class(*a) for a in tqdm(args, **bar)]
@@ -181,6 +358,7 @@ class PerClassKMedoids:
         self.k_ = {c: r.k for c, r in self.results_.items()}
         self.silhouette_ = {c: r.silhouette for c, r in self.results_.items()}
         self.loss_ = {c: r.loss for c, r in self.results_.items()}
+        self.method_ = {c: r.method for c, r in self.results_.items()}
         self.labels_ = np.empty(len(y), dtype=np.int64)
         for c, r in zip(keys, rows): self.labels_[r] = self.results_[c].labels
         self.medoid_indices_ = np.sort(np.concatenate([r[self.results_[c].medoids] for c, r in zip(keys, rows)]))

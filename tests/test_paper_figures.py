@@ -4,6 +4,7 @@ The fixture (built once per session): three classes of generated images named li
 `run_experiment` grid (2 seeds × {full, RS, IS} × fractions {0.25, 0.5} × {custom CNN, transfer model with an
 untrained MobileNet}), and an intelligent `select_coreset` on the same images with its assignments file.
 """
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,14 @@ def artifacts(tmp_path_factory):
     partial = tmp / "partial"; partial.mkdir()
     keep = ~((df.model == "cnn") & (df.seed == 1)) & ~((df.method == "intelligent") & (df.fraction == 0.5) & (df.seed == 0))
     df[keep].to_csv(partial / "results.csv", index=False)
+    # a row left by an older config of the same experiment (another config hash): must be ignored, not averaged in
+    stale = tmp / "stale"; stale.mkdir()
+    for f in ("config.json", "split.json"): shutil.copy(tmp / "runs" / f, stale / f)
+    old = df[(df.model == "cnn") & (df.method == "intelligent") & (df.fraction == 0.25)].iloc[:1]
+    old = old.assign(cell_id=old.cell_id.str.rsplit("-", n=1).str[0] + "-000000000000", test_f1_macro=0.0)
+    pd.concat([df, old]).to_csv(stale / "results.csv", index=False)
     return dict(tmp=tmp, data=data, results_csv=str(tmp / "runs" / "results.csv"), partial_csv=str(partial / "results.csv"),
+                stale_csv=str(stale / "results.csv"),
                 selection_json=str(sel / "coreset.json"), assignments_csv=str(sel / "assignments.csv"))
 
 
@@ -124,3 +132,10 @@ def test_partial_results_are_plotted_and_reported(artifacts, tmp_path):
 def test_missing_fraction_is_a_clear_error(artifacts, tmp_path):
     with pytest.raises(papermill.PapermillExecutionError, match=r"fraction 0.3 is not in .*\[0.25, 0.5\]"):
         run("fig10_11_metric_bars", tmp_path, results_csv=artifacts["results_csv"], fraction=0.3)
+
+
+def test_rows_of_an_older_config_are_ignored(artifacts, tmp_path):
+    executed = run("table1_metrics", tmp_path / "stale", results_csv=artifacts["stale_csv"])
+    assert "ignored 1 row(s) of cells run with older settings" in executed.read_text()
+    run("table1_metrics", tmp_path / "clean", results_csv=artifacts["results_csv"])
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "stale" / "table1.csv"), pd.read_csv(tmp_path / "clean" / "table1.csv"))
