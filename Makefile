@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: reproduce install test test-export test-nbs test-py test-skextra test-slow reproduce bench clean-venv
+.PHONY: install test test-export test-nbs test-py test-skextra test-slow reproduce bench clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
