@@ -370,7 +370,7 @@ class MedoidsSelector(PerClassFeatureSelector):
         return class_medoids(Z, k, seed, self.max_iter, self.build_max_k)
 
 # %% ../nbs/04_sample.ipynb
-HYBRID_DEFAULT_CAP = 5  # medoids per class before random sampling takes over; the evidence is below
+HYBRID_DEFAULT_CAP = 50  # medoids per class before random sampling takes over; the evidence is below
 
 @register_selector("hybrid")
 class HybridSelector(PerClassFeatureSelector):

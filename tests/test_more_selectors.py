@@ -193,7 +193,7 @@ def test_pipeline_passes_each_selector_its_settings():
     assert "clusterer" in selector_params("intelligent_proportional") and "clusterer" in selector_params("intelligent_medoid_first")
     assert "clusterer" not in selector_params("medoids") and "pca_variance" in selector_params("medoids")
     sel = make_selector("hybrid", 0.1, "equal", 3, pca_variance=0.9, k_range=(2, 5), backend="fasterpam")
-    assert (sel.budget, sel.allocation, sel.random_state, sel.pca_variance, sel.cap) == (0.1, "equal", 3, 0.9, 5)
+    assert (sel.budget, sel.allocation, sel.random_state, sel.pca_variance, sel.cap) == (0.1, "equal", 3, 0.9, 50)
 
 
 def test_sample_does_not_import_tensorflow():
