@@ -16,8 +16,8 @@ the call compiled once by `tf.function`), and the cache write.
 
 Writes benchmarks/results/feature_extraction.csv (one row).
 """
+from _common import write_rows
 import argparse
-import csv
 import os
 import platform
 import shutil
@@ -137,12 +137,7 @@ def main(argv=None):
                pipeline_runs_s=";".join(f"{t:.3f}" for t in times["pipeline"]),
                bare_runs_s=";".join(f"{t:.3f}" for t in times["bare"]),
                cpu_count=os.cpu_count(), machine=platform.machine())
-    out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(row))
-        w.writeheader()
-        w.writerow(row)
+    out = write_rows(a.out, [row])
     print(f"{n} PBC images, {a.size} px, batch {a.batch_size}, MobileNet-0.25 avg-pooled, median of {a.repeats}")
     print(f"pipeline (zip + decode + resize + predict + cache write): {med['pipeline']:.2f} s = {n / med['pipeline']:.0f} img/s")
     print(f"bare model.predict on in-memory images:                   {med['bare']:.2f} s = {n / med['bare']:.0f} img/s")

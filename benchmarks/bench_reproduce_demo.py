@@ -10,8 +10,8 @@ side is kept. The ratio is warm / cold wall time (target <= 20%).
 
 Writes benchmarks/results/reproduce_demo.csv (one row).
 """
+from _common import write_rows
 import argparse
-import csv
 import os
 import platform
 import shutil
@@ -65,12 +65,7 @@ def main(argv=None):
     row = dict(preset="demo", cold_s=round(c, 1), warm_s=round(w, 2), warm_over_cold=round(ratio, 4), target=TARGET,
                met=ratio <= TARGET, cold_runs_s=";".join(f"{t:.1f}" for t in cold),
                warm_runs_s=";".join(f"{t:.2f}" for t in warm), cpu_count=os.cpu_count(), machine=platform.machine())
-    outp = Path(a.out)
-    outp.parent.mkdir(parents=True, exist_ok=True)
-    with outp.open("w", newline="") as f:
-        wr = csv.DictWriter(f, fieldnames=list(row))
-        wr.writeheader()
-        wr.writerow(row)
+    outp = write_rows(a.out, [row])
     print(f"reproduce --preset demo: cold {c:.1f} s (median of {len(cold)}), warm {w:.1f} s (median of {len(warm)})")
     print(f"warm / cold: {100 * ratio:.1f}% (target <= {100 * TARGET:.0f}%: {'met' if ratio <= TARGET else 'NOT MET'})")
     print(f"wrote {outp}")

@@ -17,8 +17,8 @@ The data: a mixture of 8 anisotropic Gaussians (random centres, Dirichlet weight
 
 Writes benchmarks/results/scalable_selection.csv (one row).
 """
+from _common import write_rows
 import argparse
-import csv
 import json
 import os
 import platform
@@ -118,12 +118,7 @@ def main(argv=None):
                target_s=TARGET_S, target_gb=TARGET_GB, target_loss_ratio=TARGET_LOSS,
                met=sel["seconds"] <= TARGET_S and sel["peak_rss_bytes"] / 1e9 <= TARGET_GB and ratio <= TARGET_LOSS,
                cpu_count=os.cpu_count(), machine=platform.machine())
-    outp = Path(a.out)
-    outp.parent.mkdir(parents=True, exist_ok=True)
-    with outp.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(row))
-        w.writeheader()
-        w.writerow(row)
+    outp = write_rows(a.out, [row])
     ok = lambda b: "met" if b else "NOT MET"  # noqa: E731
     print(f"selection time: {sel['seconds']:.1f} s (target <= {TARGET_S:.0f} s: {ok(sel['seconds'] <= TARGET_S)})")
     print(f"peak memory: {row['peak_rss_gb']:.2f} GB (target <= {TARGET_GB:.0f} GB: {ok(row['peak_rss_gb'] <= TARGET_GB)})")
