@@ -83,13 +83,15 @@ def _add_experiment(sub):
     p.add_argument("--results-dir", default=None, help="override the config's results directory")
     p.add_argument("--cache-dir", default=None, help="override the feature/image cache directory")
     p.add_argument("--max-cells", type=_count, default=None, help="stop after this many new cells")
+    p.add_argument("--model", action="append", default=None, dest="models",
+                   help="run only this model's cells now (repeatable); results.csv still covers the whole grid")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_run_experiment)
 
 def _run_experiment(args) -> int:
     if not Path(args.config).is_file(): raise CLIError(f"config not found: {args.config}")
     from coreset_nb.experiments import run_experiment, summarize
-    df = run_experiment(args.config, progress=not args.quiet, max_cells=args.max_cells, data=args.data,
+    df = run_experiment(args.config, progress=not args.quiet, max_cells=args.max_cells, only_models=args.models, data=args.data,
                         results_dir=args.results_dir, cache_dir=args.cache_dir)
     if len(df): print(summarize(df).to_string())
     return 0

@@ -19,9 +19,9 @@ from .pipeline import (package_versions, FEATURE_FREE_METHODS, settings_hash, se
 from .sample import SELECTORS
 
 # %% auto 0
-__all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'load_config', 'Cell', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images',
-           'backbone_seconds_per_image', 'cell_epochs', 'run_cell', 'collect_results', 'write_results',
-           'run_experiment', 'summarize']
+__all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'GRID_KEYS', 'load_config', 'Cell', 'model_grid', 'grid_cells', 'cell_settings_hash',
+           'cell_id', 'cached_images', 'backbone_seconds_per_image', 'cell_epochs', 'run_cell', 'collect_results',
+           'write_results', 'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -69,10 +69,11 @@ def load_config(path_or_dict, # a YAML file or a dict
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     cfg = _expand(cfg)
     if not cfg["data"]: raise ValueError("config has no 'data' (a dataset path)")
-    unknown = [m for m in cfg["methods"] if m not in SELECTORS]
-    if unknown: raise ValueError(f"unknown methods {unknown}; known: {sorted(SELECTORS)}")
-    bad = [f for f in cfg["fractions"] if not 0 < float(f) <= 1]
-    if bad: raise ValueError(f"fractions must be in (0, 1], got {bad}")
+    for name, m in [("config", cfg), *cfg["models"].items()]:  # a model block may narrow the grid for itself
+        unknown = [x for x in m.get("methods", []) if x not in SELECTORS]
+        if unknown: raise ValueError(f"{name}: unknown methods {unknown}; known: {sorted(SELECTORS)}")
+        bad = [f for f in m.get("fractions", []) if not 0 < float(f) <= 1]
+        if bad: raise ValueError(f"{name}: fractions must be in (0, 1], got {bad}")
     for name, m in cfg["models"].items():
         if m.get("kind") not in ("transfer", "cnn"): raise ValueError(f"model {name!r}: kind must be 'transfer' or 'cnn'")
     return cfg
@@ -93,20 +94,29 @@ def _identity(settings: dict|None) -> dict|None:
     w = settings.get("weights")
     return {**settings, "weights": f"md5:{file_md5(w)}"} if w not in (None, "imagenet") and Path(str(w)).is_file() else settings
 
+GRID_KEYS = ("methods", "fractions", "seeds")  # a model block may narrow the grid for itself (e.g. a costly model)
+
+def model_grid(cfg: dict, model: str) -> dict:
+    "The methods, fractions and seeds a model runs: the config's, unless its model block sets its own."
+    return {k: cfg["models"][model].get(k, cfg[k]) for k in GRID_KEYS}
+
 def grid_cells(cfg: dict) -> list:
     "All cells of a config, in run order (seed-major, so early results already cover every method and size)."
     cells = []
-    for seed in cfg["seeds"]:
+    for seed in dict.fromkeys(s for m in cfg["models"] for s in model_grid(cfg, m)["seeds"]):
         for model in cfg["models"]:
+            grid = model_grid(cfg, model)
+            if seed not in grid["seeds"]: continue
             if cfg["include_full"]: cells.append(Cell("full", 1.0, int(seed), model))
-            for fraction in cfg["fractions"]:
-                for method in cfg["methods"]: cells.append(Cell(method, float(fraction), int(seed), model))
+            for fraction in grid["fractions"]:
+                for method in grid["methods"]: cells.append(Cell(method, float(fraction), int(seed), model))
     return cells
 
 def cell_settings_hash(cfg: dict, cell: Cell, data_key: str) -> str:
-    "Hash of every setting that can change this cell's result."
+    "Hash of every setting that can change this cell's result (the grid lists themselves cannot)."
     sel = None if cell.method in FEATURE_FREE_METHODS | {"full"} else cfg["selection"]
-    return settings_hash(dict(data=data_key, split=cfg["split"], selection=_identity(sel), model=_identity(cfg["models"][cell.model])))
+    model = {k: v for k, v in cfg["models"][cell.model].items() if k not in GRID_KEYS}
+    return settings_hash(dict(data=data_key, split=cfg["split"], selection=_identity(sel), model=_identity(model)))
 
 def cell_id(cfg: dict, cell: Cell, data_key: str) -> str:
     return f"{cell.model}-{cell.method}-f{cell.fraction:g}-s{cell.seed}-{cell_settings_hash(cfg, cell, data_key)}"
@@ -246,6 +256,7 @@ def write_results(results_dir, cell_ids=None) -> pd.DataFrame:
 def run_experiment(config, # a config dict or YAML path (see `load_config`)
                    progress: bool=True, # progress bar over cells (done / left, ETA)
                    max_cells: int|None=None, # stop after this many new cells (for smoke runs)
+                   only_models=None, # run only these models' cells now (the table still covers the whole grid)
                    verbose: int=0, # Keras verbosity inside each cell
                    **overrides, # top-level config overrides (data=..., results_dir=...)
                   ) -> pd.DataFrame:
@@ -258,6 +269,10 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
     ds_key = load_dataset(cfg["data"], progress=False).content_key()
     ids = {c: cell_id(cfg, c, ds_key) for c in cells}
     todo = [c for c in cells if not (results / "cells" / f"{ids[c]}.json").exists()]
+    if only_models is not None:
+        unknown = set(only_models) - set(cfg["models"])
+        if unknown: raise ValueError(f"unknown models {sorted(unknown)}; the config has {sorted(cfg['models'])}")
+        todo = [c for c in todo if c.model in set(only_models)]
     if max_cells is not None: todo = todo[:max_cells]
     atomic_write_text(results / "config.json", json.dumps(cfg, indent=1, default=str))
     if todo:
@@ -265,7 +280,8 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
         set_seed(0, deterministic_ops=True)  # a cell's numbers must not depend on what ran before it in this process
         inputs = _prepare(cfg, todo, progress)
         clusterings, versions = {}, json.dumps(package_versions())
-        with tqdm(total=len(cells), initial=len(cells) - len(todo), desc="cells", unit="cell", disable=not progress) as bar:
+        mine = [c for c in cells if only_models is None or c.model in set(only_models)]  # what this call can run
+        with tqdm(total=len(mine), initial=len(mine) - len(todo), desc="cells", unit="cell", disable=not progress) as bar:
             for cell in todo:
                 bar.set_postfix_str(f"{cell.model} {cell.method} {cell.fraction:g} seed {cell.seed}")
                 row = dict(cell_id=ids[cell], config_hash=ids[cell].rsplit("-", 1)[1], dataset=Path(cfg["data"]).name,
