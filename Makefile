@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: install test test-export test-nbs test-py test-skextra test-slow reproduce bench clean-venv
+.PHONY: install test test-export test-nbs test-py test-skextra test-slow reproduce bench selectors results-tables clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,14 @@ bench: $(STAMP) $(SKX_STAMP)
 	$(BIN)/python benchmarks/bench_head_training.py
 	$(BIN)/python benchmarks/bench_scalable_selection.py --quiet
 	$(BIN)/python benchmarks/bench_reproduce_demo.py
+
+# Issue 6: every selector vs random on full PBC (hours on 2 CPU cores; resumable), then the committed tables.
+selectors: $(STAMP)
+	$(BIN)/coreset_nb experiment --config configs/pbc-cpu-selectors.yaml
+	$(MAKE) results-tables
+
+results-tables: $(STAMP)
+	$(BIN)/python results/make_tables.py
 
 clean-venv:
 	rm -rf $(VENV) $(SKX)

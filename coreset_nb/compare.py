@@ -13,7 +13,8 @@ import pandas as pd
 from scipy import stats
 
 # %% auto 0
-__all__ = ['KEYS', 'COLUMNS', 'load_results', 'bootstrap_ci', 'compare', 'format_comparison', 'verdict_counts']
+__all__ = ['KEYS', 'COLUMNS', 'load_results', 'bootstrap_ci', 'compare', 'format_comparison', 'verdict_counts', 'difference_grid',
+           'recommend', 'guidance_markdown', 'replace_section']
 
 # %% ../nbs/10_compare.ipynb
 KEYS = ["model", "method", "fraction", "seed"]
@@ -124,3 +125,68 @@ def verdict_counts(table:pd.DataFrame # the output of `compare`
     "Win / tie / loss counts per model and method."
     counts = table.groupby(["model", "method"])["verdict"].value_counts().unstack(fill_value=0)
     return counts.reindex(columns=["win", "tie", "loss"], fill_value=0)
+
+# %% ../nbs/10_compare.ipynb
+def difference_grid(
+    table:pd.DataFrame, # the output of `compare`
+    model:str, # which model's rows
+    scale:float=100, # multiply differences (100: accuracy points)
+    digits:int=1, # decimals shown
+)->pd.DataFrame: # methods × fractions of strings such as '+4.1 W', '-2.0 L', '+0.3'
+    "Paired differences from the baseline as a methods × fractions grid, with wins (W) and losses (L) marked."
+    t = table[table["model"] == model]
+    if not len(t): raise ValueError(f"no rows for model {model!r}; models: {sorted(set(table['model']))}")
+    mark = {"win": " W", "loss": " L", "tie": ""}
+    cells = t.assign(text=[("—" if pd.isna(d) else f"{d * scale:+.{digits}f}") + mark[v] for d, v in zip(t["diff_mean"], t["verdict"])])
+    grid = cells.pivot(index="method", columns="fraction", values="text").fillna("")
+    grid.columns = [f"{f:g}" for f in grid.columns]
+    order = cells.groupby("method")["verdict"].apply(lambda v: (v == "win").sum() - (v == "loss").sum()).sort_values(ascending=False, kind="stable")
+    return grid.loc[order.index]
+
+def recommend(
+    table:pd.DataFrame, # the output of `compare`
+    model:str, # which model's rows
+)->dict: # {'overall': method or None, 'per_fraction': {fraction: method or 'baseline'}}
+    "The never-losing method with the most wins (then the largest mean difference), and the best significant winner per fraction."
+    t = table[table["model"] == model]
+    stats_ = t.groupby("method").agg(wins=("verdict", lambda v: int((v == "win").sum())),
+                                     losses=("verdict", lambda v: int((v == "loss").sum())), mean_diff=("diff_mean", "mean"))
+    safe = stats_[(stats_["losses"] == 0) & (stats_["wins"] > 0)].sort_values(["wins", "mean_diff"], ascending=False)
+    per_fraction = {}
+    for f, g in t.groupby("fraction"):
+        wins = g[g["verdict"] == "win"]
+        per_fraction[float(f)] = wins.loc[wins["diff_mean"].idxmax(), "method"] if len(wins) else "baseline"
+    return {"overall": safe.index[0] if len(safe) else None, "per_fraction": per_fraction}
+
+# %% ../nbs/10_compare.ipynb
+def guidance_markdown(
+    table:pd.DataFrame, # the output of `compare`
+    baseline:str="random", # the baseline's name, for the captions
+    metric:str="test_accuracy", # the compared metric, for the captions
+)->str:
+    "Per model: the recommendation, and the difference grid in points (W / L = significant win / loss)."
+    out = []
+    for model in sorted(set(table["model"])):
+        t = table[table["model"] == model]
+        rec, grid = recommend(table, model), difference_grid(table, model)
+        lo, hi = int(t["n_pairs"].min()), int(t["n_pairs"].max())
+        base = t.groupby("fraction")["baseline_mean"].first()
+        grid.loc[f"*{baseline} ({metric})*"] = [f"{base[f] * 100:.1f}" for f in base.index]
+        per = ", ".join(f"{f:g}: {m}" for f, m in rec["per_fraction"].items())
+        out += [f"**{model}** — {lo if lo == hi else f'{lo}–{hi}'} seed pairs per cell. "
+                f"Recommended (never loses, most wins): **{rec['overall'] or 'none (no method wins without also losing)'}**. "
+                f"Best significant winner per fraction: {per}.", "",
+                grid.reset_index().rename(columns={"index": "method"}).to_markdown(index=False, disable_numparse=True), ""]
+    return "\n".join(out)
+
+def replace_section(
+    text:str, # a Markdown document
+    name:str, # the section's marker name
+    body:str, # the new text between the markers
+)->str:
+    "Replace what lies between `<!-- name:start -->` and `<!-- name:end -->` (both markers must be there once)."
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+        raise ValueError(f"need exactly one {start} before one {end}")
+    head, rest = text.split(start)
+    return f"{head}{start}\n{body.strip()}\n{end}{rest.split(end, 1)[1]}"
