@@ -36,7 +36,7 @@ def _weights(text: str):
 def _add_select(sub):
     p = sub.add_parser("select", help="select a coreset and write it as CSV + JSON sidecar",
                        description="Select a coreset from an image dataset (class folders, .zip, or MedMNIST .npz).")
-    p.add_argument("--data", required=True, help="dataset: class-folder directory, .zip, or MedMNIST .npz")
+    p.add_argument("--data", required=True, help="dataset: class-folder directory, .zip, MedMNIST .npz, or a MedMNIST name (downloads)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--fraction", type=_fraction, help="fraction of the dataset in (0, 1] (default 0.25)")
     g.add_argument("--count", type=_count, help="absolute number of items to select")
@@ -60,7 +60,9 @@ def _run_select(args) -> int:
     from coreset_nb.pipeline import select_coreset
     if args.k_min < 1 or args.k_max < args.k_min: raise CLIError(f"need 1 <= --k-min <= --k-max (got {args.k_min}, {args.k_max})")
     if not 0 <= args.pca_variance <= 1: raise CLIError(f"--pca-variance must be in [0, 1], got {args.pca_variance}")
-    if not Path(args.data).expanduser().exists(): raise CLIError(f"dataset not found: {args.data}")
+    from coreset_nb.data import MEDMNIST_CLASSES
+    if not Path(args.data).expanduser().exists() and args.data.lower() not in MEDMNIST_CLASSES:  # a name downloads
+        raise CLIError(f"dataset not found: {args.data} (a path, or a MedMNIST name: {', '.join(sorted(MEDMNIST_CLASSES))})")
     out = Path(args.out)
     if out.suffix.lower() != ".csv": raise CLIError(f"--out must be a .csv file, got {out}")
     budget = args.count if args.count is not None else (args.fraction if args.fraction is not None else 0.25)

@@ -94,3 +94,14 @@ def test_imagenet_weights_offline_message(shared_data, tmp_path):
         pytest.skip("ImageNet weights reachable (online): nothing to check")
     last = res.stderr.strip().splitlines()[-1]
     assert "could not download ImageNet weights for vgg16" in last and "--weights /path/to/file.h5" in last
+
+
+def test_medmnist_name_is_accepted_and_offline_download_says_how_to_pass_a_path(tmp_path):
+    "`--data bloodmnist` (a name) is not refused as a missing path: it downloads, or fails saying how to pass a file."
+    res = run(["select", "--data", "bloodmnist", "--method", "random", "--fraction", "0.01",
+               "--out", str(tmp_path / "x.csv"), "--quiet"], tmp_path / "cache")
+    if res.returncode == 0:
+        pytest.skip("MedMNIST reachable (online): the download worked")
+    last = res.stderr.strip().splitlines()[-1]
+    assert "dataset not found" not in last
+    assert "could not download bloodmnist.npz" in last and "--data /path/to/bloodmnist.npz" in last, last
