@@ -18,7 +18,7 @@ from .cluster import PerClassKMedoids
 
 # %% auto 0
 __all__ = ['FEATURE_FREE_METHODS', 'BACKBONE_DEFAULT_SIZE', 'package_versions', 'CoresetResult', 'settings_hash',
-           'selector_params', 'make_selector', 'fit_clustering', 'rows_digest', 'select_coreset']
+           'selector_params', 'make_selector', 'selector_settings', 'fit_clustering', 'rows_digest', 'select_coreset']
 
 # %% ../nbs/04b_pipeline.ipynb
 FEATURE_FREE_METHODS = {"random", "stratified"}
@@ -85,6 +85,15 @@ def make_selector(method: str, budget, allocation: str="proportional", seed: int
     accepted = selector_params(method)
     kwargs = {k: v for k, v in dict(budget=budget, allocation=allocation, random_state=seed, **settings).items() if k in accepted}
     return get_selector(method, **kwargs)
+
+def selector_settings(selector) -> dict:
+    "A fitted selector's constructor settings as JSON-able values (the clustering itself is recorded separately)."
+    out = {}
+    for name in inspect.signature(type(selector)).parameters:
+        if name == "clusterer": continue
+        v = getattr(selector, name, None)
+        out[name] = list(v) if isinstance(v, tuple) else v if isinstance(v, (int, float, str, bool, list, type(None))) else repr(v)
+    return out
 
 def fit_clustering(X, y, # features and labels of the rows to cluster
                    k_range=(2, 10), backend: str="fasterpam", pca_variance=0.95, seed: int=0,
@@ -163,6 +172,7 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
                                                cache_key=None if features_key is None else f"{features_key}-{rows_digest(cand)}")
     selector = make_selector(method, n_target, allocation, seed, **settings).fit(X if X is not None else np.zeros((len(cand), 0)), y)
     timings["selection_s"] = time.perf_counter() - t
+    info["selector"] = dict(name=method, settings=selector_settings(selector))  # e.g. hybrid's cap, kcenter's start
     chosen = np.asarray(selector.indices_)
     clusters = getattr(selector, "clusters_", None)
     clustering = getattr(selector, "clustering_", None)
