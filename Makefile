@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: install test test-export test-nbs test-py test-skextra test-slow reproduce bench selectors results-tables clean-venv
+.PHONY: install test test-export test-nbs test-py test-skextra test-slow reproduce bench selectors results-tables ablations clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,16 @@ selectors: $(STAMP)
 
 results-tables: $(STAMP)
 	$(BIN)/python results/make_tables.py
+
+# Issue 6, item 3: the ablation notebooks of paper_figures/ on full PBC and BloodMNIST (../shared/data; ~1-2 h on 2 CPU
+# cores, resumable: finished runs are cell files under results/ablations/runs/). Executed notebooks, figures and
+# tables go to results/ablations/<name>/. One ablation: make ablations ABLATIONS=k_choice
+ABLATIONS ?= k_choice allocation pca_variance backbone second_dataset
+ablations: $(STAMP)
+	@for n in $(ABLATIONS); do mkdir -p results/ablations/$$n; \
+	  echo "== ablation_$$n"; \
+	  $(BIN)/papermill -k python3 --cwd $(CURDIR) --log-output paper_figures/ablation_$$n.ipynb \
+	    results/ablations/$$n/ablation_$$n.ipynb -p out_dir results/ablations/$$n || exit 1; done
 
 clean-venv:
 	rm -rf $(VENV) $(SKX)

@@ -114,7 +114,9 @@ def grid_cells(cfg: dict) -> list:
 
 def cell_settings_hash(cfg: dict, cell: Cell, data_key: str) -> str:
     "Hash of every setting that can change this cell's result (the grid lists themselves cannot)."
-    sel = None if cell.method in FEATURE_FREE_METHODS | {"full"} else cfg["selection"]
+    if cell.method in ("full", "random"): sel = None  # uniform over all rows: no selection setting matters
+    elif cell.method in FEATURE_FREE_METHODS: sel = {"allocation": cfg["selection"]["allocation"]}  # class budgets only
+    else: sel = cfg["selection"]
     model = {k: v for k, v in cfg["models"][cell.model].items() if k not in GRID_KEYS}
     return settings_hash(dict(data=data_key, split=cfg["split"], selection=_identity(sel), model=_identity(model)))
 
@@ -214,10 +216,10 @@ def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: in
     return row
 
 # %% ../nbs/07_experiments.ipynb
-def _prepare(cfg: dict, cells: list, progress: bool) -> dict:
-    "Load data, split, features and images needed by `cells` (everything cached)."
+def _prepare(cfg: dict, cells: list, progress: bool, ds: ImageDataset|None=None) -> dict:
+    "Load data (unless `ds` is given), split, features and images needed by `cells` (everything cached)."
     from coreset_nb.features import extract_features
-    ds = load_dataset(cfg["data"], progress=progress)
+    if ds is None: ds = load_dataset(cfg["data"], progress=progress)
     results = Path(cfg["results_dir"]); results.mkdir(parents=True, exist_ok=True)
     split = load_or_make_split(ds, results / "split.json", test_size=cfg["split"]["test_size"], seed=cfg["split"]["seed"])
     inputs = dict(ds=ds, split=split)
@@ -266,7 +268,8 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
     results = Path(cfg["results_dir"]); (results / "cells").mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     cells = grid_cells(cfg)
-    ds_key = load_dataset(cfg["data"], progress=False).content_key()
+    ds = load_dataset(cfg["data"], progress=progress)  # scanned once: it reads and hashes every image file
+    ds_key = ds.content_key()
     ids = {c: cell_id(cfg, c, ds_key) for c in cells}
     todo = [c for c in cells if not (results / "cells" / f"{ids[c]}.json").exists()]
     if only_models is not None:
@@ -278,7 +281,7 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
     if todo:
         from coreset_nb.train import set_seed
         set_seed(0, deterministic_ops=True)  # a cell's numbers must not depend on what ran before it in this process
-        inputs = _prepare(cfg, todo, progress)
+        inputs = _prepare(cfg, todo, progress, ds)
         clusterings, versions = {}, json.dumps(package_versions())
         mine = [c for c in cells if only_models is None or c.model in set(only_models)]  # what this call can run
         with tqdm(total=len(mine), initial=len(mine) - len(todo), desc="cells", unit="cell", disable=not progress) as bar:

@@ -102,7 +102,8 @@ def run_figures(figures_dir, out_dir, params: dict, workers: int=2, progress: bo
     "Execute every figure notebook (two at a time: each is mostly waiting on its own kernel)."
     from tqdm.auto import tqdm
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    nbs = sorted(Path(figures_dir).glob("*.ipynb"))
+    # the ablation notebooks beside the figures train hundreds of models: they run with `make ablations`, not here
+    nbs = sorted(p for p in Path(figures_dir).glob("*.ipynb") if not p.name.startswith("ablation_"))
     with ThreadPoolExecutor(workers) as pool, tqdm(total=len(nbs), desc="figure notebooks", disable=not progress) as bar:
         futures = [pool.submit(run_figure_notebook, nb, out_dir, params) for nb in nbs]
         records = []
