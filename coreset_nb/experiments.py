@@ -211,7 +211,7 @@ def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: in
     if m["kind"] == "transfer" and "backbone_s_per_image:" + cell.model in inputs:
         # through the frozen backbone, every epoch would also run the backbone forward on every training image
         row["est_backbone_epoch_time_s"] = epoch_s + res.n_train * inputs["backbone_s_per_image:" + cell.model]
-    if cell.method not in FEATURE_FREE_METHODS | {"full"} and cell.seed in clusterings:
+    if cell.method not in FEATURE_FREE_METHODS | {"full"} and "clusterer" in selector_params(cell.method):  # its own K
         row["k_per_class"] = json.dumps({ds.class_names[c]: int(k) for c, k in clusterings[cell.seed].k_.items()})
     return row
 
