@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from .experiments import ASSETS_DIR, load_config, run_experiment
-from .pipeline import FEATURE_FREE_METHODS, settings_hash
 from .sample import SELECTORS
 
 # %% auto 0
@@ -70,19 +69,16 @@ def variant_groups(cfg:dict, # a config from `ablation_config`
     groups = {}
     for v in variants:
         sel = {**cfg["selection"], **v.selection}
-        store = cfg["results_dir"]
-        if v.method in FEATURE_FREE_METHODS and sel != cfg["selection"]:  # see above: its cell id cannot see `sel`
-            store = str(Path(store) / f"settings-{settings_hash(v.selection)}")
-        key = json.dumps(dict(sel=sel, store=store), sort_keys=True, default=str)
+        key = json.dumps(sel, sort_keys=True, default=str)
         if key not in groups:
-            groups[key] = (dict(copy.deepcopy(cfg), selection=sel, results_dir=store, methods=[], include_full=False), [])
+            groups[key] = (dict(copy.deepcopy(cfg), selection=sel, methods=[], include_full=False), [])
         g, vs = groups[key]
         if v.method not in g["methods"]: g["methods"].append(v.method)
         vs.append(v)
     out = list(groups.values())
     if cfg["include_full"]:  # the 100% run is feature-free: one group holding the baseline's settings runs it
         for g, vs in out:
-            if g["selection"] == cfg["selection"] and g["results_dir"] == cfg["results_dir"]: g["include_full"] = True; break
+            if g["selection"] == cfg["selection"]: g["include_full"] = True; break
     return out
 
 # %% ../nbs/12_ablations.ipynb
