@@ -51,6 +51,12 @@ def _expand(obj):
     if isinstance(obj, list): return [_expand(v) for v in obj]
     return obj.replace("{assets}", str(ASSETS_DIR.resolve())) if isinstance(obj, str) else obj
 
+def _portable(obj):
+    "The inverse of `_expand`, for the `config.json` a run writes: this machine's package path goes back to '{assets}'."
+    if isinstance(obj, dict): return {k: _portable(v) for k, v in obj.items()}
+    if isinstance(obj, list): return [_portable(v) for v in obj]
+    return obj.replace(str(ASSETS_DIR.resolve()), "{assets}") if isinstance(obj, str) else obj
+
 def _merge(base: dict, over: dict) -> dict:
     out = copy.deepcopy(base)
     for k, v in (over or {}).items():
@@ -277,7 +283,7 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
         if unknown: raise ValueError(f"unknown models {sorted(unknown)}; the config has {sorted(cfg['models'])}")
         todo = [c for c in todo if c.model in set(only_models)]
     if max_cells is not None: todo = todo[:max_cells]
-    atomic_write_text(results / "config.json", json.dumps(cfg, indent=1, default=str))
+    atomic_write_text(results / "config.json", json.dumps(_portable(cfg), indent=1, default=str))  # no machine paths
     if todo:
         from coreset_nb.train import set_seed
         set_seed(0, deterministic_ops=True)  # a cell's numbers must not depend on what ran before it in this process
