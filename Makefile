@@ -68,8 +68,15 @@ bench: $(STAMP) $(SKX_STAMP)
 	$(BIN)/python benchmarks/bench_reproduce_demo.py
 
 # Issue 6: every selector vs random on full PBC (hours on 2 CPU cores; resumable), then the committed tables.
+# WORKERS=2 runs two single-thread processes that share the grid (each cell is claimed by one of them).
+WORKERS ?= 1
 selectors: $(STAMP)
-	$(BIN)/coreset_nb experiment --config configs/pbc-cpu-selectors.yaml
+	@if [ "$(WORKERS)" = 1 ]; then $(BIN)/coreset_nb experiment --config configs/pbc-cpu-selectors.yaml || exit 1; \
+	else pids=; for i in $$(seq $(WORKERS)); do \
+	  TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=1 \
+	    $(BIN)/coreset_nb experiment --config configs/pbc-cpu-selectors.yaml $$([ $$i = 1 ] || echo --quiet) & \
+	  pids="$$pids $$!"; done; \
+	fail=0; for p in $$pids; do wait $$p || fail=1; done; exit $$fail; fi
 	$(MAKE) results-tables
 
 results-tables: $(STAMP)

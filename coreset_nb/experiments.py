@@ -20,8 +20,8 @@ from .sample import SELECTORS
 
 # %% auto 0
 __all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'GRID_KEYS', 'load_config', 'Cell', 'model_grid', 'grid_cells', 'cell_settings_hash',
-           'cell_id', 'cached_images', 'backbone_seconds_per_image', 'cell_epochs', 'run_cell', 'collect_results',
-           'write_results', 'run_experiment', 'summarize']
+           'cell_id', 'cached_images', 'backbone_seconds_per_image', 'cell_epochs', 'run_cell', 'claim_cell',
+           'release_cell', 'collect_results', 'write_results', 'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -222,6 +222,32 @@ def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: in
     return row
 
 # %% ../nbs/07_experiments.ipynb
+def _process_alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def claim_cell(cells_dir, cid: str) -> bool:
+    "Take cell `cid` for this process; False if another live process has it."
+    import socket
+    path, me = Path(cells_dir) / f"{cid}.claim", socket.gethostname()
+    for _ in range(2):
+        try: fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try: host, pid = path.read_text().split()
+            except (OSError, ValueError): return False  # its owner is writing it right now (or it was just released)
+            if host == me and not _process_alive(int(pid)):  # left by a dead process: take it over
+                path.unlink(missing_ok=True); continue
+            return False
+        with os.fdopen(fd, "w") as f: f.write(f"{me} {os.getpid()}")
+        return True
+    return False
+
+def release_cell(cells_dir, cid: str):
+    (Path(cells_dir) / f"{cid}.claim").unlink(missing_ok=True)
+
+# %% ../nbs/07_experiments.ipynb
 def _prepare(cfg: dict, cells: list, progress: bool, ds: ImageDataset|None=None) -> dict:
     "Load data (unless `ds` is given), split, features and images needed by `cells` (everything cached)."
     from coreset_nb.features import extract_features
@@ -256,8 +282,11 @@ def collect_results(results_dir, cell_ids=None) -> pd.DataFrame:
 
 def write_results(results_dir, cell_ids=None) -> pd.DataFrame:
     "Rebuild `results.csv` from the cell files of the current grid (atomically). Cells of other settings stay on disk."
-    df = collect_results(results_dir, cell_ids)
-    atomic_write_text(Path(results_dir) / "results.csv", df.to_csv(index=False))
+    with open(Path(results_dir) / ".results.lock", "a") as lock:  # the lock is released when the file closes
+        try: import fcntl; fcntl.flock(lock, fcntl.LOCK_EX)  # processes sharing a grid: the last writer sees every cell
+        except ImportError: pass  # no fcntl (Windows): one process per grid
+        df = collect_results(results_dir, cell_ids)
+        atomic_write_text(Path(results_dir) / "results.csv", df.to_csv(index=False))
     return df
 
 # %% ../nbs/07_experiments.ipynb
@@ -272,7 +301,7 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
     from tqdm.auto import tqdm
     cfg = load_config(config, **overrides)
     results = Path(cfg["results_dir"]); (results / "cells").mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
+    t0, ran = time.perf_counter(), 0
     cells = grid_cells(cfg)
     ds = load_dataset(cfg["data"], progress=progress)  # scanned once: it reads and hashes every image file
     ds_key = ds.content_key()
@@ -292,16 +321,24 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
         mine = [c for c in cells if only_models is None or c.model in set(only_models)]  # what this call can run
         with tqdm(total=len(mine), initial=len(mine) - len(todo), desc="cells", unit="cell", disable=not progress) as bar:
             for cell in todo:
-                bar.set_postfix_str(f"{cell.model} {cell.method} {cell.fraction:g} seed {cell.seed}")
-                row = dict(cell_id=ids[cell], config_hash=ids[cell].rsplit("-", 1)[1], dataset=Path(cfg["data"]).name,
-                           **run_cell(cell, inputs, cfg, clusterings, verbose), versions=versions)
-                atomic_write_text(results / "cells" / f"{ids[cell]}.json", json.dumps(row, default=float))
+                cell_file = results / "cells" / f"{ids[cell]}.json"
+                if not claim_cell(results / "cells", ids[cell]): continue  # another process is running it
+                try:
+                    if cell_file.exists(): continue  # another process finished it after our list was made
+                    bar.set_postfix_str(f"{cell.model} {cell.method} {cell.fraction:g} seed {cell.seed}")
+                    row = dict(cell_id=ids[cell], config_hash=ids[cell].rsplit("-", 1)[1], dataset=Path(cfg["data"]).name,
+                               **run_cell(cell, inputs, cfg, clusterings, verbose), versions=versions)
+                    atomic_write_text(cell_file, json.dumps(row, default=float))
+                    ran += 1
+                finally: release_cell(results / "cells", ids[cell])
                 write_results(results, ids.values())
                 bar.update(1)
     df = write_results(results, ids.values())
     done = sum((results / "cells" / f"{ids[c]}.json").exists() for c in cells)
     stale = len(list((results / "cells").glob("*.json"))) - done
-    if progress: print(f"{done}/{len(cells)} cells done in {results} ({time.perf_counter() - t0:.0f} s this run)"
+    busy = len(list((results / "cells").glob("*.claim")))
+    if progress: print(f"{done}/{len(cells)} cells done in {results} ({ran} run by this process, {time.perf_counter() - t0:.0f} s)"
+                       + (f"; {busy} being run by other processes" if busy else "")
                        + (f"; {stale} cell files of other settings kept but not in results.csv" if stale else ""))
     return df
 

@@ -1,6 +1,8 @@
-"""The experiment runner survives SIGKILL: resuming finishes the grid, every cell exactly once, same numbers."""
+"""The experiment runner survives SIGKILL, and several processes can share one grid: every cell exactly once, same numbers."""
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -8,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from PIL import Image
 
@@ -36,18 +39,28 @@ def write_config(tmp_path, results):
     return path
 
 
-def run(config, **kw):
+def run(config, quiet=True):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.Popen([CLI, "experiment", "--config", str(config), "--quiet"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen([CLI, "experiment", "--config", str(config)] + (["--quiet"] if quiet else []), env=env,
+                            stdout=subprocess.DEVNULL if quiet else subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def comparable(df):
     return df.drop(columns=[c for c in TIMING if c in df]).reset_index(drop=True)
 
 
-def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    "The images and an uninterrupted single-process run of the grid (the reference)."
+    tmp_path = tmp_path_factory.mktemp("grid")
     make_images(tmp_path / "imgs")
+    clean = run(write_config(tmp_path, tmp_path / "clean"))
+    assert clean.wait(timeout=600) == 0, clean.stderr.read()[-3000:]
+    return tmp_path, pd.read_csv(tmp_path / "clean" / "results.csv")
+
+
+def test_sigkill_then_resume_equals_uninterrupted(grid):
+    tmp_path, reference = grid
     killed_cfg = write_config(tmp_path, tmp_path / "killed")
     cells = tmp_path / "killed" / "cells"
     proc = run(killed_cfg)
@@ -59,16 +72,34 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     proc.wait()
     n_before = len(list(cells.glob("*.json")))
     assert 5 <= n_before < 20
-    assert not list(cells.glob(".*tmp")) or True  # a temp file may be left by the kill; it is never read as a cell
+    claims = list(cells.glob("*.claim"))
+    assert len(claims) <= 1  # the cell it was running when killed (if any) stays claimed by a dead process
+    if not claims:  # killed between two cells: leave a dead process's claim on an unfinished cell, as a crash would
+        missing = sorted(set(reference.cell_id) - {p.stem for p in cells.glob("*.json")})
+        (cells / f"{missing[0]}.claim").write_text(f"{socket.gethostname()} 999999999")
 
     resumed = run(killed_cfg)
     assert resumed.wait(timeout=600) == 0, resumed.stderr.read()[-3000:]
-    clean_cfg = write_config(tmp_path, tmp_path / "clean")
-    clean = run(clean_cfg)
-    assert clean.wait(timeout=600) == 0, clean.stderr.read()[-3000:]
 
     killed = pd.read_csv(tmp_path / "killed" / "results.csv")
-    reference = pd.read_csv(tmp_path / "clean" / "results.csv")
     assert len(killed) == 20 and killed.cell_id.is_unique
-    assert sorted(p.stem for p in cells.glob("*.json")) == sorted(killed.cell_id)
+    assert sorted(p.stem for p in cells.glob("*.json")) == sorted(killed.cell_id)  # a leftover temp file is no cell
+    assert not list(cells.glob("*.claim"))  # the dead process's claim was taken over
     pd.testing.assert_frame_equal(comparable(killed), comparable(reference), check_exact=False, rtol=1e-6, atol=1e-6)
+
+
+def test_two_processes_share_one_grid(grid):
+    tmp_path, reference = grid
+    config = write_config(tmp_path, tmp_path / "shared")
+    procs = [run(config, quiet=False) for _ in range(2)]
+    outs = []
+    for p in procs:
+        out, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err[-3000:]
+        outs.append(out)
+    ran = [int(re.search(r"\((\d+) run by this process", out).group(1)) for out in outs]
+    assert sum(ran) == 20, (ran, outs)  # every cell run by exactly one of them
+    shared = pd.read_csv(tmp_path / "shared" / "results.csv")
+    assert len(shared) == 20 and shared.cell_id.is_unique  # the last results.csv written sees every cell
+    assert not list((tmp_path / "shared" / "cells").glob("*.claim"))
+    pd.testing.assert_frame_equal(comparable(shared), comparable(reference), check_exact=False, rtol=1e-6, atol=1e-6)
