@@ -45,17 +45,18 @@ DEFAULT_CONFIG = dict(
 
 ASSETS_DIR = Path(str(importlib.resources.files("coreset_nb"))) / "assets"  # shipped demo data and weights
 
+def _replace_in_strings(obj, old: str, new: str):
+    if isinstance(obj, dict): return {k: _replace_in_strings(v, old, new) for k, v in obj.items()}
+    if isinstance(obj, list): return [_replace_in_strings(v, old, new) for v in obj]
+    return obj.replace(old, new) if isinstance(obj, str) else obj
+
 def _expand(obj):
     "Replace '{assets}' in every string by the package's data folder (shipped demo data and weights)."
-    if isinstance(obj, dict): return {k: _expand(v) for k, v in obj.items()}
-    if isinstance(obj, list): return [_expand(v) for v in obj]
-    return obj.replace("{assets}", str(ASSETS_DIR.resolve())) if isinstance(obj, str) else obj
+    return _replace_in_strings(obj, "{assets}", str(ASSETS_DIR.resolve()))
 
 def _portable(obj):
     "The inverse of `_expand`, for the `config.json` a run writes: this machine's package path goes back to '{assets}'."
-    if isinstance(obj, dict): return {k: _portable(v) for k, v in obj.items()}
-    if isinstance(obj, list): return [_portable(v) for v in obj]
-    return obj.replace(str(ASSETS_DIR.resolve()), "{assets}") if isinstance(obj, str) else obj
+    return _replace_in_strings(obj, str(ASSETS_DIR.resolve()), "{assets}")
 
 def _merge(base: dict, over: dict) -> dict:
     out = copy.deepcopy(base)
