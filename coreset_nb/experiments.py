@@ -20,8 +20,8 @@ from .sample import SELECTORS
 
 # %% auto 0
 __all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'GRID_KEYS', 'load_config', 'Cell', 'model_grid', 'grid_cells', 'cell_settings_hash',
-           'cell_id', 'cached_images', 'backbone_seconds_per_image', 'cell_epochs', 'run_cell', 'claim_cell',
-           'release_cell', 'collect_results', 'write_results', 'run_experiment', 'summarize']
+           'cell_id', 'cached_images', 'backbone_seconds_per_image', 'cell_epochs', 'tf_threads', 'run_cell',
+           'claim_cell', 'release_cell', 'collect_results', 'write_results', 'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -177,6 +177,12 @@ def cell_epochs(model_cfg: dict, n_coreset: int) -> int:
     return max(model_cfg["epochs"], -(-model_cfg.get("min_steps", 0) // steps_per_epoch))
 
 # %% ../nbs/07_experiments.ipynb
+def tf_threads() -> int:
+    "TensorFlow's intra-op CPU threads for this process (`tf.config` or `TF_NUM_INTRAOP_THREADS`); 0 = its default (all cores)."
+    import tensorflow as tf
+    return tf.config.threading.get_intra_op_parallelism_threads() or int(os.environ.get("TF_NUM_INTRAOP_THREADS", 0) or 0)
+
+# %% ../nbs/07_experiments.ipynb
 def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: int=0) -> dict:
     "Select, train and evaluate one cell; return its results row."
     import keras
@@ -215,6 +221,7 @@ def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: in
                                                    "precision_weighted", "recall_weighted", "f1_weighted")})
     row["test_per_class"] = json.dumps({c: metrics["per_class"][c] for c in ds.class_names})
     row["confusion_matrix"] = json.dumps(metrics["confusion_matrix"])
+    row["tf_threads"], row["cpu_count"] = tf_threads(), os.cpu_count()  # results depend on the thread setting (above)
     if m["kind"] == "transfer" and "backbone_s_per_image:" + cell.model in inputs:
         # through the frozen backbone, every epoch would also run the backbone forward on every training image
         row["est_backbone_epoch_time_s"] = epoch_s + res.n_train * inputs["backbone_s_per_image:" + cell.model]
