@@ -68,7 +68,8 @@ bench: $(STAMP) $(SKX_STAMP)
 	$(BIN)/python benchmarks/bench_reproduce_demo.py
 
 # Issue 6: every selector vs random on full PBC (hours on 2 CPU cores; resumable), then the committed tables.
-# WORKERS=2 runs two single-thread processes that share the grid (each cell is claimed by one of them).
+# WORKERS=2 runs two single-thread processes that share the grid (each cell is claimed by one of them). A cell's
+# numbers depend on TensorFlow's thread count (benchmarks/thread_effect.py), so keep one setting per grid column.
 WORKERS ?= 1
 selectors: $(STAMP)
 	@if [ "$(WORKERS)" = 1 ]; then $(BIN)/coreset_nb experiment --config configs/pbc-cpu-selectors.yaml || exit 1; \
