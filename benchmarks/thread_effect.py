@@ -13,16 +13,15 @@ import subprocess
 import sys
 
 CHILD = """
-import json, sys
-from coreset_nb.experiments import load_config, _prepare, run_cell, Cell, tf_threads
-from coreset_nb.data import load_dataset
-from coreset_nb.train import set_seed
+import json, sys, tempfile
+from coreset_nb.experiments import load_config, run_experiment
 config, method, fraction, seed, model = sys.argv[1:]
 cfg = load_config(config)
-cell = Cell(method, float(fraction), int(seed), model)
-set_seed(0, deterministic_ops=True)  # as run_experiment does
-row = run_cell(cell, _prepare(cfg, [cell], False, load_dataset(cfg["data"], progress=False)), cfg, {}, 0)
-print(json.dumps({k: row[k] for k in ("tf_threads", "test_accuracy", "test_f1_macro", "epochs_run", "best_epoch", "train_loss")}))
+with tempfile.TemporaryDirectory() as store:  # same cell id as in the grid, in a fresh store
+    one_cell = dict(cfg, methods=[method], fractions=[float(fraction)], seeds=[int(seed)], include_full=False,
+                    models={model: cfg["models"][model]}, results_dir=store)
+    row = run_experiment(one_cell, progress=False).iloc[0]
+print(json.dumps({k: row[k].item() for k in ("tf_threads", "test_accuracy", "test_f1_macro", "epochs_run", "best_epoch", "train_loss")}))
 """
 
 
