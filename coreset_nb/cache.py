@@ -100,7 +100,7 @@ def _npy_array(data: bytes) -> np.ndarray:
 def cached_array(path, # the .npy payload file (see `cache_path`)
                  key: str, # identifies what the array is computed from
                  compute, # () -> np.ndarray, called when there is no valid entry
-                 shape: tuple|None=None, # the shape a valid entry must have (None: any)
+                 shape: tuple|None=None, # the shape a valid entry must have (None: any; a None entry: any size on that axis)
                  meta: dict|None=None, # settings to record in the sidecar
                  enabled: bool=True, # False: compute, never read or write
                 ) -> tuple[np.ndarray, bool]:
@@ -108,7 +108,8 @@ def cached_array(path, # the .npy payload file (see `cache_path`)
     if enabled and (entry := read_entry(path, key)) is not None:
         try:
             arr = _npy_array(entry[0])
-            if shape is None or tuple(arr.shape) == tuple(shape): return arr, True
+            if shape is None or (arr.ndim == len(shape) and all(s in (None, a) for s, a in zip(shape, arr.shape))):
+                return arr, True
             problem = f"shape {tuple(arr.shape)} != {tuple(shape)}"
         except ValueError as e: problem = f"not a .npy array ({e})"
         warnings.warn(f"invalid cache file {path}: {problem}; rebuilding it", CacheWarning, stacklevel=2)

@@ -12,11 +12,13 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image
 
+from .cache import atomic_write_text
+
 # %% auto 0
 __all__ = ['IMAGE_EXTENSIONS', 'MEDMNIST_URL', 'MEDMNIST_MD5', 'MEDMNIST_CLASSES', 'image_problem', 'ImageDataset',
            'load_image_folder', 'file_md5', 'download_medmnist', 'load_medmnist', 'load_dataset', 'Split',
-           'atomic_write_text', 'stratified_split', 'load_or_make_split', 'image_pipeline', 'load_images',
-           'write_sample_zip']
+           'official_splits', 'stratified_split', 'load_or_make_split', 'image_pipeline', 'decoded_batches',
+           'load_images', 'write_sample_zip']
 
 # %% ../nbs/00_data.ipynb
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}  # what tf.io.decode_image can decode
@@ -29,11 +31,10 @@ def image_problem(data: bytes, # the file's raw bytes
     if len(data) == 0: return "empty file"
     fmt = next((f for sig, f in _SIGNATURES.items() if data.startswith(sig)), None)
     if fmt is None: return "not an image (unknown file signature)"
-    tail = data[-1024:]
-    if fmt == "jpeg" and b"\xff\xd9" in tail: return None
-    if fmt == "png" and b"IEND" in tail: return None
-    try:  # the cheap end check failed (or the format has none): decode fully to be sure
-        with Image.open(io.BytesIO(data)) as im: im.load()
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if fmt == "jpeg": im.draft("RGB", (max(1, im.size[0] // 8), max(1, im.size[1] // 8)))  # decodes all data, cheaply
+            im.load()
     except Exception as e: return f"corrupt or truncated {fmt} ({type(e).__name__}: {str(e)[:80]})"
     return None
 
@@ -120,16 +121,30 @@ def _layout(paths: list, # every file path in the archive/folder, '/'-separated,
         if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS: images.append(p)
         else: skipped.append(dict(item=p, reason="not an image file extension"))
     if not images: raise ValueError("no image files (.jpg/.jpeg/.png/.bmp/.gif) found")
-    roots = {str(PurePosixPath(p).parent.parent) for p in images}
-    if any(len(PurePosixPath(p).parts) < 2 for p in images):
-        raise ValueError("images must sit in class folders (<class>/<image>), found images at the top level")
-    if len(roots) > 1:
-        raise ValueError(f"images sit at different depths/roots {sorted(roots)[:4]}: expected <root>/<class>/<image>")
-    root = roots.pop(); root = "" if root == "." else root
+    root, images, stray = _main_root(images)
+    skipped += stray
     class_dirs = sorted({PurePosixPath(p).parent.name for p in images} |
                         {PurePosixPath(d).name for d in dirs if str(PurePosixPath(d).parent) in (root or ".", root)
                          and PurePosixPath(d).name and not PurePosixPath(d).name.startswith((".", "__MACOSX"))})
     return root, images, skipped, class_dirs
+
+def _main_root(images: list) -> tuple:
+    "The folder holding the class folders of most images; (root, its images, skipped entries for the others)."
+    in_class = [p for p in images if len(PurePosixPath(p).parts) >= 2]
+    if not in_class: raise ValueError("images must sit in class folders (<class>/<image>), found images at the top level only")
+    root_of = {p: str(PurePosixPath(p).parent.parent) for p in in_class}
+    counts = {}
+    for r in root_of.values(): counts[r] = counts.get(r, 0) + 1
+    root = min(counts, key=lambda r: (-counts[r], r.count("/"), r))  # most images; ties: the shallowest
+    classes_under = {r: {PurePosixPath(p).parent.name for p, q in root_of.items() if q == r} for r in counts}
+    rivals = [r for r in counts if r != root and len(classes_under[r]) >= 2 and counts[r] >= 0.1 * len(images)]
+    if rivals:  # another folder with class-like sub-folders and many images: two datasets side by side?
+        show = ", ".join(f"{'(top)' if r == '.' else r}: {n}" for r, n in sorted(counts.items(), key=lambda kv: -kv[1])[:4])
+        raise ValueError(f"images sit under several folders that could each hold the class folders ({show} images): "
+                         "pass the folder (or a zip) whose sub-folders are the classes")
+    where = lambda p: "at the top level" if root_of.get(p) is None else f"in nested folder {PurePosixPath(p).parent}"
+    stray = [dict(item=p, reason=f"not in a class folder of the dataset root ({where(p)})") for p in images if root_of.get(p) != root]
+    return ("" if root == "." else root), [p for p in images if root_of.get(p) == root], stray
 
 def _relative(path, root): return path[len(root) + 1:] if root else path
 
@@ -217,6 +232,24 @@ def download_medmnist(name: str="bloodmnist", # MedMNIST dataset name
     return dst
 
 # %% ../nbs/00_data.ipynb
+def _read_npz_splits(p: Path, splits: list) -> tuple:
+    "The image and label arrays of `splits` in a MedMNIST file, checked for the mistakes a damaged file makes."
+    try: z = np.load(p, allow_pickle=False)
+    except Exception as e: raise ValueError(f"{p}: not a readable .npz file ({type(e).__name__}: {e}); re-download it") from None
+    with z:
+        missing = [f"{s}_{k}" for s in splits for k in ("images", "labels") if f"{s}_{k}" not in z]
+        if missing: raise ValueError(f"{p}: no {missing} array(s) (keys: {sorted(z.keys())}); is it a MedMNIST file?")
+        arrays, labs = [z[f"{s}_images"] for s in splits], [z[f"{s}_labels"].reshape(-1) for s in splits]
+    for s, a, l in zip(splits, arrays, labs):
+        if a.ndim not in (3, 4) or a.dtype != np.uint8:
+            raise ValueError(f"{p}: {s}_images must be uint8 (N, H, W[, C]) images, got {a.dtype} {a.shape}")
+        if len(l) != len(a):
+            raise ValueError(f"{p}: {s}_labels has {len(l)} labels for {len(a)} images in {s}_images; "
+                             "the file is damaged or not a MedMNIST file: re-download it")
+        if len(l) and (not np.issubdtype(l.dtype, np.integer) or l.min() < 0):
+            raise ValueError(f"{p}: {s}_labels must be class indices >= 0, got {l.dtype} (min {l.min()})")
+    return arrays, labs
+
 def load_medmnist(path_or_name="bloodmnist", # a local .npz path, or a MedMNIST name to download
                   split: str="all", # 'train' | 'val' | 'test' | 'all' (all three, items keep their split prefix)
                   size: int=28, # image size to download when given a name
@@ -227,10 +260,7 @@ def load_medmnist(path_or_name="bloodmnist", # a local .npz path, or a MedMNIST 
     if p.suffix != ".npz": p = download_medmnist(str(path_or_name), size)
     if not p.exists(): raise FileNotFoundError(f"MedMNIST file not found: {p}")
     splits = ["train", "val", "test"] if split == "all" else [split]
-    with np.load(p) as z:
-        missing = [s for s in splits if f"{s}_images" not in z]
-        if missing: raise ValueError(f"{p.name}: no {missing} split (keys: {sorted(z.keys())})")
-        arrays = [z[f"{s}_images"] for s in splits]; labs = [z[f"{s}_labels"].reshape(-1) for s in splits]
+    arrays, labs = _read_npz_splits(p, splits)
     images = np.concatenate(arrays)
     if images.ndim == 3: images = np.repeat(images[..., None], 3, axis=-1)  # grayscale MedMNIST → RGB
     elif images.shape[-1] == 1: images = np.repeat(images, 3, axis=-1)
@@ -271,13 +301,15 @@ class Split:
         d = json.loads(Path(path).read_text())
         return cls(*(np.asarray(d[k], dtype=np.int64) for k in ("train", "test", "val")), d["seed"], d["content_key"])
 
-def atomic_write_text(path, text: str):
-    "Write `text` to `path` via a temporary file and `os.replace`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text); os.replace(tmp, path)
+
 
 # %% ../nbs/00_data.ipynb
+def official_splits(ds: ImageDataset) -> dict|None:
+    "{split name: item indices} of a dataset that carries official splits (MedMNIST items 'train/0', ...), else None."
+    if ds.kind != "npz" or not ds.items or "/" not in ds.items[0]: return None
+    prefix = np.array([it.split("/")[0] for it in ds.items])
+    return {s: np.flatnonzero(prefix == s).astype(np.int64) for s in dict.fromkeys(prefix.tolist())}
+
 def stratified_split(ds: ImageDataset, # the dataset to split
                      test_size: float=0.2, # fraction held out for testing
                      val_size: float=0.0, # fraction held out for validation (of the whole dataset)
@@ -285,11 +317,9 @@ def stratified_split(ds: ImageDataset, # the dataset to split
                      official: bool=True, # use MedMNIST's official split when the items carry one
                     ) -> Split:
     "A deterministic stratified train/test(/val) split."
-    if official and ds.kind == "npz" and "/" in ds.items[0]:
-        prefix = np.array([it.split("/")[0] for it in ds.items])
-        if set(prefix) >= {"train", "test"}:
-            pick = lambda s: np.flatnonzero(prefix == s).astype(np.int64)
-            return Split(pick("train"), pick("test"), pick("val"), None, ds.content_key())
+    parts = official_splits(ds) if official else None
+    if parts is not None and {"train", "test"} <= set(parts):
+        return Split(parts["train"], parts["test"], parts.get("val", np.zeros(0, dtype=np.int64)), None, ds.content_key())
     from sklearn.model_selection import train_test_split
     if not 0 < test_size < 1 or not 0 <= val_size < 1 or test_size + val_size >= 1:
         raise ValueError(f"need 0 < test_size, 0 <= val_size and test_size + val_size < 1 (got {test_size}, {val_size})")
@@ -342,6 +372,36 @@ def image_pipeline(ds: ImageDataset, # the dataset
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 # %% ../nbs/00_data.ipynb
+def _undecodable(ds: ImageDataset, suspects, err) -> str:
+    "The message for a batch TensorFlow could not decode: which file of `suspects` it was, and what to do."
+    import tensorflow as tf
+    reason = str(err).split("}}")[-1].split("[[")[0].strip() or type(err).__name__
+    for i in suspects:
+        try: tf.io.decode_image(ds.read_bytes(int(i)), channels=3, expand_animations=False)
+        except (tf.errors.InvalidArgumentError, OSError) as e:
+            reason = str(e).split("}}")[-1].split("[[")[0].strip()
+            return f"{ds.source}: cannot decode {ds.items[int(i)]} ({reason}); the file changed or is damaged: remove or replace it"
+    return f"{ds.source}: an image could not be decoded ({reason}); check the dataset's files"
+
+def decoded_batches(ds: ImageDataset, # the dataset
+                    indices=None, # which items (default: all), in this order
+                    image_size: int=224, # output is image_size × image_size × 3
+                    batch_size: int=32, # images per batch
+                   ):
+    "Iterate `image_pipeline`; a file TensorFlow cannot decode stops it with a `ValueError` naming the file."
+    import tensorflow as tf
+    indices = np.arange(len(ds), dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
+    batches, done, message = iter(image_pipeline(ds, indices, image_size, batch_size)), 0, None
+    while True:
+        try: images, idx = next(batches)
+        except StopIteration: return
+        except tf.errors.InvalidArgumentError as e: message = _undecodable(ds, indices[done:done + batch_size], e); break
+        done += len(idx)
+        yield images, idx
+    del batches  # stop tf.data's reader thread now: left running while the error unwinds, it can hang the process at exit
+    raise ValueError(message)
+
+# %% ../nbs/00_data.ipynb
 def load_images(ds: ImageDataset, indices=None, image_size: int=64, batch_size: int=64, progress: bool=True) -> np.ndarray:
     "Decode and resize items into one uint8 array (N, size, size, 3), in `indices` order."
     from tqdm.auto import tqdm
@@ -349,7 +409,7 @@ def load_images(ds: ImageDataset, indices=None, image_size: int=64, batch_size: 
     out = np.empty((len(indices), image_size, image_size, 3), dtype=np.uint8)
     pos = 0
     with tqdm(total=len(indices), desc=f"decoding images @{image_size}px", disable=not progress, leave=False) as bar:
-        for imgs, _ in image_pipeline(ds, indices, image_size, batch_size):
+        for imgs, _ in decoded_batches(ds, indices, image_size, batch_size):
             n = imgs.shape[0]; out[pos:pos + n] = np.round(imgs.numpy()).astype(np.uint8); pos += n; bar.update(n)
     return out
 

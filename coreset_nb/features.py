@@ -11,11 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import ImageDataset, image_pipeline, file_md5, atomic_write_text
+from .cache import cache_path, cached_array, default_cache_dir
+from .data import ImageDataset, decoded_batches, file_md5
 
 # %% auto 0
-__all__ = ['BACKBONES', 'POOLINGS', 'FEATURE_CACHE_VERSION', 'PreprocessInput', 'BackboneSpec', 'register_backbone',
-           'WeightsUnavailableError', 'build_backbone', 'feature_extractor', 'default_cache_dir', 'weights_identity',
+__all__ = ['BACKBONES', 'HDF5_SIGNATURE', 'POOLINGS', 'FEATURE_CACHE_VERSION', 'PreprocessInput', 'BackboneSpec',
+           'register_backbone', 'WeightsUnavailableError', 'build_backbone', 'feature_extractor', 'weights_identity',
            'FeatureSet', 'extract_features']
 
 # %% ../nbs/01_features.ipynb
@@ -73,10 +74,17 @@ register_backbone("raw", _raw_pixels, "tf")
 class WeightsUnavailableError(RuntimeError):
     "ImageNet weights could not be downloaded (offline?): pass a local weights file instead."
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
 def _check_weights(weights):
+    "None, 'imagenet', or the path of an existing HDF5 weights file; a one-line error naming the file otherwise."
     if weights is None or weights == "imagenet": return weights
     p = Path(str(weights)).expanduser()
     if not p.is_file(): raise FileNotFoundError(f"weights file not found: {p} (use 'imagenet', a local .h5 file, or None)")
+    with open(p, "rb") as f: head = f.read(8)
+    if p.suffix.lower() in (".h5", ".hdf5") and head != HDF5_SIGNATURE:
+        raise ValueError(f"weights file {p} is not an HDF5 file (it starts with {head[:8]!r}): pass a Keras .h5 "
+                         "weights file, 'imagenet' or none")
     return str(p)
 
 def build_backbone(name: str="vgg16", # a registered backbone name (see `BACKBONES`)
@@ -91,6 +99,10 @@ def build_backbone(name: str="vgg16", # a registered backbone name (see `BACKBON
     weights = _check_weights(weights)
     try: net = spec.builder(weights, (image_size, image_size, 3), alpha=alpha)
     except Exception as e:
+        if weights not in (None, "imagenet"):  # a local file that does not fit this architecture
+            raise ValueError(f"could not load weights file {weights} into {name} at {image_size} px ({type(e).__name__}: "
+                             f"{' '.join(str(e).split())[:160]}); pass the no-top weights of this backbone "
+                             f"({spec.weights_file or 'none registered'})") from None
         if weights != "imagenet" or "URL fetch failure" not in str(e) and "resolution" not in str(e): raise
         raise WeightsUnavailableError(
             f"could not download ImageNet weights for {name} ({str(e)[:120]}). Offline? Download Keras' "
@@ -120,10 +132,6 @@ def feature_extractor(name: str="vgg16", weights="imagenet", image_size: int=256
 # %% ../nbs/01_features.ipynb
 FEATURE_CACHE_VERSION = 1  # bump when extraction changes in a way the key cannot see
 
-def default_cache_dir() -> Path:
-    "Cache root: $CORESET_NB_CACHE, else ~/.cache/coreset_nb."
-    return Path(os.environ.get("CORESET_NB_CACHE", Path.home() / ".cache" / "coreset_nb")).expanduser()
-
 def weights_identity(weights, seed: int=0) -> str:
     "What the weights are, for cache keys: file md5, 'imagenet-keras<version>', or the random-init seed."
     if weights is None: return f"random-init-seed{seed}"
@@ -139,6 +147,27 @@ class FeatureSet:
     cache_hit: bool        # True if read from the cache
     seconds: float         # wall time of this call
     settings: dict = field(default_factory=dict)  # everything that went into the key
+
+# %% ../nbs/01_features.ipynb
+def _forward_all(ds, backbone, weights, image_size, pooling, alpha, layer, batch_size, seed, progress) -> np.ndarray:
+    "Run the feature extractor over every item of `ds`, in order."
+    if weights is None: keras.utils.set_random_seed(seed)
+    model = feature_extractor(backbone, weights, image_size, pooling, alpha, layer)
+    X = np.empty((len(ds), int(np.prod(model.output.shape[1:]))), dtype=np.float32)
+    # The network runs compiled once into a graph (any batch size, so the last, smaller batch does not retrace):
+    # calling the Keras model eagerly per batch was 2.7x slower. The cheap preprocessing layer stays eager: compiled,
+    # its arithmetic changes in the last bit (grappler's constant folding), which moves the features by up to 1e-4 and
+    # would make them differ from those cached before; this way they are bit-identical to the eager model call.
+    import tensorflow as tf
+    pre = next(l for l in model.layers if isinstance(l, PreprocessInput))
+    net = keras.Model(pre.output, model.output)
+    forward = tf.function(lambda x: net(x, training=False), input_signature=[tf.TensorSpec((None, *net.input.shape[1:]), tf.float32)])
+    from tqdm.auto import tqdm
+    with tqdm(total=len(ds), desc=f"{backbone} features", unit="img", disable=not progress) as bar:
+        for images, idx in decoded_batches(ds, image_size=image_size, batch_size=batch_size):
+            X[idx.numpy()] = forward(pre(images)).numpy()
+            bar.update(len(idx))
+    return X
 
 # %% ../nbs/01_features.ipynb
 def extract_features(ds: ImageDataset, # the images
@@ -162,29 +191,7 @@ def extract_features(ds: ImageDataset, # the images
                     version=FEATURE_CACHE_VERSION)
     if backbone == "mobilenet": settings["alpha"] = alpha
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
-    path = None if cache_dir is False else Path(cache_dir or default_cache_dir()) / "features" / f"{backbone}-{key}.npy"
-    if path is not None and path.exists():
-        X = np.load(path, mmap_mode="r")
-        if X.shape[0] == len(ds): return FeatureSet(np.asarray(X), key, path, True, time.perf_counter() - t0, settings)
-    if weights is None: keras.utils.set_random_seed(seed)
-    model = feature_extractor(backbone, weights, image_size, pooling, alpha, layer)
-    X = np.empty((len(ds), int(np.prod(model.output.shape[1:]))), dtype=np.float32)
-    # The network runs compiled once into a graph (any batch size, so the last, smaller batch does not retrace):
-    # calling the Keras model eagerly per batch was 2.7x slower. The cheap preprocessing layer stays eager: compiled,
-    # its arithmetic changes in the last bit (grappler's constant folding), which moves the features by up to 1e-4 and
-    # would make them differ from those cached before; this way they are bit-identical to the eager model call.
-    import tensorflow as tf
-    pre = next(l for l in model.layers if isinstance(l, PreprocessInput))
-    net = keras.Model(pre.output, model.output)
-    forward = tf.function(lambda x: net(x, training=False), input_signature=[tf.TensorSpec((None, *net.input.shape[1:]), tf.float32)])
-    from tqdm.auto import tqdm
-    with tqdm(total=len(ds), desc=f"{backbone} features", unit="img", disable=not progress) as bar:
-        for images, idx in image_pipeline(ds, image_size=image_size, batch_size=batch_size):
-            X[idx.numpy()] = forward(pre(images)).numpy()
-            bar.update(len(idx))
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")
-        np.save(tmp, X); os.replace(tmp, path)
-        atomic_write_text(path.with_suffix(".json"), json.dumps(dict(settings, shape=list(X.shape)), indent=1))
-    return FeatureSet(X, key, path, False, time.perf_counter() - t0, settings)
+    path = None if cache_dir is False else cache_path("features", f"{backbone}-{key}.npy", cache_dir)
+    compute = lambda: _forward_all(ds, backbone, weights, image_size, pooling, alpha, layer, batch_size, seed, progress)
+    X, hit = cached_array(path, key, compute, shape=(len(ds), None), meta=settings, enabled=path is not None)
+    return FeatureSet(X, key, path, hit, time.perf_counter() - t0, settings)
