@@ -18,7 +18,7 @@ from .reduce import ClassPCA
 # %% auto 0
 __all__ = ['BACKENDS', 'SWEEPS', 'EXACT_MAX_N', 'dissimilarity_matrix', 'count_distinct', 'get_backend', 'sweep_backend',
            'ClassClustering', 'candidate_ks', 'resolve_method', 'cluster_class', 'assign_to_medoids',
-           'cluster_class_scalable', 'class_seed', 'PerClassKMedoids']
+           'cluster_class_scalable', 'class_seed', 'PerClassKMedoids', 'clustering_state', 'clustering_from_state']
 
 # %% ../nbs/03_cluster.ipynb
 def dissimilarity_matrix(
@@ -352,16 +352,47 @@ class PerClassKMedoids:
             from joblib import Parallel, delayed
             jobs = Parallel(n_jobs=self.n_jobs, return_as="generator")(delayed(_fit_class)(*a) for a in args)
             out = list(tqdm(jobs, **bar))
+        return self._set_fitted(keys, rows, [res for res, _ in out], [dims for _, dims in out], len(y))
+
+    def _set_fitted(self, keys, rows, results, dims, n):
+        "Set every fitted attribute from the per-class results (by `fit`, or by `clustering_from_state`)."
+        self.classes_ = np.asarray(keys)
         self.class_indices_ = dict(zip(keys, rows))
-        self.results_ = {c: res for c, (res, _) in zip(keys, out)}
-        self.n_components_ = {c: dims for c, (_, dims) in zip(keys, out)}
+        self.results_ = dict(zip(keys, results))
+        self.n_components_ = dict(zip(keys, dims))
         self.k_ = {c: r.k for c, r in self.results_.items()}
         self.silhouette_ = {c: r.silhouette for c, r in self.results_.items()}
         self.loss_ = {c: r.loss for c, r in self.results_.items()}
         self.method_ = {c: r.method for c, r in self.results_.items()}
-        self.labels_ = np.empty(len(y), dtype=np.int64)
+        self.labels_ = np.empty(n, dtype=np.int64)
         for c, r in zip(keys, rows): self.labels_[r] = self.results_[c].labels
         self.medoid_indices_ = np.sort(np.concatenate([r[self.results_[c].medoids] for c, r in zip(keys, rows)]))
-        self.is_medoid_ = np.zeros(len(y), dtype=bool)
+        self.is_medoid_ = np.zeros(n, dtype=bool)
         self.is_medoid_[self.medoid_indices_] = True
         return self
+
+# %% ../nbs/03_cluster.ipynb
+_SETTINGS = ("k_range", "backend", "pca_variance", "metric", "max_iter", "random_state", "n_jobs", "progress", "method",
+             "exact_max_n", "clara_samples", "clara_sample_size", "silhouette_sample_size")
+
+def clustering_state(model:PerClassKMedoids, # a fitted clustering
+                    )->dict: # JSON-able: settings and, per class, its rows and `ClassClustering`
+    "A fitted `PerClassKMedoids` as plain data (see `clustering_from_state`)."
+    pairs = lambda d: [[int(k), float(v)] for k, v in d.items()]
+    per_class = [dict(key=c.item() if hasattr(c, "item") else c, rows=model.class_indices_[c].tolist(), k=int(r.k),
+                      labels=r.labels.tolist(), medoids=r.medoids.tolist(), loss=float(r.loss), silhouette=pairs(r.silhouette),
+                      losses=pairs(r.losses), method=r.method, dims=int(model.n_components_[c]))
+                 for c, r in model.results_.items()]
+    settings = {s: list(v) if isinstance(v := getattr(model, s), tuple) else v for s in _SETTINGS}
+    return dict(settings=settings, n=int(len(model.labels_)), classes=per_class)
+
+def clustering_from_state(state:dict, # the output of `clustering_state`
+                         )->PerClassKMedoids: # fitted, equal to the one that was saved
+    "Rebuild a fitted `PerClassKMedoids` from `clustering_state`'s data."
+    s = dict(state["settings"]); s["k_range"] = tuple(s["k_range"])
+    model, cs = PerClassKMedoids(**s), state["classes"]
+    results = [ClassClustering(k=c["k"], labels=np.asarray(c["labels"], dtype=np.int64), medoids=np.asarray(c["medoids"], dtype=np.int64),
+                               loss=c["loss"], silhouette={int(k): v for k, v in c["silhouette"]},
+                               losses={int(k): v for k, v in c["losses"]}, method=c["method"]) for c in cs]
+    rows = [np.asarray(c["rows"], dtype=np.int64) for c in cs]
+    return model._set_fitted([c["key"] for c in cs], rows, results, [c["dims"] for c in cs], state["n"])

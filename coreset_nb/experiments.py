@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .data import ImageDataset, load_dataset, load_or_make_split, load_images, atomic_write_text
+from .cache import atomic_write_text, cache_path, cached_array
+from .data import ImageDataset, load_dataset, load_or_make_split, load_images
 from .pipeline import (package_versions, FEATURE_FREE_METHODS, settings_hash, selector_params, make_selector,
                                   fit_clustering, rows_digest)
 from .sample import SELECTORS
@@ -21,7 +22,8 @@ from .sample import SELECTORS
 # %% auto 0
 __all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'GRID_KEYS', 'load_config', 'Cell', 'model_grid', 'grid_cells', 'cell_settings_hash',
            'cell_id', 'cached_images', 'backbone_seconds_per_image', 'cell_epochs', 'tf_threads', 'run_cell',
-           'claim_cell', 'release_cell', 'collect_results', 'write_results', 'run_experiment', 'summarize']
+           'claim_cell', 'release_cell', 'collect_results', 'write_results', 'write_grid', 'read_grid',
+           'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -95,11 +97,13 @@ class Cell:
     model: str
 
 def _identity(settings: dict|None) -> dict|None:
-    "Settings as they matter for results: a weights file is identified by its content, not by where it lies."
+    """Settings as they matter for results: a weights file is identified by its content, not by where it lies (a
+    config's portable '{assets}/...' and its expanded path give the same identity)."""
     if settings is None: return None
     from coreset_nb.data import file_md5
     w = settings.get("weights")
-    return {**settings, "weights": f"md5:{file_md5(w)}"} if w not in (None, "imagenet") and Path(str(w)).is_file() else settings
+    path = Path(_expand(w)) if isinstance(w, str) and w != "imagenet" else None
+    return {**settings, "weights": f"md5:{file_md5(path)}"} if path is not None and path.is_file() else settings
 
 GRID_KEYS = ("methods", "fractions", "seeds")  # a model block may narrow the grid for itself (e.g. a costly model)
 
@@ -124,6 +128,8 @@ def cell_settings_hash(cfg: dict, cell: Cell, data_key: str) -> str:
     if cell.method in ("full", "random"): sel = None  # uniform over all rows: no selection setting matters
     elif cell.method in FEATURE_FREE_METHODS: sel = {"allocation": cfg["selection"]["allocation"]}  # class budgets only
     else: sel = cfg["selection"]
+    if sel is not None and sel.get("allocation") == "equal":  # equal budgets' leftover units now go to seeded classes
+        sel = {**sel, "leftovers": "seeded"}
     model = {k: v for k, v in cfg["models"][cell.model].items() if k not in GRID_KEYS}
     return settings_hash(dict(data=data_key, split=cfg["split"], selection=_identity(sel), model=_identity(model)))
 
@@ -132,15 +138,10 @@ def cell_id(cfg: dict, cell: Cell, data_key: str) -> str:
 
 # %% ../nbs/07_experiments.ipynb
 def cached_images(ds: ImageDataset, image_size: int, cache_dir=None, progress: bool=True) -> np.ndarray:
-    "All images of `ds` as uint8 (N, size, size, 3), decoded once and cached on disk."
-    from coreset_nb.features import default_cache_dir
-    path = Path(cache_dir or default_cache_dir()) / "images" / f"{ds.content_key()}-{image_size}px.npy"
-    if path.exists():
-        arr = np.load(path)
-        if arr.shape == (len(ds), image_size, image_size, 3): return arr
-    arr = load_images(ds, None, image_size, progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npy"); np.save(tmp, arr); os.replace(tmp, path)
+    "All images of `ds` as uint8 (N, size, size, 3), decoded once and cached on disk (a validated entry)."
+    key = f"{ds.content_key()}-{image_size}px"
+    arr, _ = cached_array(cache_path("images", f"{key}.npy", cache_dir), key, lambda: load_images(ds, None, image_size, progress=progress),
+                          shape=(len(ds), image_size, image_size, 3))
     return arr
 
 def backbone_seconds_per_image(backbone: str, weights, image_size: int, alpha: float, n: int=64, batch_size: int=32) -> float:
@@ -298,6 +299,19 @@ def write_results(results_dir, cell_ids=None) -> pd.DataFrame:
     return df
 
 # %% ../nbs/07_experiments.ipynb
+def write_grid(results_dir, ids: dict):
+    "`grid.json`: every cell of the grid with its id, so readers of a results folder need not recompute ids."
+    cells = [dict(cell_id=i, model=c.model, method=c.method, fraction=c.fraction, seed=c.seed) for c, i in ids.items()]
+    atomic_write_text(Path(results_dir) / "grid.json", json.dumps(dict(cells=cells), indent=0))
+
+def read_grid(results_dir) -> dict|None:
+    "{cell_id: (model, method, fraction, seed)} from a results folder's `grid.json`, or None when it has none."
+    path = Path(results_dir) / "grid.json"
+    if not path.exists(): return None
+    return {c["cell_id"]: (c["model"], c["method"], round(float(c["fraction"]), 6), int(c["seed"]))
+            for c in json.loads(path.read_text())["cells"]}
+
+# %% ../nbs/07_experiments.ipynb
 def run_experiment(config, # a config dict or YAML path (see `load_config`)
                    progress: bool=True, # progress bar over cells (done / left, ETA)
                    max_cells: int|None=None, # stop after this many new cells (for smoke runs)
@@ -321,6 +335,7 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
         todo = [c for c in todo if c.model in set(only_models)]
     if max_cells is not None: todo = todo[:max_cells]
     atomic_write_text(results / "config.json", json.dumps(_portable(cfg), indent=1, default=str))  # no machine paths
+    write_grid(results, ids)
     if todo:
         from coreset_nb.train import set_seed
         set_seed(0, deterministic_ops=True)  # a cell's numbers must not depend on what ran before it in this process

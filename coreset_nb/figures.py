@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .experiments import cell_id, grid_cells
+from .experiments import cell_id, grid_cells, read_grid
 
 # %% auto 0
-__all__ = ['LABELS', 'TITLES', 'PALETTE', 'title_of', 'load_results', 'fraction_label', 'no_data', 'size_axis', 'plot_vs_size',
-           'legend', 'save', 'class_assignments']
+__all__ = ['LABELS', 'TITLES', 'PALETTE', 'OUTPUT_LINE', 'PAPER_CITATION', 'PAPER_TABLE1_NOTE', 'PAPER_KINDS', 'TABLE1_METRICS',
+           'title_of', 'load_results', 'fraction_label', 'no_data', 'size_axis', 'plot_vs_size', 'plotted_values',
+           'legend', 'wrote', 'written_files', 'write_table', 'save', 'paper_table1', 'table1', 'table1_markdown',
+           'class_assignments']
 
 # %% ../nbs/11_figures.ipynb
 LABELS = {"full": "100%", "random": "RS", "intelligent": "IS"}  # method -> the paper's name of the sampling
@@ -37,7 +39,14 @@ def load_results(path, # a `results.csv` of `run_experiment` (its `config.json` 
     df = pd.read_csv(path)
     df["fraction"] = df["fraction"].round(6)
     cfg_path, split_path = Path(path).with_name("config.json"), Path(path).with_name("split.json")
-    if cfg_path.exists():  # the experiment's own grid (run_experiment writes config.json and split.json beside results.csv)
+    written = read_grid(Path(path).parent)  # the grid and its cell ids, as the run that wrote the folder saw them
+    if written is not None:
+        grid = set(written.values())
+        if "cell_id" in df:
+            stale = sorted(set(df.cell_id) - set(written))
+            if stale: print(f"ignored {len(stale)} row(s) of cells run with older settings: {stale}")
+            df = df[df.cell_id.isin(set(written))]
+    elif cfg_path.exists():  # an older folder without grid.json: recompute the ids from config.json and split.json
         cfg = json.loads(cfg_path.read_text())
         cells = grid_cells(cfg)
         grid = {(c.model, c.method, round(c.fraction, 6), c.seed) for c in cells}
@@ -120,6 +129,17 @@ def plot_vs_size(ax, # matplotlib axes to draw on
     ax.margins(y=0.08)
     return True
 
+def plotted_values(d: pd.DataFrame, # results rows with a `sampling` label (from `load_results`)
+                   col: str, # the plotted column
+                   style: str|None=None, # the column `plot_vs_size` gave line styles to, if any
+                  ) -> pd.DataFrame:
+    "What `plot_vs_size` draws, as numbers: mean, std and seed count per model, sampling and fraction."
+    keys = ["model", *([style] if style else []), "sampling", "method", "fraction"]
+    d = d[d[col].notna()]
+    g = d.groupby(keys, sort=True)
+    return pd.DataFrame(dict(n_coreset=g.n_coreset.median(), mean=g[col].mean(), std=g[col].std(), n_seeds=g.seed.nunique())
+                        ).reset_index().assign(column=col)
+
 def legend(ax, # matplotlib axes
            **kw, # passed to `ax.legend` (fontsize, loc, ...)
           ):
@@ -129,19 +149,106 @@ def legend(ax, # matplotlib axes
     if keep: ax.legend(keep.values(), keep.keys(), **kw)
 
 # %% ../nbs/11_figures.ipynb
+OUTPUT_LINE = "wrote "  # how a figure notebook announces each file it writes; `reproduce` lists a notebook's files from these lines
+
+def wrote(*paths):
+    "Announce written files, one line each (the record of what a notebook made)."
+    for p in paths: print(f"{OUTPUT_LINE}{p}")
+
+def written_files(text: str, # a notebook's printed output
+                 ) -> list: # the files it announced with `wrote`, in order
+    "The paths a notebook announced with `wrote`."
+    return list(dict.fromkeys(line[len(OUTPUT_LINE):].strip() for line in text.splitlines() if line.startswith(OUTPUT_LINE)))
+
+def write_table(table: pd.DataFrame, # the numbers
+                path, # a .csv or .md file
+                quiet: bool=False, # do not announce it
+               ):
+    "Write a table atomically, as CSV or Markdown by the file's suffix, and announce it."
+    from coreset_nb.cache import atomic_write_text
+    path = Path(path)
+    atomic_write_text(path, table.to_csv(index=False) if path.suffix == ".csv" else str(table))
+    if not quiet: wrote(path)
+
+# %% ../nbs/11_figures.ipynb
 def save(fig, # matplotlib figure
          name: str, # file name without extension: `<name>.png` and `<name>.pdf` are written
          out_dir, # folder to write into (created when missing)
          dpi: int=150, # resolution of the PNG
          show: bool=True, # display the written PNG (in a notebook)
+         values: pd.DataFrame|None=None, # the numbers the figure shows, written beside it as `<name>.csv`
         ):
-    "Write `fig` as PNG and PDF into `out_dir`, say so, and show the PNG."
+    "Write `fig` as PNG and PDF (and its plotted `values` as CSV) into `out_dir`, say so, and show the PNG."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     for ext in ("png", "pdf"): fig.savefig(out / f"{name}.{ext}", dpi=dpi, bbox_inches="tight")
-    print("wrote", out / f"{name}.png", "and .pdf")
+    if values is not None: write_table(values, out / f"{name}.csv", quiet=True)
+    wrote(*[out / f"{name}.{ext}" for ext in ("png", "pdf", "csv") if ext != "csv" or values is not None])
     if show:
         from IPython.display import Image, display
         display(Image(str(out / f"{name}.png")))
+
+# %% ../nbs/11_figures.ipynb
+PAPER_CITATION = ("Ashraf, Ullah, Nadeem, Noor, \"Coreset selection based on Intra-class diversity\", "
+                  "arXiv:2509.21380 (v1, 2025), Table 1")
+PAPER_TABLE1_NOTE = ("Two oddities are visible in the paper's Table 1: RS 25% equals chance for 8 classes exactly (accuracy "
+                     "0.125, precision 0.015625 = 0.125², F1 0.027778), i.e. a model that predicts one class for every "
+                     "image; and the custom-CNN and ResNet101V2 columns are identical to the last digit. The paper does "
+                     "not say whether its precision/recall/F1 are macro or weighted averages.")
+PAPER_KINDS = {"custom_cnn": "cnn", "transfer_resnet101v2": "transfer"}  # the paper's model -> our model kind
+
+def paper_table1() -> pd.DataFrame:
+    "The paper's Table 1: one row per model kind × setting (100%, RS, IS at 25%), columns accuracy, precision, recall, f1."
+    from coreset_nb.experiments import ASSETS_DIR
+    t = pd.read_csv(ASSETS_DIR / "paper_table1.csv")
+    return t.assign(model_kind=t.model.map(PAPER_KINDS), setting=t.setting.str.split().str[0],
+                    fraction=t.setting.map(lambda s: 1.0 if s == "100%" else float(s.split()[1].rstrip("%")) / 100))
+
+# %% ../nbs/11_figures.ipynb
+TABLE1_METRICS = ("accuracy", "precision", "recall", "f1")
+
+def table1(df: pd.DataFrame, # rows from `load_results`
+           grid: set, # the grid from `load_results` (to name missing seeds)
+           models: list, # the model config names, in table order
+           fraction: float=0.25, # coreset size of the RS and IS rows
+           average: str="macro", # precision/recall/F1 averaging: 'macro' or 'weighted'
+          ) -> pd.DataFrame:
+    "Table 1 in long form: per model, setting (100%, RS, IS) and metric our mean, std and seeds, and the paper's value."
+    cols = {"accuracy": "test_accuracy", **{m: f"test_{m}_{average}" for m in TABLE1_METRICS[1:]}}
+    pct, paper = fraction_label(df, fraction), paper_table1().set_index(["model_kind", "setting", "fraction"])
+    rows = []
+    for model in models:
+        kinds = set(df.loc[df.model == model, "model_kind"]); kind = kinds.pop() if len(kinds) == 1 else model
+        for label, method, frac in (("100%", "full", 1.0), ("RS", "random", round(fraction, 6)), ("IS", "intelligent", round(fraction, 6))):
+            d = df[(df.model == model) & (df.method == method) & (df.fraction == frac)]
+            expected = sorted(g[3] for g in grid if g[:3] == (model, method, frac))
+            for metric, col in cols.items():
+                theirs = paper[metric].get((kind, label, frac)) if (kind, label, frac) in paper.index else None
+                rows.append(dict(model=model, model_kind=kind, setting=label if label == "100%" else f"{label} {pct}",
+                                 method=method, fraction=frac, metric=metric, mean=d[col].mean() if len(d) else float("nan"),
+                                 std=d[col].std() if len(d) > 1 else float("nan"), n_seeds=len(d),
+                                 missing_seeds=" ".join(map(str, sorted(set(expected) - set(d.seed)))), paper=theirs))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/11_figures.ipynb
+def table1_markdown(table: pd.DataFrame, # the output of `table1`
+                    average: str="macro", # the averaging used (for the caption)
+                    source: str="results.csv", # where our numbers come from (for the caption)
+                   ) -> str:
+    "Table 1 as Markdown: ours (mean ± std over seeds) beside the paper's value, with the caption and the paper's oddities."
+    cell = lambda r: "missing" if r.n_seeds == 0 else f"{r['mean']:.4f}" + (f" ± {r['std']:.4f}" if r.n_seeds > 1 else "")
+    header = ["model", "setting", "seeds"] + [f"{m} ({who})" for m in TABLE1_METRICS for who in ("ours", "paper")]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for (model, setting), g in table.groupby(["model", "setting"], sort=False):
+        g = g.set_index("metric")
+        vals = [v for m in TABLE1_METRICS for v in (cell(g.loc[m]), "n/a" if pd.isna(g.loc[m, "paper"]) else f"{g.loc[m, 'paper']:.4f}")]
+        lines.append("| " + " | ".join([TITLES.get(g.model_kind.iloc[0], model), setting, str(g.n_seeds.iloc[0])] + vals) + " |")
+    missing = table.drop_duplicates(["model", "setting"]).query("missing_seeds != ''")
+    caption = (f"Table 1 — test metrics ({average} precision/recall/F1), mean ± std over seeds. Ours: {source}. "
+               f"Paper: {PAPER_CITATION} (25% coresets only; ResNet101V2 is the paper's transfer backbone).")
+    out = [caption, "", *lines, "", PAPER_TABLE1_NOTE]
+    if len(missing): out += ["", "Missing (partial run): " + "; ".join(f"{r.model} {r.setting}: seeds [{r.missing_seeds}] missing"
+                                                                    for r in missing.itertuples())]
+    return "\n".join(out) + "\n"
 
 # %% ../nbs/11_figures.ipynb
 def class_assignments(selection_json, # JSON sidecar written beside a coreset CSV

@@ -5,20 +5,22 @@
 # %% ../nbs/04b_pipeline.ipynb 4
 from __future__ import annotations
 
-import csv, hashlib, inspect, io, json, os, pickle, platform, time
+import csv, hashlib, inspect, io, json, os, platform, time, warnings
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from .data import ImageDataset, load_dataset, atomic_write_text
+from .cache import atomic_write_text, cache_path, cached_json
+from .data import ImageDataset, load_dataset, official_splits
 from .sample import SELECTORS, get_selector, resolve_budget
-from .cluster import PerClassKMedoids
+from .cluster import PerClassKMedoids, clustering_state, clustering_from_state
 
 # %% auto 0
 __all__ = ['FEATURE_FREE_METHODS', 'BACKBONE_DEFAULT_SIZE', 'package_versions', 'CoresetResult', 'settings_hash',
-           'selector_params', 'make_selector', 'selector_settings', 'fit_clustering', 'rows_digest', 'select_coreset']
+           'selector_params', 'make_selector', 'selector_settings', 'fit_clustering', 'rows_digest', 'candidate_items',
+           'select_coreset']
 
 # %% ../nbs/04b_pipeline.ipynb
 FEATURE_FREE_METHODS = {"random", "stratified"}
@@ -99,26 +101,36 @@ def fit_clustering(X, y, # features and labels of the rows to cluster
                    k_range=(2, 10), backend: str="fasterpam", pca_variance=0.95, seed: int=0,
                    cache_key: str|None=None, # identifies X and y (e.g. features key + rows); None = no cache
                    cache_dir=None, # cache root (default: the feature cache's)
+                   progress: bool=False, # progress bar over classes
                   ) -> PerClassKMedoids:
-    "Per-class PCA + K-Medoids, fitted once and cached on disk when `cache_key` is given."
-    clusterer = PerClassKMedoids(tuple(k_range), backend, pca_variance, random_state=seed)
+    "Per-class PCA + K-Medoids, fitted once and cached on disk (as validated JSON) when `cache_key` is given."
+    clusterer = PerClassKMedoids(tuple(k_range), backend, pca_variance, random_state=seed, progress=progress)
     if cache_key is None: return clusterer.fit(X, y)
-    from coreset_nb.features import default_cache_dir
     key = settings_hash(dict(data=cache_key, k_range=list(k_range), backend=backend, pca=pca_variance, seed=seed))
-    path = Path(cache_dir or default_cache_dir()) / "clusterings" / f"{key}.pkl"
-    if path.exists():
-        with open(path, "rb") as f: cached = pickle.load(f)
-        if len(cached.labels_) == len(y): return cached
-    clusterer.fit(X, y)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f: pickle.dump(clusterer, f)
-    os.replace(tmp, path)
-    return clusterer
+    state, _ = cached_json(cache_path("clusterings", f"{key}.json", cache_dir), key,
+                           lambda: clustering_state(clusterer.fit(X, y)))
+    if state["n"] != len(y): raise ValueError(f"cached clustering {key} has {state['n']} rows, not {len(y)}: delete it")
+    return clustering_from_state(state)
 
 def rows_digest(rows) -> str:
     "A short hash of a list of row indices (which items were clustered)."
     return hashlib.sha256(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest()[:12]
+
+# %% ../nbs/04b_pipeline.ipynb
+def candidate_items(ds: ImageDataset, # the dataset
+                    candidates=None, # explicit item indices (wins over `split`)
+                    split: str|None=None, # official split to select from; None: 'train' when the data has official splits
+                   ) -> tuple[np.ndarray, str]:
+    "The items a coreset is chosen from, and the name of that choice (default: a dataset's official training split)."
+    if candidates is not None: return np.asarray(candidates, dtype=np.int64), "given"
+    parts = official_splits(ds)
+    if parts is None:
+        if split not in (None, "all"): raise ValueError(f"{ds.source} has no official splits: --split must be 'all', not {split!r}")
+        return np.arange(len(ds), dtype=np.int64), "all"
+    split = split or "train"
+    if split == "all": return np.arange(len(ds), dtype=np.int64), "all"
+    if split not in parts: raise ValueError(f"{ds.source}: no split {split!r}; its splits: {', '.join(parts)}, or 'all'")
+    return parts[split], split
 
 # %% ../nbs/04b_pipeline.ipynb
 def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
@@ -133,7 +145,8 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
                    k_range: tuple=(2, 10), # K tried per class; chosen by silhouette
                    clustering_backend: str="fasterpam", # 'fasterpam' | 'pam' | 'alternate' (scikit-learn-extra)
                    allocation: str="proportional", # class budgets: 'proportional' | 'equal'
-                   candidates=None, # item indices to select from (e.g. a training split); default all
+                   candidates=None, # item indices to select from (e.g. a training split); default: see `split`
+                   split: str|None=None, # a dataset with official splits (MedMNIST): 'train' (default), 'val', 'test' or 'all'
                    seed: int=0, # drives the clustering and the sampling
                    cache_dir=None, # feature cache root (see `extract_features`)
                    features=None, # precomputed (n_items, d) features, to skip extraction
@@ -145,7 +158,7 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
     t = time.perf_counter()
     ds = data if isinstance(data, ImageDataset) else load_dataset(data, progress=progress)
     timings["load_s"] = time.perf_counter() - t
-    cand = np.arange(len(ds)) if candidates is None else np.asarray(candidates, dtype=np.int64)
+    cand, split = candidate_items(ds, candidates, split)
     n_target = resolve_budget(budget, len(cand))  # fail fast on a bad budget, before any heavy work
     y = ds.labels[cand]
     image_size = image_size or BACKBONE_DEFAULT_SIZE.get(backbone, 224)
@@ -153,7 +166,7 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
                               backbone=backbone, weights=None if weights is None else str(weights), image_size=image_size,
                               pooling=pooling, alpha=alpha, pca_variance=pca_variance, k_range=list(k_range),
                               clustering_backend=clustering_backend, allocation=allocation, seed=seed,
-                              n_candidates=int(len(cand))),
+                              split=split, n_candidates=int(len(cand))),
                 versions=package_versions(), dataset=ds.summary())
     X, features_key = None, None
     if method not in FEATURE_FREE_METHODS:
@@ -169,7 +182,8 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
     settings = dict(k_range=tuple(k_range), backend=clustering_backend, pca_variance=pca_variance)
     if "clusterer" in selector_params(method):
         settings["clusterer"] = fit_clustering(X, y, k_range, clustering_backend, pca_variance, seed, cache_dir=cache_dir,
-                                               cache_key=None if features_key is None else f"{features_key}-{rows_digest(cand)}")
+                                               cache_key=None if features_key is None else f"{features_key}-{rows_digest(cand)}",
+                                               progress=progress)
     selector = make_selector(method, n_target, allocation, seed, **settings).fit(X if X is not None else np.zeros((len(cand), 0)), y)
     timings["selection_s"] = time.perf_counter() - t
     info["selector"] = dict(name=method, settings=selector_settings(selector))  # e.g. hybrid's cap, kcenter's start
@@ -186,6 +200,11 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
     selected = np.array([r["index"] for r in rows], dtype=np.int64)
     counts = np.bincount(ds.labels[selected], minlength=len(ds.class_names))
     info["selected"] = dict(n=int(len(selected)), per_class={c: int(n) for c, n in zip(ds.class_names, counts)})
+    present = np.bincount(y, minlength=len(ds.class_names)) > 0
+    info["selected"]["zero_classes"] = [c for c, k, p in zip(ds.class_names, counts, present) if p and k == 0]
+    if info["selected"]["zero_classes"]:
+        warnings.warn(f"{len(info['selected']['zero_classes'])} class(es) get no item at this budget: "
+                      f"{', '.join(info['selected']['zero_classes'])} (raise --fraction/--count)", UserWarning, stacklevel=2)
     if clustering is not None:
         info["clusters"] = {ds.class_names[c]: dict(k=int(clustering.k_[c]), silhouette={int(k): float(s) for k, s in clustering.silhouette_[c].items()},
                                                      loss=float(clustering.loss_[c]), pca_components=int(clustering.n_components_[c]),

@@ -16,8 +16,8 @@ from .experiments import load_config, run_experiment, summarize, _identity
 from .pipeline import settings_hash
 
 # %% auto 0
-__all__ = ['CONFIGS_DIR', 'PRESETS', 'preset_config', 'selection_artifacts', 'find_figures_dir', 'run_figure_notebook',
-           'run_figures', 'write_report', 'reproduce']
+__all__ = ['CONFIGS_DIR', 'PRESETS', 'preset_config', 'selection_artifacts', 'find_figures_dir', 'announced_outputs',
+           'run_figure_notebook', 'run_figures', 'write_report', 'reproduce']
 
 # %% ../nbs/08_reproduce.ipynb
 CONFIGS_DIR = Path(str(importlib.resources.files("coreset_nb"))) / "configs"
@@ -78,6 +78,16 @@ def _inputs_digest(params: dict) -> dict:
     return {k: file_md5(v) for k, v in params.items() if isinstance(v, str) and Path(v).is_file()}
 
 # %% ../nbs/08_reproduce.ipynb
+def announced_outputs(executed: Path, # an executed notebook
+                      out_dir: Path, # the folder its outputs must be in
+                     ) -> list: # names of the files it announced (`coreset_nb.figures.wrote`) in `out_dir`
+    "The files an executed notebook says it wrote: its own outputs, whatever other notebooks write beside them."
+    from coreset_nb.figures import written_files
+    cells = json.loads(Path(executed).read_text())["cells"]
+    text = "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    return sorted({Path(f).name for f in written_files(text) if Path(f).resolve().parent == Path(out_dir).resolve()})
+
+# %% ../nbs/08_reproduce.ipynb
 def run_figure_notebook(nb: Path, out_dir: Path, params: dict) -> dict:
     "Execute one figure notebook (or reuse its outputs); return what it made."
     import papermill as pm
@@ -89,11 +99,11 @@ def run_figure_notebook(nb: Path, out_dir: Path, params: dict) -> dict:
         prev = json.loads(stamp.read_text())
         if prev["key"] == key and executed.exists() and all((out_dir / f).exists() for f in prev["outputs"]):
             return dict(prev, cached=True)
-    before = {f: f.stat().st_mtime_ns for f in out_dir.iterdir() if f.is_file()}
     t = time.perf_counter()
-    pm.execute_notebook(str(nb), str(executed), parameters=p, kernel_name="python3", progress_bar=False, cwd=str(out_dir))
-    made = sorted(f.name for f in out_dir.iterdir() if f.is_file() and not f.name.startswith(".") and f != executed
-                  and before.get(f) != f.stat().st_mtime_ns and f.suffix != ".ipynb")
+    try: pm.execute_notebook(str(nb), str(executed), parameters=p, kernel_name="python3", progress_bar=False, cwd=str(out_dir))
+    except pm.PapermillExecutionError as e:
+        raise RuntimeError(f"figure notebook {nb.name} failed: {e.ename}: {e.evalue} (the executed notebook: {executed})") from None
+    made = announced_outputs(executed, out_dir)
     record = dict(notebook=nb.name, key=key, params=p, outputs=made, seconds=round(time.perf_counter() - t, 1))
     atomic_write_text(stamp, json.dumps(record, indent=1))
     return dict(record, cached=False)

@@ -18,7 +18,7 @@ from .reduce import ClassPCA
 
 # %% auto 0
 __all__ = ['SELECTORS', 'HYBRID_DEFAULT_CAP', 'resolve_budget', 'allocate_class_budgets', 'split_equally', 'split_proportionally',
-           'register_selector', 'get_selector', 'Selector', 'RandomSelector', 'StratifiedSelector',
+           'register_selector', 'get_selector', 'tie_rng', 'Selector', 'RandomSelector', 'StratifiedSelector',
            'IntelligentSelector', 'IntelligentProportionalSelector', 'IntelligentMedoidFirstSelector',
            'PerClassFeatureSelector', 'class_medoids', 'MedoidsSelector', 'HybridSelector', 'k_center_greedy',
            'KCenterSelector', 'herding', 'HerdingSelector']
@@ -68,20 +68,23 @@ def allocate_class_budgets(
     class_counts:dict, # {class: number of rows}, in class order
     total:int, # rows to select over all classes
     mode:str="proportional", # "proportional" (largest remainder) or "equal" (water-filling)
+    rng=None, # np.random.Generator or seed: who gets the units that cannot be shared exactly (None: class order)
 )->dict: # {class: rows to select}, summing to `total`
     "Per-class budgets summing exactly to `total`, never above a class's size."
     keys, counts = list(class_counts), np.array([int(v) for v in class_counts.values()], dtype=np.int64)
     if (counts < 0).any(): raise ValueError(f"class counts must be >= 0, got {class_counts}")
     if not 0 <= total <= counts.sum(): raise ValueError(f"total must be between 0 and {int(counts.sum())}, got {total}")
+    order = list(range(len(keys))) if rng is None else np.random.default_rng(rng).permutation(len(keys)).tolist()
+    rank = {c: r for r, c in enumerate(order)}
     if mode == "proportional":
         N = int(counts.sum())
         quota = counts * int(total)  # exact integer numerators of total·n_c/N
         alloc, remainder = quota // N, quota % N
         leftover = int(total - alloc.sum())
-        by_remainder = sorted(range(len(keys)), key=lambda i: (-remainder[i], i))  # ties: class order
+        by_remainder = sorted(range(len(keys)), key=lambda i: (-remainder[i], rank[i]))  # ties: `order`
         alloc[by_remainder[:leftover]] += 1
     elif mode == "equal":
-        alloc = _water_fill(counts, int(total), range(len(keys)))
+        alloc = _water_fill(counts, int(total), order)
     else:
         raise ValueError(f"unknown allocation mode {mode!r}; known: ['equal', 'proportional']")
     return {k: int(a) for k, a in zip(keys, alloc)}
@@ -142,6 +145,10 @@ def _class_rngs(random_state, n_classes:int)->list:
     "One independent generator per class, spawned deterministically from `random_state`."
     return [np.random.default_rng(s) for s in np.random.SeedSequence(random_state).spawn(n_classes)]
 
+def tie_rng(random_state)->np.random.Generator:
+    "The generator that orders the classes for units a budget cannot share exactly (its own stream of `random_state`)."
+    return np.random.default_rng(None if random_state is None else np.random.SeedSequence([random_state, 1]))
+
 def _n_rows(X, y)->int:
     return len(X) if X is not None else len(y)
 
@@ -161,7 +168,8 @@ class Selector:
         classes, rows = _class_rows(y)
         if X is not None and len(X) != len(y): raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
         total = resolve_budget(self.budget, len(y))
-        return classes, rows, allocate_class_budgets({c: len(r) for c, r in zip(classes, rows)}, total, self.allocation)
+        return classes, rows, allocate_class_budgets({c: len(r) for c, r in zip(classes, rows)}, total, self.allocation,
+                                                     tie_rng(self.random_state))
 
     def fit(self, X, y=None, **kwargs): raise NotImplementedError
 

@@ -11,7 +11,7 @@ from sklearn.datasets import make_blobs
 
 from coreset_nb.cluster import PerClassKMedoids, class_seed, dissimilarity_matrix
 from coreset_nb.reduce import ClassPCA
-from coreset_nb.sample import (SELECTORS, IntelligentSelector, allocate_class_budgets, class_medoids, get_selector,
+from coreset_nb.sample import (SELECTORS, IntelligentSelector, allocate_class_budgets, tie_rng, class_medoids, get_selector,
                                herding, k_center_greedy, resolve_budget, split_equally, _class_rngs)
 
 NEW = ["medoids", "hybrid", "kcenter", "herding", "intelligent_proportional", "intelligent_medoid_first"]
@@ -58,7 +58,7 @@ def test_every_selector_exact_class_budgets_no_duplicates_deterministic(data, cl
     assert per_class(y, idx) == runs[0].class_budgets_  # the budgets are what was taken, class by class
     if name != "random":  # per class, with IS's class budgets
         counts = {int(c): int((y == c).sum()) for c in np.unique(y)}
-        assert runs[0].class_budgets_ == allocate_class_budgets(counts, total, allocation)
+        assert runs[0].class_budgets_ == allocate_class_budgets(counts, total, allocation, tie_rng(5))
 
 
 @pytest.mark.parametrize("name", NEW)
