@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .experiments import ASSETS_DIR, load_config, run_experiment
+from .experiments import ASSETS_DIR, CONFIGS_DIR, load_config, run_experiment
 from .sample import SELECTORS
 
 # %% auto 0

@@ -5,11 +5,11 @@
 # %% ../nbs/09_cli.ipynb 4
 from __future__ import annotations
 
-import argparse, sys
+import argparse, os, re, sys, threading, warnings
 from pathlib import Path
 
 # %% auto 0
-__all__ = ['SUBCOMMANDS', 'CLIError', 'build_parser', 'main']
+__all__ = ['NOISE', 'SUBCOMMANDS', 'CLIError', 'filter_stderr', 'build_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb
 class CLIError(Exception):
@@ -30,19 +30,77 @@ def _count(text: str) -> int:
     return value
 
 def _weights(text: str):
-    return None if text.lower() in ("none", "random") else text
+    "Parse --weights: 'none'/'random', 'imagenet', a path, or the name of a weights file shipped with the package."
+    if text.lower() in ("none", "random"): return None
+    return text if text == "imagenet" else _shipped(text)
+
+def _shipped(text: str) -> str:
+    "A path as given, unless it names a file shipped with the package: '{assets}/x', or 'x' found in the package's assets."
+    from coreset_nb.experiments import ASSETS_DIR, _expand
+    text = _expand(text)
+    return str(ASSETS_DIR / text) if not Path(text).expanduser().exists() and (ASSETS_DIR / text).is_file() else text
+
+def _writable(out: Path) -> Path:
+    "Check before any work that `out` can be written (its folder made, a file created there); CLIError otherwise."
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.is_dir(): raise IsADirectoryError(21, "it is a folder")
+        probe = out.with_name(f".{out.name}.{os.getpid()}.probe"); probe.write_bytes(b""); probe.unlink()
+    except OSError as e: raise CLIError(f"cannot write {out}: {e.strerror or e}; choose a writable --out") from None
+    return out
+
+# %% ../nbs/09_cli.ipynb
+NOISE = re.compile(r"[IWEF]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\]"  # absl/TensorFlow C++ log lines
+                   r"|WARNING: All log messages before absl::InitializeLog"
+                   r"|WARNING:tensorflow:|WARNING:absl:"  # Python-side TensorFlow warnings (retracing, ...)
+                   r"|To enable the following instructions|This TensorFlow binary is optimized"
+                   r"|\[IPKernelApp\] (WARNING \| Kernel is running over TCP|ERROR \| KeyboardInterrupt caught)")
+_MAYBE_NOISE = re.compile(r"[IWEF]\d|WARNING|To enable|This Tens|\[IPK|\[")  # how a noise line may start: wait for its end
+
+def filter_stderr(drop=NOISE, # lines to drop (matched at their start)
+                 ) -> callable: # call it to restore the original stderr
+    "Route file descriptor 2 (this process and its children) through a thread that drops `drop` lines."
+    sys.stderr.flush()
+    original, (r, w) = os.dup(2), os.pipe()
+    os.dup2(w, 2); os.close(w)
+    def keep(piece: bytes): 
+        if not drop.match(piece.decode("utf-8", "replace")): os.write(original, piece)
+    def pump():
+        tail = b""
+        with os.fdopen(r, "rb", buffering=0) as src:
+            while chunk := src.read(65536):
+                *pieces, tail = re.split(rb"(?<=[\r\n])", tail + chunk)
+                for p in pieces: keep(p)
+                if tail and not _MAYBE_NOISE.match(tail.decode("utf-8", "replace")): keep(tail); tail = b""  # a live bar
+        if tail: keep(tail)
+    thread = threading.Thread(target=pump, daemon=True); thread.start()
+    def restore():
+        sys.stderr.flush(); os.dup2(original, 2); thread.join(timeout=2); os.close(original)
+    return restore
+
+def _one_line_warnings(verbose: bool):
+    "coreset_nb's own warnings as `coreset_nb: warning: …` lines; other libraries' only with --verbose."
+    from coreset_nb.cache import CacheWarning
+    from coreset_nb.pipeline import BudgetWarning
+    warnings.formatwarning = lambda message, category, *a, **k: f"coreset_nb: warning: {message}\n"
+    if not verbose: warnings.simplefilter("ignore")
+    for category in (CacheWarning, BudgetWarning): warnings.simplefilter("always", category)
 
 # %% ../nbs/09_cli.ipynb
 def _add_select(sub):
     p = sub.add_parser("select", help="select a coreset and write it as CSV + JSON sidecar",
                        description="Select a coreset from an image dataset (class folders, .zip, or MedMNIST .npz).")
-    p.add_argument("--data", required=True, help="dataset: class-folder directory, .zip, MedMNIST .npz, or a MedMNIST name (downloads)")
+    p.add_argument("--data", required=True, help="dataset: class-folder directory, .zip, MedMNIST .npz, a MedMNIST name (downloads), "
+                   "or a dataset shipped with the package (pbc_demo_64perclass_128px.zip)")
+    p.add_argument("--split", default=None, help="MedMNIST files: the official split to select from: train (default), val, "
+                   "test or all (a coreset is a training set); class folders: all")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--fraction", type=_fraction, help="fraction of the dataset in (0, 1] (default 0.25)")
     g.add_argument("--count", type=_count, help="absolute number of items to select")
     p.add_argument("--method", default="intelligent", help="selector: intelligent (IS, default), random (RS), stratified, ...")
     p.add_argument("--backbone", default="vgg16", help="feature backbone: vgg16 (paper), resnet101v2, mobilenet")
-    p.add_argument("--weights", type=_weights, default="imagenet", help="'imagenet' (download), a local .h5 file, or 'none'")
+    p.add_argument("--weights", type=_weights, default="imagenet", help="'imagenet' (download), a local .h5 file, 'none', or a "
+                   "weights file shipped with the package (mobilenet_2_5_224_tf_no_top.h5)")
     p.add_argument("--alpha", type=float, default=0.25, help="MobileNet width multiplier (default 0.25)")
     p.add_argument("--image-size", type=int, default=None, help="input size (default 256 for vgg16/resnet101v2, 224 for mobilenet)")
     p.add_argument("--pooling", default="flatten", choices=["flatten", "avg", "max"], help="feature pooling (paper: flatten)")
@@ -55,24 +113,28 @@ def _add_select(sub):
     p.add_argument("--out", required=True, help="output CSV; the JSON sidecar is written beside it (.json)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_run_select)
+    return p
 
 def _run_select(args) -> int:
     from coreset_nb.pipeline import select_coreset
     if args.k_min < 1 or args.k_max < args.k_min: raise CLIError(f"need 1 <= --k-min <= --k-max (got {args.k_min}, {args.k_max})")
     if not 0 <= args.pca_variance <= 1: raise CLIError(f"--pca-variance must be in [0, 1], got {args.pca_variance}")
     from coreset_nb.data import MEDMNIST_CLASSES
+    args.data = _shipped(args.data)
     if not Path(args.data).expanduser().exists() and args.data.lower() not in MEDMNIST_CLASSES:  # a name downloads
         raise CLIError(f"dataset not found: {args.data} (a path, or a MedMNIST name: {', '.join(sorted(MEDMNIST_CLASSES))})")
     out = Path(args.out)
     if out.suffix.lower() != ".csv": raise CLIError(f"--out must be a .csv file, got {out}")
+    _writable(out); _writable(out.with_suffix(".json"))  # found now, not after the work
     budget = args.count if args.count is not None else (args.fraction if args.fraction is not None else 0.25)
     res = select_coreset(args.data, budget, args.method, args.backbone, args.weights, args.image_size, args.pooling,
                          args.alpha, args.pca_variance or None, (args.k_min, args.k_max), args.clustering_backend,
-                         args.allocation, seed=args.seed, cache_dir=args.cache_dir, progress=not args.quiet)
+                         args.allocation, seed=args.seed, cache_dir=args.cache_dir, split=args.split, progress=not args.quiet)
     csv_path, side = res.write(out)
     ks = {c: v["k"] for c, v in res.info.get("clusters", {}).items()}
-    print(f"selected {len(res.indices)} of {res.info['dataset']['n_items']} items "
-          f"({res.info['dataset']['n_skipped']} files skipped) -> {csv_path} (+ {side.name})")
+    print(f"selected {len(res.indices)} of {res.info['settings']['n_candidates']} candidate items "
+          f"(split: {res.info['settings']['split']}; {res.info['dataset']['n_items']} in the dataset, "
+          f"{res.info['dataset']['n_skipped']} files skipped) -> {csv_path} (+ {side.name})")
     if ks: print("K per class:", ", ".join(f"{c}={k}" for c, k in ks.items()))
     return 0
 
@@ -80,7 +142,7 @@ def _run_select(args) -> int:
 def _add_experiment(sub):
     p = sub.add_parser("experiment", help="run or resume an experiment grid from a YAML config",
                        description="Run every unfinished cell of a method × fraction × seed × model grid; resumable.")
-    p.add_argument("--config", required=True, help="YAML config (see configs/pbc-cpu.yaml)")
+    p.add_argument("--config", required=True, help="YAML config, or the name of a shipped one (demo, pbc-cpu, pbc-cpu-selectors, paper)")
     p.add_argument("--data", default=None, help="override the config's dataset path")
     p.add_argument("--results-dir", default=None, help="override the config's results directory")
     p.add_argument("--cache-dir", default=None, help="override the feature/image cache directory")
@@ -89,9 +151,16 @@ def _add_experiment(sub):
                    help="run only this model's cells now (repeatable); results.csv still covers the whole grid")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_run_experiment)
+    return p
 
 def _run_experiment(args) -> int:
-    if not Path(args.config).is_file(): raise CLIError(f"config not found: {args.config}")
+    from coreset_nb.experiments import CONFIGS_DIR
+    shipped = CONFIGS_DIR / (args.config if args.config.endswith(".yaml") else f"{args.config}.yaml")
+    if not Path(args.config).is_file() and shipped.is_file(): args.config = str(shipped)  # a config shipped with the package
+    if not Path(args.config).is_file():
+        raise CLIError(f"config not found: {args.config} (a YAML file, or a shipped config: "
+                       f"{', '.join(sorted(p.stem for p in CONFIGS_DIR.glob('*.yaml')))})")
+    if args.data: args.data = _shipped(args.data)
     from coreset_nb.experiments import run_experiment, summarize
     df = run_experiment(args.config, progress=not args.quiet, max_cells=args.max_cells, only_models=args.models, data=args.data,
                         results_dir=args.results_dir, cache_dir=args.cache_dir)
@@ -111,6 +180,7 @@ def _add_reproduce(sub):
     p.add_argument("--class-name", default="lymphocyte", help="class shown in Figures 5-6")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_run_reproduce)
+    return p
 
 def _run_reproduce(args) -> int:
     from coreset_nb.reproduce import reproduce, PRESETS
@@ -135,6 +205,7 @@ def _add_compare(sub):
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
     p.add_argument("--out", default=None, help="also write the table: FILE.csv (numbers) or FILE.md (readable Markdown)")
     p.set_defaults(func=_run_compare)
+    return p
 
 def _run_compare(args) -> int:
     results = [Path(r).expanduser() for r in args.results]
@@ -150,6 +221,11 @@ def _run_compare(args) -> int:
     readable, counts = format_comparison(table), verdict_counts(table)
     print(f"{args.metric}: each method minus {args.baseline!r}, paired by seed ({1 - args.alpha:.0%} bootstrap CI, paired t-test)")
     print(readable.to_string(index=False)); print(); print(counts.to_string())
+    untested = table["verdict"].eq("no test")
+    if untested.any():
+        print(f"\nno test is possible for {int(untested.sum())} of {len(table)} cells: they have a single seed pair "
+              "(a paired test needs at least 2 seeds; run more seeds)" if not untested.all() else
+              "\nno test is possible: every cell has a single seed pair (a paired test needs at least 2 seeds; run more seeds)")
     if out is not None:
         text = (table.to_csv(index=False) if out.suffix.lower() == ".csv" else
                 f"# {args.metric}: paired comparison with `{args.baseline}`\n\n{readable.to_markdown(index=False)}\n\n"
@@ -165,17 +241,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coreset_nb", description="Coreset selection based on intra-class diversity "
                                      "(arXiv 2509.21380): select coresets, run experiments, reproduce the paper's figures.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in SUBCOMMANDS: add(sub)
+    for add in SUBCOMMANDS:
+        p = add(sub)
+        p.add_argument("--verbose", action="store_true", help="show TensorFlow/Jupyter log lines and every library warning")
     return parser
 
 # %% ../nbs/09_cli.ipynb
 def main(argv=None) -> int:
     "Entry point of the `coreset_nb` command."
     args = build_parser().parse_args(argv)
-    try: return args.func(args)
+    restore = filter_stderr() if not args.verbose and argv is None else (lambda: None)  # argv given: called from Python
+    try:
+        with warnings.catch_warnings():
+            _one_line_warnings(args.verbose)
+            return args.func(args)
     except KeyboardInterrupt: print("coreset_nb: interrupted", file=sys.stderr); return 130
-    except (CLIError, ValueError, FileNotFoundError, ImportError, ConnectionError, RuntimeError) as e:
+    except (CLIError, ValueError, OSError, ImportError, ConnectionError, RuntimeError) as e:
         # one line: the reason, not a traceback (set CORESET_NB_DEBUG=1 for the traceback)
-        import os
         if os.environ.get("CORESET_NB_DEBUG"): raise
         print(f"coreset_nb: error: {' '.join(str(e).split())}", file=sys.stderr); return 1
+    finally: restore()

@@ -13,8 +13,8 @@ import pandas as pd
 from scipy import stats
 
 # %% auto 0
-__all__ = ['KEYS', 'COLUMNS', 'load_results', 'bootstrap_ci', 'compare', 'format_comparison', 'verdict_counts', 'difference_grid',
-           'recommend', 'guidance_markdown', 'replace_section']
+__all__ = ['KEYS', 'COLUMNS', 'NO_TEST', 'load_results', 'bootstrap_ci', 'compare', 'format_comparison', 'verdict_counts',
+           'difference_grid', 'recommend', 'guidance_markdown', 'replace_section']
 
 # %% ../nbs/10_compare.ipynb
 KEYS = ["model", "method", "fraction", "seed"]
@@ -63,7 +63,10 @@ def bootstrap_ci(
 COLUMNS = ["model", "method", "fraction", "n_pairs", "mean", "std", "baseline_mean", "diff_mean", "diff_ci_low",
            "diff_ci_high", "p_value", "verdict"]
 
-def _verdict(p, diff, alpha):
+NO_TEST = "no test"  # the verdict of a cell with fewer than two seed pairs: a difference, but no test of it
+
+def _verdict(p, diff, alpha, n_pairs):
+    if n_pairs < 2: return NO_TEST
     if np.isnan(p) or p >= alpha: return "tie"
     return "win" if diff > 0 else ("loss" if diff < 0 else "tie")
 
@@ -99,7 +102,7 @@ def compare(
         rows.append(dict(model=model, method=method, fraction=float(fraction), n_pairs=n,
                          mean=float(a.mean()) if n else np.nan, std=float(a.std(ddof=1)) if n > 1 else np.nan,
                          baseline_mean=float(b.mean()) if n else np.nan, diff_mean=mean_d, diff_ci_low=low, diff_ci_high=high,
-                         p_value=p, verdict=_verdict(p, mean_d, alpha)))
+                         p_value=p, verdict=_verdict(p, mean_d, alpha, n)))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 # %% ../nbs/10_compare.ipynb
@@ -124,7 +127,7 @@ def verdict_counts(table:pd.DataFrame # the output of `compare`
                   )->pd.DataFrame: # per model and method: how many fractions are a win, a tie, a loss
     "Win / tie / loss counts per model and method."
     counts = table.groupby(["model", "method"])["verdict"].value_counts().unstack(fill_value=0)
-    return counts.reindex(columns=["win", "tie", "loss"], fill_value=0)
+    return counts.reindex(columns=["win", "tie", "loss"] + [NO_TEST] * bool((table["verdict"] == NO_TEST).any()), fill_value=0)
 
 # %% ../nbs/10_compare.ipynb
 def difference_grid(
@@ -136,7 +139,7 @@ def difference_grid(
     "Paired differences from the baseline as a methods × fractions grid, with wins (W) and losses (L) marked."
     t = table[table["model"] == model]
     if not len(t): raise ValueError(f"no rows for model {model!r}; models: {sorted(set(table['model']))}")
-    mark = {"win": " W", "loss": " L", "tie": ""}
+    mark = {"win": " W", "loss": " L", "tie": "", NO_TEST: " ?"}  # ?: one seed pair, no test
     cells = t.assign(text=[("—" if pd.isna(d) else f"{d * scale:+.{digits}f}") + mark[v] for d, v in zip(t["diff_mean"], t["verdict"])])
     grid = cells.pivot(index="method", columns="fraction", values="text").fillna("")
     grid.columns = [f"{f:g}" for f in grid.columns]

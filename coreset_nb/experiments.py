@@ -20,9 +20,9 @@ from .pipeline import (package_versions, FEATURE_FREE_METHODS, settings_hash, se
 from .sample import SELECTORS
 
 # %% auto 0
-__all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'GRID_KEYS', 'load_config', 'Cell', 'model_grid', 'grid_cells', 'cell_settings_hash',
-           'cell_id', 'cached_images', 'backbone_seconds_per_image', 'cell_epochs', 'tf_threads', 'run_cell',
-           'claim_cell', 'release_cell', 'collect_results', 'write_results', 'write_grid', 'read_grid',
+__all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'CONFIGS_DIR', 'GRID_KEYS', 'load_config', 'Cell', 'model_grid', 'grid_cells',
+           'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image', 'cell_epochs', 'tf_threads',
+           'run_cell', 'claim_cell', 'release_cell', 'collect_results', 'write_results', 'write_grid', 'read_grid',
            'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
@@ -46,6 +46,7 @@ DEFAULT_CONFIG = dict(
 )
 
 ASSETS_DIR = Path(str(importlib.resources.files("coreset_nb"))) / "assets"  # shipped demo data and weights
+CONFIGS_DIR = ASSETS_DIR.parent / "configs"  # shipped experiment configs (the presets of `reproduce`)
 
 def _replace_in_strings(obj, old: str, new: str):
     if isinstance(obj, dict): return {k: _replace_in_strings(v, old, new) for k, v in obj.items()}

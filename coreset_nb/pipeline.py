@@ -18,12 +18,15 @@ from .sample import SELECTORS, get_selector, resolve_budget
 from .cluster import PerClassKMedoids, clustering_state, clustering_from_state
 
 # %% auto 0
-__all__ = ['FEATURE_FREE_METHODS', 'BACKBONE_DEFAULT_SIZE', 'package_versions', 'CoresetResult', 'settings_hash',
+__all__ = ['FEATURE_FREE_METHODS', 'BACKBONE_DEFAULT_SIZE', 'BudgetWarning', 'package_versions', 'CoresetResult', 'settings_hash',
            'selector_params', 'make_selector', 'selector_settings', 'fit_clustering', 'rows_digest', 'candidate_items',
            'select_coreset']
 
 # %% ../nbs/04b_pipeline.ipynb
 FEATURE_FREE_METHODS = {"random", "stratified"}
+
+class BudgetWarning(UserWarning):
+    "Some class gets no item in the coreset at this budget."
 
 BACKBONE_DEFAULT_SIZE = {"vgg16": 256, "resnet101v2": 256, "mobilenet": 224}  # the paper's 256; MobileNet's native 224
 
@@ -204,7 +207,7 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
     info["selected"]["zero_classes"] = [c for c, k, p in zip(ds.class_names, counts, present) if p and k == 0]
     if info["selected"]["zero_classes"]:
         warnings.warn(f"{len(info['selected']['zero_classes'])} class(es) get no item at this budget: "
-                      f"{', '.join(info['selected']['zero_classes'])} (raise --fraction/--count)", UserWarning, stacklevel=2)
+                      f"{', '.join(info['selected']['zero_classes'])} (raise --fraction/--count)", BudgetWarning, stacklevel=2)
     if clustering is not None:
         info["clusters"] = {ds.class_names[c]: dict(k=int(clustering.k_[c]), silhouette={int(k): float(s) for k, s in clustering.silhouette_[c].items()},
                                                      loss=float(clustering.loss_[c]), pca_components=int(clustering.n_components_[c]),

@@ -12,15 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from .data import load_dataset, load_or_make_split, atomic_write_text, file_md5
-from .experiments import load_config, run_experiment, summarize, _identity
+from .experiments import CONFIGS_DIR, load_config, run_experiment, summarize, _identity
 from .pipeline import settings_hash
 
 # %% auto 0
-__all__ = ['CONFIGS_DIR', 'PRESETS', 'preset_config', 'selection_artifacts', 'find_figures_dir', 'announced_outputs',
-           'run_figure_notebook', 'run_figures', 'write_report', 'reproduce']
+__all__ = ['PRESETS', 'preset_config', 'selection_artifacts', 'find_figures_dir', 'announced_outputs', 'run_figure_notebook',
+           'run_figures', 'write_report', 'reproduce']
 
 # %% ../nbs/08_reproduce.ipynb
-CONFIGS_DIR = Path(str(importlib.resources.files("coreset_nb"))) / "configs"
 PRESETS = ("demo", "pbc-cpu", "paper")
 
 def preset_config(preset: str="demo", # 'demo' | 'pbc-cpu' | 'paper'
