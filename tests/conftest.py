@@ -26,9 +26,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+ASSETS = REPO / "coreset_nb" / "assets"
+DEMO_ZIP = ASSETS / "pbc_demo_64perclass_128px.zip"  # real PBC images shipped with the package
+DEMO_WEIGHTS = ASSETS / "mobilenet_2_5_224_tf_no_top.h5"  # real ImageNet weights shipped with the package
+
+
+def shared_path(name):
+    """A file of ../shared/data (real data too large to ship). Absent on an ordinary clone: the test is skipped with a
+    reason naming the file. On CI (CI set), which has ../shared, an absent file fails the test instead of skipping it."""
+    path = SHARED_DATA / name
+    if path.exists():
+        return path
+    reason = (f"needs {path}: the offline copy of {name} (see the README's 'Getting the data'; "
+              "set CORESET_NB_SHARED_DATA to its folder)")
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the data tests, but {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
-def shared_data():
-    """../shared/data with the real PBC/BloodMNIST files and MobileNet weights; tests needing it fail loudly if absent."""
-    if not SHARED_DATA.exists():
-        pytest.fail(f"offline data folder not found: {SHARED_DATA} (set CORESET_NB_SHARED_DATA)")
-    return SHARED_DATA
+def shared_file():
+    "`shared_file(name)`: the path of ../shared/data/<name>, or a skip (a failure on CI) naming it."
+    return shared_path

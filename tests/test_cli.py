@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import DEMO_WEIGHTS, DEMO_ZIP
 from test_data import make_release_zip
 
 # the installed console script, exactly what a user runs
@@ -24,10 +25,10 @@ def read_rows(path):
         return list(csv.DictReader(f))
 
 
-def test_select_intelligent_mobilenet_on_native_sample(shared_data, tmp_path):
-    args = ["select", "--data", str(shared_data / "pbc_native_sample_25perclass.zip"), "--fraction", "0.25",
+def test_select_intelligent_mobilenet_on_native_sample(shared_file, tmp_path):
+    args = ["select", "--data", str(shared_file("pbc_native_sample_25perclass.zip")), "--fraction", "0.25",
             "--method", "intelligent", "--backbone", "mobilenet",
-            "--weights", str(shared_data / "mobilenet_2_5_224_tf_no_top.h5"), "--quiet"]
+            "--weights", str(DEMO_WEIGHTS), "--quiet"]
     first = run(args + ["--out", str(tmp_path / "a.csv")], tmp_path / "cache")
     assert first.returncode == 0, first.stderr
     rows = read_rows(tmp_path / "a.csv")
@@ -52,8 +53,8 @@ def test_select_intelligent_mobilenet_on_native_sample(shared_data, tmp_path):
     assert third.returncode == 0 and (tmp_path / "c.csv").read_bytes() != (tmp_path / "a.csv").read_bytes()
 
 
-def test_skipped_files_and_empty_class_are_in_the_sidecar(shared_data, tmp_path):
-    z = make_release_zip(shared_data, tmp_path / "pbc.zip")
+def test_skipped_files_and_empty_class_are_in_the_sidecar(shared_file, tmp_path):
+    z = make_release_zip(shared_file("pbc_native_sample_25perclass.zip"), tmp_path / "pbc.zip")
     res = run(["select", "--data", str(z), "--fraction", "0.5", "--method", "random", "--out", str(tmp_path / "r.csv"), "--quiet"],
               tmp_path / "cache")
     assert res.returncode == 0, res.stderr
@@ -65,19 +66,20 @@ def test_skipped_files_and_empty_class_are_in_the_sidecar(shared_data, tmp_path)
 
 
 @pytest.mark.parametrize("fraction", ["0", "1.5", "-0.1"])
-def test_bad_fraction_is_an_error(shared_data, tmp_path, fraction):
-    res = run(["select", "--data", str(shared_data / "pbc_native_sample_25perclass.zip"), "--fraction", fraction,
+def test_bad_fraction_is_an_error(tmp_path, fraction):
+    res = run(["select", "--data", str(DEMO_ZIP), "--fraction", fraction,
                "--out", str(tmp_path / "x.csv")], tmp_path)
     assert res.returncode != 0 and "fraction must be in (0, 1]" in res.stderr
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_bad_inputs_give_one_line_reasons(shared_data, tmp_path):
+def test_bad_inputs_give_one_line_reasons(tmp_path):
+    (tmp_path / "notes.md").write_text("not a dataset")
     cases = [
         (["--data", str(tmp_path / "missing.zip")], "dataset not found"),
-        (["--data", str(shared_data / "pbc_native_sample_25perclass.zip"), "--method", "magic"], "unknown method"),
-        (["--data", str(shared_data / "pbc_native_sample_25perclass.zip"), "--count", "5000"], "count"),
-        (["--data", str(shared_data / "SOURCES.md")], "not a directory or a zip"),
+        (["--data", str(DEMO_ZIP), "--method", "magic"], "unknown method"),
+        (["--data", str(DEMO_ZIP), "--count", "5000"], "count"),
+        (["--data", str(tmp_path / "notes.md")], "not a directory or a zip"),
     ]
     for extra, reason in cases:
         res = run(["select", "--out", str(tmp_path / "x.csv"), "--quiet"] + extra, tmp_path)
@@ -87,8 +89,8 @@ def test_bad_inputs_give_one_line_reasons(shared_data, tmp_path):
         assert not (tmp_path / "x.csv").exists()
 
 
-def test_imagenet_weights_offline_message(shared_data, tmp_path):
-    res = run(["select", "--data", str(shared_data / "pbc_native_sample_25perclass.zip"), "--backbone", "vgg16",
+def test_imagenet_weights_offline_message(tmp_path):
+    res = run(["select", "--data", str(DEMO_ZIP), "--backbone", "vgg16",
                "--weights", "imagenet", "--out", str(tmp_path / "x.csv"), "--quiet"], tmp_path)
     if res.returncode == 0:
         pytest.skip("ImageNet weights reachable (online): nothing to check")

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from conftest import DEMO_WEIGHTS
 from coreset_nb.data import load_dataset
 
 
@@ -13,10 +14,10 @@ def test_vgg16_block5_pool_flatten_is_32768d_at_256px():
     assert model(x).shape == (2, 32768)
 
 
-def test_mobilenet_shared_weights_give_distinct_256d_features_and_cache(shared_data, tmp_path):
+def test_mobilenet_shared_weights_give_distinct_256d_features_and_cache(shared_file, tmp_path):
     from coreset_nb.features import extract_features
-    ds = load_dataset(shared_data / "pbc_native_sample_25perclass.zip", progress=False).subset(range(0, 200, 25))
-    w = shared_data / "mobilenet_2_5_224_tf_no_top.h5"
+    ds = load_dataset(shared_file("pbc_native_sample_25perclass.zip"), progress=False).subset(range(0, 200, 25))
+    w = DEMO_WEIGHTS  # the shipped copy of ../shared/data/mobilenet_2_5_224_tf_no_top.h5
     first = extract_features(ds, "mobilenet", w, image_size=224, pooling="avg", cache_dir=tmp_path, progress=False)
     assert first.X.shape == (8, 256) and not first.cache_hit
     assert np.isfinite(first.X).all() and first.X.std(axis=0).mean() > 1e-3
