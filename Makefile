@@ -42,7 +42,7 @@ test-nbs: $(STAMP)
 	$(BIN)/nbdev_test --n_workers 2 --timing
 
 test-py: $(STAMP)
-	$(BIN)/python -m pytest tests/ -q -rs
+	$(BIN)/python -m pytest tests/ -q -rs -n 2 --dist loadfile
 
 test-skextra: $(SKX_STAMP)
 	CORESET_NB_REQUIRE_SKEXTRA=1 $(SKX)/bin/python -m pytest tests/test_backend_parity.py -q -p no:cacheprovider

@@ -63,14 +63,13 @@ def selection_artifacts(cfg: dict, out_dir, fraction: float=0.25, seed: int=0, p
 
 # %% ../nbs/08_reproduce.ipynb
 def find_figures_dir(figures_dir=None) -> Path:
-    "The `paper_figures/` folder: given, or the one beside the package in a clone of the repository."
-    candidates = [Path(figures_dir)] if figures_dir else [Path(__file__).resolve().parents[1] / "paper_figures"
-                                                          if "__file__" in globals() else Path("../paper_figures"),
-                                                          Path.cwd() / "paper_figures"]
+    "The `paper_figures/` folder: given, the one beside the package in a clone, or the copy an installed wheel ships."
+    here = Path(__file__).resolve().parent if "__file__" in globals() else Path("../coreset_nb").resolve()
+    candidates = [Path(figures_dir)] if figures_dir else [here.parent / "paper_figures", here / "paper_figures"]
     for c in candidates:
         if c.is_dir() and any(c.glob("*.ipynb")): return c
-    raise FileNotFoundError(f"no figure notebooks in {', '.join(map(str, candidates))}: run from a clone of the "
-                            "repository or pass --figures DIR")
+    raise FileNotFoundError(f"no figure notebooks in {', '.join(map(str, candidates))}: reinstall coreset_nb, run "
+                            "from a clone of the repository, or pass --figures DIR")
 
 def _inputs_digest(params: dict) -> dict:
     "md5 of every parameter that names an existing file (so changed inputs re-execute a notebook)."

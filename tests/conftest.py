@@ -48,3 +48,35 @@ def shared_path(name):
 def shared_file():
     "`shared_file(name)`: the path of ../shared/data/<name>, or a skip (a failure on CI) naming it."
     return shared_path
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory):
+    """The package as users get it: a wheel built from this repository, unpacked into its own folder (only what the
+    wheel ships: code, assets, configs and the paper_figures notebooks). Commands run from it put it first on PYTHONPATH."""
+    import shutil, subprocess, sys, zipfile
+    tmp = tmp_path_factory.mktemp("wheel")
+    (tmp / "src").mkdir()
+    for name in ("settings.ini", "setup.py", "README.md", "coreset_nb", "paper_figures"):  # build from a copy: no build/ here
+        (shutil.copytree if (REPO / name).is_dir() else shutil.copy)(REPO / name, tmp / "src" / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp / "dist"),
+                    str(tmp / "src")], check=True, capture_output=True)
+    whl = next((tmp / "dist").glob("coreset_nb-*.whl"))
+    site = tmp / "site"; zipfile.ZipFile(whl).extractall(site)
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # the command must be quiet on its own
+    env["PYTHONPATH"] = str(site)
+    return dict(path=whl, site=site, env=env, cli=[sys.executable, "-c", "import sys; from coreset_nb.cli import main; sys.exit(main())"])
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory, wheel):
+    """`coreset_nb reproduce` exactly as `make reproduce` runs it (the demo preset: shipped data, shipped weights, default
+    settings), from the wheel, in an empty folder outside any clone, with an empty cache. Shared by the product tests."""
+    import subprocess, time
+    cwd = tmp_path_factory.mktemp("user")
+    env = dict(wheel["env"], CORESET_NB_CACHE=str(cwd / "cache"))
+    t = time.perf_counter()
+    res = subprocess.run(wheel["cli"] + ["reproduce"], cwd=cwd, env=env, capture_output=True, text=True, timeout=1200)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return dict(out=cwd / "reproduce_out" / "demo", stderr=res.stderr, stdout=res.stdout, cwd=cwd, env=env, cli=wheel["cli"],
+                seconds=time.perf_counter() - t)
