@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: install test test-export test-nbs test-py test-skextra test-slow reproduce bench selectors results-tables ablations clean-venv
+.PHONY: install venvs test test-export test-nbs test-py test-skextra test-slow reproduce bench selectors results-tables ablations clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,16 +47,21 @@ test-py: $(STAMP)
 test-skextra: $(SKX_STAMP)
 	CORESET_NB_REQUIRE_SKEXTRA=1 $(SKX)/bin/python -m pytest tests/test_backend_parity.py -q -p no:cacheprovider
 
-test: test-export test-nbs test-py test-skextra
+# Both virtualenvs are made side by side (pip mostly waits on the disk), then the checks run one after the other.
+venvs:
+	@$(MAKE) --no-print-directory -j2 $(STAMP) $(SKX_STAMP)
+
+test: venvs test-export test-nbs test-py test-skextra
 
 # The main job: every figure and table of the paper on the embedded offline sample (see README for presets).
 reproduce: $(STAMP)
 	$(BIN)/coreset_nb reproduce --preset demo
 
-# Heavy checks (real PBC features, long runs): run by developers, skipped by CI.
+# Heavy checks that `make test` (and so CI) skips: the notebooks' `#| slow` cells (real data, when ../shared is there)
+# and the tests marked slow (the ablation notebooks, the two-process grid). Developers run them before a release.
 test-slow: $(STAMP)
 	$(BIN)/nbdev_test --n_workers 2 --flags slow
-	$(BIN)/python -m pytest tests/ -q --runslow
+	$(BIN)/python -m pytest tests/ -q -rs --runslow -m slow
 
 # Benchmarks (performance and scale): each script prints its ratios measured side by side and writes
 # benchmarks/results/*.csv; commands, targets and the latest figures are in benchmarks/README.md (~15 min here).

@@ -1,6 +1,6 @@
 """Regenerate the committed comparison tables and the README's selector guidance from the committed results.
 
-    python results/make_tables.py          # write results/pbc-cpu-selectors/compare*.{md,csv} and update README.md
+    python results/make_tables.py          # write results/pbc-cpu-selectors/{compare*.{md,csv},table1.md}, update README.md
     python results/make_tables.py --check  # exit 1 if any of them is stale (used by tests/test_results_tables.py)
 
 Everything here is computed from results/pbc-cpu-selectors/results.csv (made by
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from coreset_nb.compare import compare, format_comparison, guidance_markdown, replace_section, verdict_counts
+from coreset_nb.figures import load_results, table1, table1_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 GRID = ROOT / "results" / "pbc-cpu-selectors"
@@ -30,7 +31,17 @@ def outputs() -> dict:
                                       f" (or `make results-tables`).\n\n{readable.to_markdown(index=False)}\n\n"
                                       f"{counts.reset_index().to_markdown(index=False)}\n")
         if metric == "test_accuracy": readme = replace_section(readme, "selectors", guidance_markdown(table, "random", metric))
-    files[ROOT / "README.md"] = readme
+    files[GRID / "table1.md"] = table1_section()
+    files[ROOT / "README.md"] = replace_section(readme, "table1", files[GRID / "table1.md"])
+    return files
+
+
+def table1_section() -> str:
+    "Table 1 (100%, RS and IS at 25%, both models) from the same committed grid, beside the paper's values."
+    import contextlib, io
+    with contextlib.redirect_stdout(io.StringIO()):  # load_results reports completeness; the table itself says it too
+        df, cells = load_results(GRID / "results.csv", ["cnn", "transfer"])
+    return table1_markdown(table1(df, cells, ["cnn", "transfer"], 0.25), "macro", "results/pbc-cpu-selectors/results.csv")
     return files
 
 

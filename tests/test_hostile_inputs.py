@@ -91,11 +91,10 @@ b = bytearray(bad.read_bytes()); m = len(b) // 2; b[m:m + 50] = b"\\xff" * 50; b
 try: load_images(ds, None, 32, progress=False)
 except ValueError as e: print("ERROR:", e)
 """
-    for _ in range(3):  # the hang it replaces happened in 4 runs of 7
-        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-        assert res.returncode == 0, res.stderr[-2000:]
-        line = [l for l in res.stdout.splitlines() if l.startswith("ERROR:")]
-        assert len(line) == 1 and "cannot decode" in line[0] and "remove or replace it" in line[0], res.stdout
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)  # hung in 4 runs of 7
+    assert res.returncode == 0, res.stderr[-2000:]
+    line = [l for l in res.stdout.splitlines() if l.startswith("ERROR:")]
+    assert len(line) == 1 and "cannot decode" in line[0] and "remove or replace it" in line[0], res.stdout
 
 
 @pytest.mark.parametrize("n_labels", [130, 110])
@@ -110,7 +109,8 @@ def test_npz_with_labels_not_matching_images(tmp_path, n_labels):
 
 
 def test_damaged_caches_are_rebuilt_with_a_warning_naming_them(tmp_path):
-    "A truncated feature cache, a same-shape garbage one and a damaged clustering: each rebuilt, named, same coreset."
+    """A truncated feature cache and a damaged clustering cache: each rebuilt, named, same coreset. (A same-size garbage
+    entry is caught by its checksum: checked in nbs/00a_cache.)"""
     z = demo_subset(tmp_path / "d.zip", per_class=12)
     args = ["select", "--data", str(z), "--method", "intelligent", "--fraction", "0.25", "--backbone", "mobilenet",
             "--weights", str(DEMO_WEIGHTS), "--image-size", "64", "--pooling", "avg"]
@@ -119,22 +119,20 @@ def test_damaged_caches_are_rebuilt_with_a_warning_naming_them(tmp_path):
     assert "I0000" not in first.stderr and "oneDNN" not in first.stderr and "NodeDef" not in first.stderr  # quiet by default
     feats = next((tmp_path / "cache" / "features").glob("*.npy"))
     clustering = next(p for p in (tmp_path / "cache" / "clusterings").glob("*.json") if not p.name.endswith(".meta.json"))
-    good = feats.read_bytes()
-    for damage in (good[: len(good) // 2], good[:-64] + bytes(64)):  # truncated; same size, garbage tail
-        feats.write_bytes(damage)
-        clustering.write_text('{"settings": ')  # cut short
-        res = run(args + ["--out", str(tmp_path / "b.csv"), "--quiet"], tmp_path / "cache")
-        assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr[-2000:]
-        warned = [l for l in res.stderr.splitlines() if l.startswith("coreset_nb: warning: invalid cache file")]
-        assert any(str(feats) in l for l in warned) and any(str(clustering) in l for l in warned), res.stderr
-        assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
-        assert "%|" not in res.stderr  # --quiet: no progress bar
+    feats.write_bytes(feats.read_bytes()[:1000])  # truncated (a killed copy, a full disk)
+    clustering.write_text('{"settings": ')  # cut short
+    res = run(args + ["--out", str(tmp_path / "b.csv"), "--quiet"], tmp_path / "cache")
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr[-2000:]
+    warned = [l for l in res.stderr.splitlines() if l.startswith("coreset_nb: warning: invalid cache file")]
+    assert any(str(feats) in l for l in warned) and any(str(clustering) in l for l in warned), res.stderr
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert "%|" not in res.stderr  # --quiet: no progress bar
 
 
 def test_small_budgets_share_remainders_by_seed_and_report_empty_classes(tmp_path):
     z = demo_subset(tmp_path / "d.zip", per_class=25)  # 8 classes of 25, as the native PBC sample
     dropped = set()
-    for seed in range(6):
+    for seed in range(4):
         out = tmp_path / f"s{seed}.csv"
         res = run(["select", "--data", str(z), "--method", "stratified", "--count", "7", "--seed", str(seed), "--out", str(out)], tmp_path)
         assert res.returncode == 0, res.stderr
