@@ -18,6 +18,8 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    # the product tests share one long reproduction (`demo_run`): first in line, so that its worker starts it at once
+    items.sort(key=lambda item: item.nodeid.split("::")[0] != "tests/test_product.py")
     if config.getoption("--runslow"):
         return
     skip = pytest.mark.skip(reason="slow: run with --runslow")
