@@ -5,7 +5,7 @@
 # %% ../nbs/08_reproduce.ipynb 4
 from __future__ import annotations
 
-import hashlib, importlib.resources, json, os, time
+import contextlib, hashlib, importlib.resources, json, os, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from .pipeline import settings_hash
 
 # %% auto 0
 __all__ = ['PRESETS', 'preset_config', 'selection_artifacts', 'find_figures_dir', 'announced_outputs', 'run_figure_notebook',
-           'run_figures', 'write_report', 'reproduce']
+           'kernel_log', 'run_figures', 'write_report', 'reproduce']
 
 # %% ../nbs/08_reproduce.ipynb
 PRESETS = ("demo", "pbc-cpu", "paper")
@@ -106,13 +106,24 @@ def run_figure_notebook(nb: Path, out_dir: Path, params: dict) -> dict:
     atomic_write_text(stamp, json.dumps(record, indent=1))
     return dict(record, cached=False)
 
+@contextlib.contextmanager
+def kernel_log(path): # file that receives the standard error of every process started inside (the kernels)
+    "Send the kernels' own log lines and shutdown noise to `path`; yields this process's real stderr (for progress bars)."
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log, os.fdopen(os.dup(saved), "w") as real:
+        os.dup2(log.fileno(), 2)  # file descriptor 2 is what the kernels inherit
+        try: yield real
+        finally: sys.stderr.flush(); os.dup2(saved, 2); os.close(saved)
+
 def run_figures(figures_dir, out_dir, params: dict, workers: int=2, progress: bool=True) -> list:
-    "Execute every figure notebook (two at a time: each is mostly waiting on its own kernel)."
+    "Execute every figure notebook (two at a time: each is mostly waiting on its own kernel); kernel logs go to `.kernels.log`."
     from tqdm.auto import tqdm
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     # the ablation notebooks beside the figures train hundreds of models: they run with `make ablations`, not here
     nbs = sorted(p for p in Path(figures_dir).glob("*.ipynb") if not p.name.startswith("ablation_"))
-    with ThreadPoolExecutor(workers) as pool, tqdm(total=len(nbs), desc="figure notebooks", disable=not progress) as bar:
+    with kernel_log(out_dir / ".kernels.log") as stderr, ThreadPoolExecutor(workers) as pool, \
+         tqdm(total=len(nbs), desc="figure notebooks", disable=not progress, file=stderr) as bar:
         futures = [pool.submit(run_figure_notebook, nb, out_dir, params) for nb in nbs]
         records = []
         for f in futures: records.append(f.result()); bar.update(1)
