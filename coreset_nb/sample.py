@@ -459,3 +459,6 @@ class HerdingSelector(PerClassFeatureSelector):
     "Per class, greedy herding (mean matching) on the PCA-reduced features."
     def select_class(self, Z, k, rng, seed):
         return herding(Z, k)
+
+# %% ../nbs/04_sample.ipynb
+from . import peers  # registers facility_location, typiclust, probcover and moderate (nbs/04c_peers)

@@ -25,6 +25,7 @@ def read_rows(path):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow  # ~25 s; tests/test_product.py selects with the shipped weights on every `make test`
 def test_select_intelligent_mobilenet_on_native_sample(shared_file, tmp_path):
     args = ["select", "--data", str(shared_file("pbc_native_sample_25perclass.zip")), "--fraction", "0.25",
             "--method", "intelligent", "--backbone", "mobilenet",
@@ -107,3 +108,18 @@ def test_medmnist_name_is_accepted_and_offline_download_says_how_to_pass_a_path(
     last = res.stderr.strip().splitlines()[-1]
     assert "dataset not found" not in last
     assert "could not download bloodmnist.npz" in last and "--data /path/to/bloodmnist.npz" in last, last
+
+
+@pytest.mark.parametrize("method", ["facility_location", "typiclust", "probcover", "moderate"])
+def test_the_peers_selectors_are_selectable_by_name(method, tmp_path_factory):
+    "`select --method NAME` for each selector from the literature, on the shipped data and weights (in-process: one TF import)."
+    from coreset_nb.cli import main
+    cache = tmp_path_factory.getbasetemp() / "peers-cache"  # shared: the features are extracted once
+    out = tmp_path_factory.mktemp(method) / "c.csv"
+    args = ["select", "--data", str(DEMO_ZIP), "--method", method, "--backbone", "mobilenet", "--weights", str(DEMO_WEIGHTS),
+            "--image-size", "64", "--pooling", "avg", "--count", "40", "--seed", "1", "--out", str(out), "--cache-dir", str(cache), "--quiet"]
+    assert main(args) == 0
+    rows = read_rows(out)
+    side = json.loads(out.with_suffix(".json").read_text())
+    assert len(rows) == 40 == len({r["index"] for r in rows}) and side["selector"]["name"] == method
+    assert set(side["selected"]["per_class"].values()) == {5}  # 8 classes of 64 (train = all): 5 each
