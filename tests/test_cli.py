@@ -123,3 +123,17 @@ def test_the_peers_selectors_are_selectable_by_name(method, tmp_path_factory):
     side = json.loads(out.with_suffix(".json").read_text())
     assert len(rows) == 40 == len({r["index"] for r in rows}) and side["selector"]["name"] == method
     assert set(side["selected"]["per_class"].values()) == {5}  # 8 classes of 64 (train = all): 5 each
+
+
+def test_select_on_bloodmnist_takes_training_items_only(shared_file, tmp_path):
+    "A coreset is a training set: on a MedMNIST file, `select` draws from the official training split unless told otherwise."
+    npz = str(shared_file("bloodmnist.npz"))
+    res = run(["select", "--data", npz, "--fraction", "0.05", "--method", "random", "--out", str(tmp_path / "c.csv"), "--quiet"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    rows = read_rows(tmp_path / "c.csv")
+    assert len(rows) == 598 and {r["item"].split("/")[0] for r in rows} == {"train"}  # 5% of the 11,959 training images
+    side = json.loads((tmp_path / "c.json").read_text())
+    assert side["settings"]["split"] == "train" and side["settings"]["n_candidates"] == 11959
+    res = run(["select", "--data", npz, "--count", "100", "--method", "random", "--split", "all", "--out", str(tmp_path / "a.csv"),
+               "--quiet"], tmp_path)
+    assert res.returncode == 0 and {r["item"].split("/")[0] for r in read_rows(tmp_path / "a.csv")} == {"train", "val", "test"}
