@@ -77,6 +77,10 @@ def read_entry(path, # the payload file
     "The payload and its sidecar record, or None (with a `CacheWarning` when a file is there but invalid)."
     path = Path(path)
     if not path.exists() and not _sidecar(path).exists(): return None
+    if not _sidecar(path).exists():
+        warnings.warn(f"invalid cache file {path}: it has no {_sidecar(path).name} (written by an older coreset_nb, or a "
+                      "write was cut short); rebuilding it", CacheWarning, stacklevel=2)
+        return None
     try:
         record = json.loads(_sidecar(path).read_text())
         data = path.read_bytes()
