@@ -160,7 +160,7 @@ def written_files(text: str, # a notebook's printed output
     "The paths a notebook announced with `wrote`."
     return list(dict.fromkeys(line[len(OUTPUT_LINE):].strip() for line in text.splitlines() if line.startswith(OUTPUT_LINE)))
 
-def write_table(table: pd.DataFrame, # the numbers
+def write_table(table: pd.DataFrame|str, # the numbers (for a .csv), or the Markdown text (for a .md)
                 path, # a .csv or .md file
                 quiet: bool=False, # do not announce it
                ):
