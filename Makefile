@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: install venvs test test-export test-nbs test-py test-skextra test-slow reproduce bench selectors results-tables ablations clean-venv
+.PHONY: install venvs bench-apricot test test-export test-nbs test-py test-skextra test-slow reproduce bench selectors results-tables ablations clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,16 @@ bench: $(STAMP) $(SKX_STAMP)
 	$(BIN)/python benchmarks/bench_head_training.py
 	$(BIN)/python benchmarks/bench_scalable_selection.py --quiet
 	$(BIN)/python benchmarks/bench_reproduce_demo.py
+
+# Facility location vs apricot's own implementation on the same class features (apricot only in its own venv).
+APRICOT := .venv-apricot
+$(APRICOT)/.installed:
+	test -x $(APRICOT)/bin/python || $(PYTHON) -m venv $(APRICOT)
+	$(APRICOT)/bin/python -m pip install -q apricot-select==0.6.1 numpy scikit-learn
+	touch $@
+
+bench-apricot: $(STAMP) $(APRICOT)/.installed
+	$(BIN)/python benchmarks/bench_facility_location.py --apricot-python $(APRICOT)/bin/python --quiet
 
 # Issue 6: every selector vs random on full PBC (hours on 2 CPU cores; resumable), then the committed tables.
 # WORKERS=2 runs two single-thread processes that share the grid (each cell is claimed by one of them). A cell's

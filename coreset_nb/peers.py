@@ -18,16 +18,17 @@ __all__ = ['SIMILARITIES', 'similarity_matrix', 'facility_location', 'FacilityLo
            'ModerateSelector']
 
 # %% ../nbs/04c_peers.ipynb
-SIMILARITIES = ("euclidean", "gaussian", "cosine")
+SIMILARITIES = ("euclidean", "sqeuclidean", "gaussian", "cosine")
 
 def similarity_matrix(Z:np.ndarray, # n×d features of one class
-                      kind:str="euclidean", # 'euclidean': max distance − distance; 'gaussian': exp(−d²/2σ²), σ the median distance; 'cosine': (1 + cos)/2
+                      kind:str="euclidean", # 'euclidean': max d − d; 'sqeuclidean': max d² − d² (apricot's 'euclidean'); 'gaussian': exp(−d²/2σ²), σ the median d; 'cosine': (1 + cos)/2
                      )->np.ndarray: # n×n, symmetric, >= 0
     "Non-negative pairwise similarities for facility location."
     if kind not in SIMILARITIES: raise ValueError(f"similarity must be one of {SIMILARITIES}, got {kind!r}")
     if kind == "cosine": return (1 + (1 - pairwise_distances(Z, metric="cosine"))) / 2
     D = pairwise_distances(Z)
     if kind == "euclidean": return D.max() - D
+    if kind == "sqeuclidean": return (D ** 2).max() - D ** 2
     sigma = np.median(D[np.triu_indices(len(D), 1)]) if len(D) > 1 else 1.0
     return np.exp(-D ** 2 / (2 * max(sigma, 1e-12) ** 2))
 
