@@ -372,14 +372,18 @@ def image_pipeline(ds: ImageDataset, # the dataset
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 # %% ../nbs/00_data.ipynb
+def _tf_reason(err) -> str:
+    "TensorFlow's error message without its op/graph decorations ({{function_node ...}}, [[node ...]])."
+    return str(err).split("}}")[-1].split("[[")[0].strip() or type(err).__name__
+
 def _undecodable(ds: ImageDataset, suspects, err) -> str:
     "The message for a batch TensorFlow could not decode: which file of `suspects` it was, and what to do."
     import tensorflow as tf
-    reason = str(err).split("}}")[-1].split("[[")[0].strip() or type(err).__name__
+    reason = _tf_reason(err)
     for i in suspects:
         try: tf.io.decode_image(ds.read_bytes(int(i)), channels=3, expand_animations=False)
         except (tf.errors.InvalidArgumentError, OSError) as e:
-            reason = str(e).split("}}")[-1].split("[[")[0].strip()
+            reason = _tf_reason(e)
             return f"{ds.source}: cannot decode {ds.items[int(i)]} ({reason}); the file changed or is damaged: remove or replace it"
     return f"{ds.source}: an image could not be decoded ({reason}); check the dataset's files"
 
