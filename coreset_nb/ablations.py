@@ -222,9 +222,9 @@ def per_class(df:pd.DataFrame, # the output of `run_sweep`
 def k_per_class(df:pd.DataFrame, # the output of `run_sweep`
                ) -> pd.DataFrame: # one row per (variant, seed): the K of every class (clustering methods only)
     "The number of clusters K chosen in every class, per variant and seed (from the rows' `k_per_class`)."
-    from coreset_nb.pipeline import selector_params
+    from coreset_nb.pipeline import needs_clustering
     if "k_per_class" not in df: return pd.DataFrame(columns=["variant", "seed"])
-    uses_k = df["method"].map(lambda m: m in SELECTORS and "clusterer" in selector_params(m))  # others ignore the clustering
+    uses_k = df["method"].map(needs_clustering)  # others ignore the clustering
     d = df[uses_k & df["k_per_class"].notna()]
     rows = [dict(variant=r.variant, seed=r.seed, **json.loads(r.k_per_class)) for r in d.drop_duplicates(["variant", "seed"]).itertuples()]
     return pd.DataFrame(rows)

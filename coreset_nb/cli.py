@@ -142,8 +142,10 @@ def _run_select(args) -> int:
 def _add_experiment(sub):
     p = sub.add_parser("experiment", help="run or resume an experiment grid from a YAML config",
                        description="Run every unfinished cell of a method × fraction × seed × model grid; resumable.")
-    p.add_argument("--config", required=True, help="YAML config, or the name of a shipped one (demo, pbc-cpu, pbc-cpu-selectors, paper)")
+    p.add_argument("--config", required=True, help="YAML config, or the name of a shipped one (demo, pbc-cpu, pbc-cpu-selectors, leaderboard-pbc, leaderboard-bloodmnist, paper)")
     p.add_argument("--data", default=None, help="override the config's dataset path")
+    p.add_argument("--reuse", action="append", default=[], metavar="RESULTS",
+                   help="a results.csv (or folder) whose rows of this grid's cells count as done (repeatable)")
     p.add_argument("--results-dir", default=None, help="override the config's results directory")
     p.add_argument("--cache-dir", default=None, help="override the feature/image cache directory")
     p.add_argument("--max-cells", type=_count, default=None, help="stop after this many new cells")
@@ -163,7 +165,7 @@ def _run_experiment(args) -> int:
     if args.data: args.data = _shipped(args.data)
     from coreset_nb.experiments import run_experiment, summarize
     df = run_experiment(args.config, progress=not args.quiet, max_cells=args.max_cells, only_models=args.models, data=args.data,
-                        results_dir=args.results_dir, cache_dir=args.cache_dir)
+                        results_dir=args.results_dir, cache_dir=args.cache_dir, reuse=args.reuse)
     if len(df): print(summarize(df).to_string())
     return 0
 

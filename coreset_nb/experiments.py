@@ -15,15 +15,15 @@ import yaml
 
 from .cache import atomic_write_text, cache_path, cached_array
 from .data import ImageDataset, load_dataset, load_or_make_split, load_images
-from .pipeline import (package_versions, FEATURE_FREE_METHODS, settings_hash, selector_params, make_selector,
+from .pipeline import (package_versions, settings_hash, needs_features, needs_clustering, make_selector,
                                   fit_clustering, rows_digest)
-from .sample import SELECTORS
+from .sample import parse_method
 
 # %% auto 0
 __all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'CONFIGS_DIR', 'GRID_KEYS', 'load_config', 'Cell', 'model_grid', 'grid_cells',
            'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image', 'cell_epochs', 'tf_threads',
            'run_cell', 'claim_cell', 'release_cell', 'collect_results', 'write_results', 'write_grid', 'read_grid',
-           'run_experiment', 'summarize']
+           'reuse_cells', 'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -80,8 +80,9 @@ def load_config(path_or_dict, # a YAML file or a dict
     cfg = _expand(cfg)
     if not cfg["data"]: raise ValueError("config has no 'data' (a dataset path)")
     for name, m in [("config", cfg), *cfg["models"].items()]:  # a model block may narrow the grid for itself
-        unknown = [x for x in m.get("methods", []) if x not in SELECTORS]
-        if unknown: raise ValueError(f"{name}: unknown methods {unknown}; known: {sorted(SELECTORS)}")
+        for method in m.get("methods", []):
+            try: parse_method(method)
+            except ValueError as e: raise ValueError(f"{name}: {e}") from None
         bad = [f for f in m.get("fractions", []) if not 0 < float(f) <= 1]
         if bad: raise ValueError(f"{name}: fractions must be in (0, 1], got {bad}")
     for name, m in cfg["models"].items():
@@ -127,7 +128,7 @@ def grid_cells(cfg: dict) -> list:
 def cell_settings_hash(cfg: dict, cell: Cell, data_key: str) -> str:
     "Hash of every setting that can change this cell's result (the grid lists themselves cannot)."
     if cell.method in ("full", "random"): sel = None  # uniform over all rows: no selection setting matters
-    elif cell.method in FEATURE_FREE_METHODS: sel = {"allocation": cfg["selection"]["allocation"]}  # class budgets only
+    elif not needs_features(cell.method): sel = {"allocation": cfg["selection"]["allocation"]}  # class budgets only
     else: sel = cfg["selection"]
     if sel is not None and sel.get("allocation") == "equal":  # equal budgets' leftover units now go to seeded classes
         sel = {**sel, "leftovers": "seeded"}
@@ -164,7 +165,7 @@ def _select(cell: Cell, y_train: np.ndarray, inputs: dict, clusterings: dict, cf
     if cell.method == "full": return np.arange(len(y_train))
     sel, X = cfg["selection"], inputs.get("X_sel")
     settings = dict(k_range=tuple(sel["k_range"]), backend=sel["backend"], pca_variance=sel["pca_variance"])
-    if "clusterer" in selector_params(cell.method):
+    if needs_clustering(cell.method):
         if cell.seed not in clusterings:  # clustering depends on the seed only, not on the fraction: fit it once
             clusterings[cell.seed] = fit_clustering(X, y_train, sel["k_range"], sel["backend"], sel["pca_variance"], cell.seed,
                                                     cache_key=inputs["sel_key"], cache_dir=cfg["cache_dir"])
@@ -227,7 +228,7 @@ def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: in
     if m["kind"] == "transfer" and "backbone_s_per_image:" + cell.model in inputs:
         # through the frozen backbone, every epoch would also run the backbone forward on every training image
         row["est_backbone_epoch_time_s"] = epoch_s + res.n_train * inputs["backbone_s_per_image:" + cell.model]
-    if cell.method not in FEATURE_FREE_METHODS | {"full"} and "clusterer" in selector_params(cell.method):  # its own K
+    if needs_clustering(cell.method):  # its own K
         row["k_per_class"] = json.dumps({ds.class_names[c]: int(k) for c, k in clusterings[cell.seed].k_.items()})
     return row
 
@@ -266,7 +267,7 @@ def _prepare(cfg: dict, cells: list, progress: bool, ds: ImageDataset|None=None)
     split = load_or_make_split(ds, results / "split.json", test_size=cfg["split"]["test_size"], seed=cfg["split"]["seed"])
     inputs = dict(ds=ds, split=split)
     sel = cfg["selection"]
-    if any(c.method not in FEATURE_FREE_METHODS | {"full"} for c in cells):
+    if any(needs_features(c.method) for c in cells):
         fs = extract_features(ds, sel["backbone"], sel["weights"], sel["image_size"], sel["pooling"], sel["alpha"],
                               cache_dir=cfg["cache_dir"], progress=progress)
         inputs["X_sel"], inputs["sel_key"] = fs.X[split.train], f"{fs.key}-{rows_digest(split.train)}"
@@ -313,11 +314,33 @@ def read_grid(results_dir) -> dict|None:
             for c in json.loads(path.read_text())["cells"]}
 
 # %% ../nbs/07_experiments.ipynb
+def reuse_cells(results_dir, # the grid's folder (its `cells/` receives the rows)
+                sources, # results.csv files or results folders whose rows may be reused
+                cell_ids, # the cell ids of the grid
+               ) -> int: # how many cell files were written
+    "Write a cell file for every row of `sources` whose `cell_id` is one of `cell_ids` and is not yet done."
+    cells_dir, wanted, n = Path(results_dir) / "cells", set(cell_ids), 0
+    cells_dir.mkdir(parents=True, exist_ok=True)
+    for source in sources:
+        path = Path(source) / "results.csv" if Path(source).is_dir() else Path(source)
+        if not path.is_file(): raise FileNotFoundError(f"--reuse: no results file {path}")
+        rows = pd.read_csv(path)
+        if "cell_id" not in rows.columns: raise ValueError(f"--reuse: {path} has no cell_id column (not a results.csv)")
+        for row in json.loads(rows[rows["cell_id"].isin(wanted)].to_json(orient="records")):
+            cell_file = cells_dir / f"{row['cell_id']}.json"
+            if cell_file.exists(): continue
+            row = {k: v for k, v in row.items() if v is not None}  # a column only other rows had is not this run's
+            atomic_write_text(cell_file, json.dumps({**row, "reused_from": row.get("reused_from") or str(path)}))  # the first source
+            n += 1
+    return n
+
+# %% ../nbs/07_experiments.ipynb
 def run_experiment(config, # a config dict or YAML path (see `load_config`)
                    progress: bool=True, # progress bar over cells (done / left, ETA)
                    max_cells: int|None=None, # stop after this many new cells (for smoke runs)
                    only_models=None, # run only these models' cells now (the table still covers the whole grid)
                    verbose: int=0, # Keras verbosity inside each cell
+                   reuse=(), # results.csv files or folders whose rows of this grid's cells are taken as done (`reuse_cells`)
                    **overrides, # top-level config overrides (data=..., results_dir=...)
                   ) -> pd.DataFrame:
     "Run every unfinished cell of the grid; return the results table."
@@ -329,6 +352,8 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
     ds = load_dataset(cfg["data"], progress=progress)  # scanned once: it reads and hashes every image file
     ds_key = ds.content_key()
     ids = {c: cell_id(cfg, c, ds_key) for c in cells}
+    reused = reuse_cells(results, reuse, ids.values()) if reuse else 0
+    if reused and progress: print(f"reused {reused} finished cells of {', '.join(map(str, reuse))}")
     todo = [c for c in cells if not (results / "cells" / f"{ids[c]}.json").exists()]
     if only_models is not None:
         unknown = set(only_models) - set(cfg["models"])

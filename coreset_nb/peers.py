@@ -5,7 +5,7 @@
 # %% ../nbs/04c_peers.ipynb 4
 from __future__ import annotations
 
-import heapq
+import heapq, math
 
 import numpy as np
 from sklearn.metrics import pairwise_distances
@@ -158,5 +158,6 @@ def moderate(Z:np.ndarray, # n×d features of one class
 @register_selector("moderate")
 class ModerateSelector(PerClassFeatureSelector):
     "Per class, the points at the median distance from the class centre (Xia et al. 2023)."
+    exact_max_n = math.inf  # O(n) distances to the centre: exact at any class size
     def select_class(self, Z, k, rng, seed):
         return moderate(Z, k)

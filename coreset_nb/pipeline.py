@@ -14,16 +14,16 @@ import numpy as np
 
 from .cache import atomic_write_text, cache_path, cached_json
 from .data import ImageDataset, load_dataset, official_splits
-from .sample import SELECTORS, get_selector, resolve_budget
+from .sample import SELECTORS, get_selector, parse_method, resolve_budget
 from .cluster import PerClassKMedoids, clustering_state, clustering_from_state
 
 # %% auto 0
 __all__ = ['FEATURE_FREE_METHODS', 'BACKBONE_DEFAULT_SIZE', 'BudgetWarning', 'package_versions', 'CoresetResult', 'settings_hash',
-           'selector_params', 'make_selector', 'selector_settings', 'fit_clustering', 'rows_digest', 'candidate_items',
-           'select_coreset']
+           'selector_params', 'needs_features', 'needs_clustering', 'make_selector', 'selector_settings',
+           'fit_clustering', 'rows_digest', 'candidate_items', 'select_coreset']
 
 # %% ../nbs/04b_pipeline.ipynb
-FEATURE_FREE_METHODS = {"random", "stratified"}
+FEATURE_FREE_METHODS = {"random", "stratified"}  # kept for old callers; selectors declare it (`needs_features`)
 
 class BudgetWarning(UserWarning):
     "Some class gets no item in the coreset at this budget."
@@ -81,12 +81,19 @@ def settings_hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 def selector_params(method: str) -> set:
-    "Names of the constructor parameters of a registered selector."
-    return set(inspect.signature(SELECTORS[method]).parameters)
+    "Names of the constructor parameters of a registered selector (or of a variant's selector)."
+    return set(inspect.signature(SELECTORS[parse_method(method)[0]]).parameters)
+
+def needs_features(method: str) -> bool:
+    "Whether a method (`full`, a registered selector or a variant) reads the features, as its class declares."
+    return method != "full" and SELECTORS[parse_method(method)[0]].needs_features
+
+def needs_clustering(method: str) -> bool:
+    "Whether a method takes a shared per-class K-Medoids clustering, as its class declares."
+    return method != "full" and SELECTORS[parse_method(method)[0]].needs_clustering
 
 def make_selector(method: str, budget, allocation: str="proportional", seed: int=0, **settings):
-    "A registered selector built with the settings it accepts (others are ignored)."
-    if method not in SELECTORS: raise ValueError(f"unknown method {method!r}; known: {sorted(SELECTORS)}")
+    "A registered selector (or variant) built with the settings it accepts (others are ignored)."
     accepted = selector_params(method)
     kwargs = {k: v for k, v in dict(budget=budget, allocation=allocation, random_state=seed, **settings).items() if k in accepted}
     return get_selector(method, **kwargs)
@@ -157,7 +164,7 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
                   ) -> CoresetResult:
     "Select a coreset from a dataset and record how it was made."
     timings, t_start = {}, time.perf_counter()
-    if method not in SELECTORS: raise ValueError(f"unknown method {method!r}; known: {sorted(SELECTORS)}")
+    parse_method(method)  # fail fast on an unknown method or variant setting
     t = time.perf_counter()
     ds = data if isinstance(data, ImageDataset) else load_dataset(data, progress=progress)
     timings["load_s"] = time.perf_counter() - t
@@ -172,7 +179,7 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
                               split=split, n_candidates=int(len(cand))),
                 versions=package_versions(), dataset=ds.summary())
     X, features_key = None, None
-    if method not in FEATURE_FREE_METHODS:
+    if needs_features(method):
         if features is None:
             from coreset_nb.features import extract_features
             fs = extract_features(ds, backbone, weights, image_size, pooling, alpha, cache_dir=cache_dir, seed=seed,
@@ -183,13 +190,15 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
         X = np.asarray(features)[cand]
     t = time.perf_counter()
     settings = dict(k_range=tuple(k_range), backend=clustering_backend, pca_variance=pca_variance)
-    if "clusterer" in selector_params(method):
+    if needs_clustering(method):
         settings["clusterer"] = fit_clustering(X, y, k_range, clustering_backend, pca_variance, seed, cache_dir=cache_dir,
                                                cache_key=None if features_key is None else f"{features_key}-{rows_digest(cand)}",
                                                progress=progress)
     selector = make_selector(method, n_target, allocation, seed, **settings).fit(X if X is not None else np.zeros((len(cand), 0)), y)
     timings["selection_s"] = time.perf_counter() - t
     info["selector"] = dict(name=method, settings=selector_settings(selector))  # e.g. hybrid's cap, kcenter's start
+    paths = getattr(selector, "paths_", None) or getattr(getattr(selector, "clustering_", None), "method_", None)
+    if paths: info["selector"]["paths"] = {ds.class_names[c]: p for c, p in paths.items()}  # exact or a scalable path, per class
     chosen = np.asarray(selector.indices_)
     clusters = getattr(selector, "clusters_", None)
     clustering = getattr(selector, "clustering_", None)

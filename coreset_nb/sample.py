@@ -5,23 +5,24 @@
 # %% ../nbs/04_sample.ipynb 4
 from __future__ import annotations
 
-import math
+import inspect, math
 import numbers
 
 import time
 
 import kmedoids
 import numpy as np
+import yaml
 
-from .cluster import PerClassKMedoids, class_seed, dissimilarity_matrix
+from .cluster import EXACT_MAX_N, PerClassKMedoids, class_seed, dissimilarity_matrix
 from .reduce import ClassPCA
 
 # %% auto 0
 __all__ = ['SELECTORS', 'HYBRID_DEFAULT_CAP', 'resolve_budget', 'allocate_class_budgets', 'split_equally', 'split_proportionally',
-           'register_selector', 'get_selector', 'tie_rng', 'Selector', 'RandomSelector', 'StratifiedSelector',
-           'IntelligentSelector', 'IntelligentProportionalSelector', 'IntelligentMedoidFirstSelector',
-           'PerClassFeatureSelector', 'class_medoids', 'MedoidsSelector', 'HybridSelector', 'k_center_greedy',
-           'KCenterSelector', 'herding', 'HerdingSelector']
+           'register_selector', 'parse_method', 'get_selector', 'tie_rng', 'Selector', 'RandomSelector',
+           'StratifiedSelector', 'IntelligentSelector', 'IntelligentProportionalSelector',
+           'IntelligentMedoidFirstSelector', 'PerClassFeatureSelector', 'class_medoids', 'MedoidsSelector',
+           'HybridSelector', 'k_center_greedy', 'KCenterSelector', 'herding', 'HerdingSelector']
 
 # %% ../nbs/04_sample.ipynb
 def resolve_budget(
@@ -127,12 +128,26 @@ def register_selector(name:str): # the name used by `get_selector` and configs
         return cls
     return register
 
-def get_selector(name:str, # a key of `SELECTORS`
-                 **kwargs): # constructor arguments
+def parse_method(spec:str, # a registered name, or a variant `name[key=value,...]` (values read as YAML scalars)
+                )->tuple: # (registered name, {parameter: changed default})
+    "A method spec as its registered selector and the constructor defaults the variant changes (checked)."
+    name, bracket, rest = spec.partition("[")
+    if name not in SELECTORS: raise ValueError(f"unknown method {name!r}; known: {sorted(SELECTORS)}")
+    if not bracket: return name, {}
+    if not rest.endswith("]"): raise ValueError(f"method {spec!r}: write a variant as name[key=value,...]")
+    items = [item.partition("=") for item in rest[:-1].split(",") if item.strip()]
+    if any(not eq for _, eq, _ in items): raise ValueError(f"method {spec!r}: write a variant as name[key=value,...]")
+    changes = {key.strip(): yaml.safe_load(value) for key, _, value in items}
+    allowed = set(inspect.signature(SELECTORS[name]).parameters) - {"budget", "random_state", "clusterer"}
+    unknown = sorted(set(changes) - allowed)
+    if unknown: raise ValueError(f"method {spec!r}: {name} has no setting {unknown}; it has {sorted(allowed)}")
+    return name, changes
+
+def get_selector(name:str, # a key of `SELECTORS`, or a variant `name[key=value,...]` (see `parse_method`)
+                 **kwargs): # constructor arguments (a variant's changes take precedence)
     "Instantiate the selector registered as `name`."
-    if name not in SELECTORS:
-        raise ValueError(f"unknown selector {name!r}; known: {sorted(SELECTORS)}")
-    return SELECTORS[name](**kwargs)
+    base, changes = parse_method(name)
+    return SELECTORS[base](**{**kwargs, **changes})
 
 # %% ../nbs/04_sample.ipynb
 def _class_rows(y)->tuple:
@@ -155,6 +170,8 @@ def _n_rows(X, y)->int:
 class Selector:
     "Base class: settings in the constructor; `fit` sets `indices_` (sorted global rows) and `class_budgets_`."
     name = None
+    needs_features = True  # fit reads X (False: only len(X) and y, so callers may skip feature extraction)
+    needs_clustering = False  # takes a `clusterer` (a PerClassKMedoids) that callers may fit once and share
     def __init__(self,
                  budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
                  allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
@@ -180,6 +197,7 @@ class Selector:
 @register_selector("random")
 class RandomSelector(Selector):
     "Uniform sampling over all rows (RS)."
+    needs_features = False
     def fit(self,
             X:np.ndarray, # n×d features (only len(X) is used; may be None if y is given)
             y:np.ndarray=None, # class labels, used only to report `class_budgets_`
@@ -198,6 +216,7 @@ class RandomSelector(Selector):
 @register_selector("stratified")
 class StratifiedSelector(Selector):
     "Uniform sampling inside each class, with per-class budgets."
+    needs_features = False
     def fit(self,
             X:np.ndarray, # n×d features (only len(X) is used; may be None)
             y:np.ndarray, # class labels
@@ -224,6 +243,7 @@ def _cluster_medoid_mask(X, y, clusters, pca_variance)->np.ndarray:
 @register_selector("intelligent")
 class IntelligentSelector(Selector):
     "Per-class budget split across the class's K-Medoids clusters (the paper's IS: equally, uniform inside a cluster)."
+    needs_clustering = True
     def __init__(self,
                  budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
                  allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
@@ -310,8 +330,19 @@ class PerClassFeatureSelector(Selector):
         super().__init__(budget, allocation, random_state)
         self.pca_variance = pca_variance
 
+    exact_max_n = EXACT_MAX_N  # a larger class takes the scalable path (`select_large_class`, nbs/04d_scale)
+
     def select_class(self, Z:np.ndarray, k:int, rng:np.random.Generator, seed:int|None)->np.ndarray:
         raise NotImplementedError
+
+    def select_large_class(self, Z:np.ndarray, k:int, rng:np.random.Generator, seed:int|None)->tuple:
+        "A class above `exact_max_n`: (rows, path). Default: the exact selector on random parts (`coreset_nb.scale`)."
+        from coreset_nb.scale import select_by_parts
+        return select_by_parts(self.select_class, Z, k, rng, seed, self.exact_max_n), "parts"
+
+    def _select_one(self, Z, k, rng, seed)->tuple:
+        if len(Z) <= self.exact_max_n: return self.select_class(Z, k, rng, seed), "exact"
+        return self.select_large_class(Z, k, rng, seed)
 
     def fit(self,
             X:np.ndarray, # n×d features
@@ -320,14 +351,15 @@ class PerClassFeatureSelector(Selector):
         classes, rows, budgets = self._class_budgets(X, y)
         if X is None: raise ValueError(f"selector {self.name!r} needs features X")
         X = np.asarray(X)
-        picks, self.class_seconds_ = [], {}
+        picks, self.class_seconds_, self.paths_ = [], {}, {}
         for i, (c, r, rng) in enumerate(zip(classes, rows, _class_rngs(self.random_state, len(classes)))):
-            t0, k = time.perf_counter(), budgets[c]
+            t0, k, self.paths_[c] = time.perf_counter(), budgets[c], "all" if budgets[c] >= len(r) else "none" if budgets[c] == 0 else None
             if k >= len(r): local = np.arange(len(r))
             elif k == 0: local = np.zeros(0, dtype=np.int64)
             else:
                 Z = X[r] if self.pca_variance is None else ClassPCA(self.pca_variance).fit_transform(X[r])
-                local = np.asarray(self.select_class(np.asarray(Z, dtype=np.float64), k, rng, class_seed(self.random_state, i)))
+                local, self.paths_[c] = self._select_one(np.asarray(Z, dtype=np.float64), k, rng, class_seed(self.random_state, i))
+                local = np.asarray(local)
                 if len(local) != k or len(np.unique(local)) != k:
                     raise RuntimeError(f"{type(self).__name__} returned {len(np.unique(local))} distinct rows for a budget of {k}")
             picks.append(r[local.astype(np.int64)])
@@ -377,6 +409,10 @@ class MedoidsSelector(PerClassFeatureSelector):
     def select_class(self, Z, k, rng, seed):
         return class_medoids(Z, k, seed, self.max_iter, self.build_max_k)
 
+    def select_large_class(self, Z, k, rng, seed):
+        from coreset_nb.scale import scalable_medoids
+        return scalable_medoids(Z, k, seed, self.max_iter, self.build_max_k, exact_max_n=self.exact_max_n)
+
 # %% ../nbs/04_sample.ipynb
 HYBRID_DEFAULT_CAP = 50  # medoids per class before random sampling takes over; the evidence is below
 
@@ -397,11 +433,21 @@ class HybridSelector(PerClassFeatureSelector):
             raise ValueError(f"cap must be a whole number >= 0, got {cap!r}")
         self.cap, self.max_iter, self.build_max_k = int(cap), max_iter, build_max_k
 
-    def select_class(self, Z, k, rng, seed):
+    def select_class(self, Z, k, rng, seed, medoids_of=None):
         m = min(self.cap, k)
-        medoids = class_medoids(Z, m, seed, self.max_iter, self.build_max_k) if m else np.zeros(0, dtype=np.int64)
+        medoids_of = medoids_of or (lambda Z, m: class_medoids(Z, m, seed, self.max_iter, self.build_max_k))
+        medoids = np.asarray(medoids_of(Z, m) if m else np.zeros(0), dtype=np.int64)
         rest = rng.choice(np.setdiff1d(np.arange(len(Z)), medoids), size=k - m, replace=False)
         return np.concatenate([medoids, rest])
+
+    def select_large_class(self, Z, k, rng, seed):
+        from coreset_nb.scale import scalable_medoids
+        path = {}
+        def medoids_of(Z, m):
+            rows, path["name"] = scalable_medoids(Z, m, seed, self.max_iter, self.build_max_k, exact_max_n=self.exact_max_n)
+            return rows
+        rows = self.select_class(Z, k, rng, seed, medoids_of)
+        return rows, path.get("name", "exact")
 
 # %% ../nbs/04_sample.ipynb
 def k_center_greedy(
@@ -433,6 +479,8 @@ class KCenterSelector(PerClassFeatureSelector):
         if start not in ("mean", "random"): raise ValueError(f"start must be 'mean' or 'random', got {start!r}")
         self.start = start
 
+    exact_max_n = math.inf  # O(n·k) time and O(n) extra memory: exact at any class size
+
     def select_class(self, Z, k, rng, seed):
         first = int(np.argmin(((Z - Z.mean(axis=0)) ** 2).sum(axis=1))) if self.start == "mean" else int(rng.integers(len(Z)))
         return k_center_greedy(Z, k, first)
@@ -457,6 +505,7 @@ def herding(
 @register_selector("herding")
 class HerdingSelector(PerClassFeatureSelector):
     "Per class, greedy herding (mean matching) on the PCA-reduced features."
+    exact_max_n = math.inf  # O(n·k) time and O(n) extra memory: exact at any class size
     def select_class(self, Z, k, rng, seed):
         return herding(Z, k)
 

@@ -3,8 +3,9 @@
     python results/make_tables.py          # write results/pbc-cpu-selectors/{compare*.{md,csv},table1.md}, update README.md
     python results/make_tables.py --check  # exit 1 if any of them is stale (used by tests/test_results_tables.py)
 
-Everything here is computed from results/pbc-cpu-selectors/results.csv (made by
-`coreset_nb experiment --config configs/pbc-cpu-selectors.yaml`); nothing is typed in by hand.
+Everything here is computed from committed results.csv files (made by `coreset_nb experiment --config <name>`:
+pbc-cpu-selectors, leaderboard-pbc, leaderboard-bloodmnist, similarity-pbc, similarity-bloodmnist; `make leaderboard`
+runs the last four); nothing is typed in by hand.
 """
 import argparse
 import sys
@@ -12,9 +13,14 @@ from pathlib import Path
 
 from coreset_nb.compare import compare, format_comparison, guidance_markdown, replace_section, verdict_counts
 from coreset_nb.figures import load_results, table1, table1_markdown
+from coreset_nb.leaderboard import leaderboard, leaderboard_markdown, recommend_selector
 
 ROOT = Path(__file__).resolve().parent.parent
 GRID = ROOT / "results" / "pbc-cpu-selectors"
+LEADERBOARDS = {"PBC": ROOT / "results" / "leaderboard-pbc", "BloodMNIST": ROOT / "results" / "leaderboard-bloodmnist"}
+SIMILARITY = {"PBC": ROOT / "results" / "similarity-pbc", "BloodMNIST": ROOT / "results" / "similarity-bloodmnist"}
+PEERS = {"facility_location": "facility location (lazy greedy)", "typiclust": "TypiClust (Hacohen et al. 2022)",
+         "probcover": "ProbCover (Yehuda et al. 2022)", "moderate": "Moderate coreset (Xia et al. 2023)"}
 METRICS = {"test_accuracy": "compare", "test_f1_macro": "compare_f1"}  # metric -> output file stem
 COMMAND = ("coreset_nb compare results/pbc-cpu-selectors --baseline random --metric {metric} "
            "--out results/pbc-cpu-selectors/{stem}.md")
@@ -31,9 +37,50 @@ def outputs() -> dict:
                                       f" (or `make results-tables`).\n\n{readable.to_markdown(index=False)}\n\n"
                                       f"{counts.reset_index().to_markdown(index=False)}\n")
         if metric == "test_accuracy": readme = replace_section(readme, "selectors", guidance_markdown(table, "random", metric))
+    files[ROOT / "results" / "leaderboard.md"], guidance = leaderboard_section()
+    readme = replace_section(readme, "leaderboard", guidance)
     files[GRID / "table1.md"] = table1_section()
     files[ROOT / "README.md"] = replace_section(readme, "table1", files[GRID / "table1.md"])
     return files
+
+
+def _boards(grids: dict) -> dict:
+    return {name: leaderboard(path) for name, path in grids.items() if (path / "results.csv").is_file()}
+
+
+def _recommendation_line(rec: dict, what: str) -> str:
+    per = rec["table"]
+    if rec["method"] is None:
+        return f"No {what} is the best or tied with the best at every budget of every table: choose by budget (bold cells)."
+    m = rec["method"]
+    peers = [PEERS.get(p, p) for p in rec["passing"]]
+    return (f"Recommended {what}: **{PEERS.get(m, m)}** (`{m}`): never significantly below the best at any of the "
+            f"{per.loc[m, 'budgets']} budgets, {per.loc[m, 'wins']} significant wins over random, mean rank "
+            f"{per.loc[m, 'mean_rank']:.1f}. Also never below the best: {', '.join(f'`{p}`' for p in rec['passing'][1:]) or 'none'}.")
+
+
+def leaderboard_section() -> tuple:
+    "results/leaderboard.md, and the README's shorter version of it."
+    boards, sims = _boards(LEADERBOARDS), _boards(SIMILARITY)
+    if not boards: return "# Leaderboard\n\nNo leaderboard results yet (`make leaderboard`).\n", "No leaderboard results yet."
+    rec = recommend_selector(boards, max_fraction=0.10)
+    head = _recommendation_line(rec, "selector")
+    grids = [f"**{name}** (transfer model, test accuracy %, difference from random in points) — " + leaderboard_markdown(b)
+             for name, b in boards.items()]
+    body = [head, "", *sum(([g, ""] for g in grids), [])]
+    full = ["# Leaderboard: every selector at 0.5%-10%, paired by seed", "",
+            "Made by `make results-tables` from `results/leaderboard-*/results.csv` (`make leaderboard` runs the grids). "
+            "Per budget: mean test accuracy in %, (difference from random in points; **W** / **L** = paired t-test "
+            "p < 0.05), the best method of the budget in **bold**, `↓` = significantly below the best (paired t-test "
+            "against it, p < 0.05). Methods ordered by mean rank.", "", *body,
+            "Per selector, over every budget of both tables:", "",
+            rec["table"].reset_index().to_markdown(index=False, floatfmt=".2f"), ""]
+    if sims:
+        srec = recommend_selector(sims, max_fraction=0.10)
+        full += ["## Facility location: which similarity?", "",
+                 _recommendation_line(srec, "similarity (variant)"), "",
+                 *sum(([f"**{name}** — " + leaderboard_markdown(b), ""] for name, b in sims.items()), [])]
+    return "\n".join(full), "\n".join(body)
 
 
 def table1_section() -> str:
@@ -42,7 +89,6 @@ def table1_section() -> str:
     with contextlib.redirect_stdout(io.StringIO()):  # load_results reports completeness; the table itself says it too
         df, cells = load_results(GRID / "results.csv", ["cnn", "transfer"])
     return table1_markdown(table1(df, cells, ["cnn", "transfer"], 0.25), "macro", "results/pbc-cpu-selectors/results.csv")
-    return files
 
 
 def main(argv=None) -> int:

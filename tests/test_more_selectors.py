@@ -196,6 +196,25 @@ def test_pipeline_passes_each_selector_its_settings():
     assert (sel.budget, sel.allocation, sel.random_state, sel.pca_variance, sel.cap) == (0.1, "equal", 3, 0.9, 50)
 
 
+@pytest.mark.parametrize("name", sorted(SELECTORS))
+def test_each_selector_declares_what_it_needs(name):
+    from coreset_nb.pipeline import needs_clustering, needs_features
+    cls = SELECTORS[name]
+    assert needs_clustering(name) == ("clusterer" in inspect.signature(cls).parameters)  # the declaration is true
+    assert needs_features(name) == (name not in ("random", "stratified"))
+
+
+def test_a_variant_is_a_name_plus_changed_defaults():
+    from coreset_nb.pipeline import make_selector, needs_features
+    sel = make_selector("facility_location[similarity=cosine]", 0.1, "proportional", 3, pca_variance=0.9)
+    assert (type(sel), sel.similarity, sel.pca_variance, sel.random_state) == (SELECTORS["facility_location"], "cosine", 0.9, 3)
+    assert needs_features("facility_location[similarity=cosine]")
+    with pytest.raises(ValueError, match="facility_location has no setting \\['simlarity'\\]"):
+        make_selector("facility_location[simlarity=cosine]", 0.1)
+    with pytest.raises(ValueError, match="must be one of"):
+        make_selector("facility_location[similarity=manhattan]", 0.1)
+
+
 def test_sample_does_not_import_tensorflow():
     code = ("import sys, coreset_nb.sample; "
             "assert 'tensorflow' not in sys.modules, 'tensorflow imported'")
