@@ -84,16 +84,12 @@ bench-apricot: $(STAMP) $(APRICOT)/.installed
 	$(BIN)/python benchmarks/bench_facility_location.py --apricot-python $(APRICOT)/bin/python --quiet
 
 # Issue 6: every selector vs random on full PBC (hours on 2 CPU cores; resumable), then the committed tables.
-# WORKERS=2 runs two single-thread processes that share the grid (each cell is claimed by one of them). A cell's
-# numbers depend on TensorFlow's thread count (benchmarks/thread_effect.py), so keep one setting per grid column.
+# WORKERS=2 runs the cells as tasks of a 2-worker Dask LocalCluster (one thread per worker). A cell's numbers depend
+# on TensorFlow's thread count (benchmarks/thread_effect.py), so keep one setting per grid column.
 WORKERS ?= 1
 selectors: $(STAMP)
 	@if [ "$(WORKERS)" = 1 ]; then $(BIN)/coreset_nb experiment --config configs/pbc-cpu-selectors.yaml || exit 1; \
-	else pids=; for i in $$(seq $(WORKERS)); do \
-	  TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=1 \
-	    $(BIN)/coreset_nb experiment --config configs/pbc-cpu-selectors.yaml $$([ $$i = 1 ] || echo --quiet) & \
-	  pids="$$pids $$!"; done; \
-	fail=0; for p in $$pids; do wait $$p || fail=1; done; exit $$fail; fi
+	else $(BIN)/coreset_nb experiment --config configs/pbc-cpu-selectors.yaml --dask --workers $(WORKERS) || exit 1; fi
 	$(MAKE) results-tables
 
 # Issue 13: every selector (the peers' too) on the transfer model, PBC and BloodMNIST, 0.5-10%, 5 seeds (~1.5 h here,

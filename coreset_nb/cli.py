@@ -151,6 +151,9 @@ def _add_experiment(sub):
     p.add_argument("--max-cells", type=_count, default=None, help="stop after this many new cells")
     p.add_argument("--model", action="append", default=None, dest="models",
                    help="run only this model's cells now (repeatable); results.csv still covers the whole grid")
+    p.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="run the cells as Dask tasks: on a LocalCluster started for the run (no ADDRESS), or on the scheduler at ADDRESS")
+    p.add_argument("--workers", type=_count, default=2, help="LocalCluster worker processes, one thread each (with --dask; default 2)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_run_experiment)
     return p
@@ -165,7 +168,8 @@ def _run_experiment(args) -> int:
     if args.data: args.data = _shipped(args.data)
     from coreset_nb.experiments import run_experiment, summarize
     df = run_experiment(args.config, progress=not args.quiet, max_cells=args.max_cells, only_models=args.models, data=args.data,
-                        results_dir=args.results_dir, cache_dir=args.cache_dir, reuse=args.reuse)
+                        results_dir=args.results_dir, cache_dir=args.cache_dir, reuse=args.reuse,
+                        dask=args.dask, workers=args.workers)
     if len(df): print(summarize(df).to_string())
     return 0
 

@@ -21,9 +21,9 @@ from .sample import parse_method
 
 # %% auto 0
 __all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'CONFIGS_DIR', 'GRID_KEYS', 'load_config', 'Cell', 'model_grid', 'grid_cells',
-           'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image', 'cell_epochs', 'tf_threads',
-           'run_cell', 'claim_cell', 'release_cell', 'collect_results', 'write_results', 'write_grid', 'read_grid',
-           'reuse_cells', 'run_experiment', 'summarize']
+           'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image', 'seed_clustering',
+           'cell_epochs', 'tf_threads', 'run_cell', 'claim_cell', 'release_cell', 'collect_results', 'write_results',
+           'run_and_save_cell', 'write_grid', 'read_grid', 'reuse_cells', 'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -160,16 +160,20 @@ def backbone_seconds_per_image(backbone: str, weights, image_size: int, alpha: f
     return float(np.median(times) / n)
 
 # %% ../nbs/07_experiments.ipynb
+def seed_clustering(seed: int, y_train: np.ndarray, inputs: dict, clusterings: dict, cfg: dict):
+    "The per-class K-Medoids of the training split for `seed`: it depends on the seed only, so it is fitted once (and cached)."
+    if seed not in clusterings:
+        sel = cfg["selection"]
+        clusterings[seed] = fit_clustering(inputs["X_sel"], y_train, sel["k_range"], sel["backend"], sel["pca_variance"], seed,
+                                           cache_key=inputs["sel_key"], cache_dir=cfg["cache_dir"])
+    return clusterings[seed]
+
 def _select(cell: Cell, y_train: np.ndarray, inputs: dict, clusterings: dict, cfg: dict) -> np.ndarray:
     "Coreset positions (into the training split) for a cell."
     if cell.method == "full": return np.arange(len(y_train))
     sel, X = cfg["selection"], inputs.get("X_sel")
     settings = dict(k_range=tuple(sel["k_range"]), backend=sel["backend"], pca_variance=sel["pca_variance"])
-    if needs_clustering(cell.method):
-        if cell.seed not in clusterings:  # clustering depends on the seed only, not on the fraction: fit it once
-            clusterings[cell.seed] = fit_clustering(X, y_train, sel["k_range"], sel["backend"], sel["pca_variance"], cell.seed,
-                                                    cache_key=inputs["sel_key"], cache_dir=cfg["cache_dir"])
-        settings["clusterer"] = clusterings[cell.seed]
+    if needs_clustering(cell.method): settings["clusterer"] = seed_clustering(cell.seed, y_train, inputs, clusterings, cfg)
     selector = make_selector(cell.method, cell.fraction, sel["allocation"], cell.seed, **settings)
     return selector.fit(X if X is not None else np.zeros((len(y_train), 0)), y_train).indices_
 
@@ -301,6 +305,19 @@ def write_results(results_dir, cell_ids=None) -> pd.DataFrame:
     return df
 
 # %% ../nbs/07_experiments.ipynb
+def run_and_save_cell(cell: Cell, cid: str, inputs: dict, cfg: dict, clusterings: dict, verbose: int=0) -> bool:
+    "Claim a cell, run it and write its file atomically, unless it is done or another live process holds it; True if it ran."
+    cells_dir = Path(cfg["results_dir"]) / "cells"
+    cell_file = cells_dir / f"{cid}.json"
+    if cell_file.exists() or not claim_cell(cells_dir, cid): return False  # done, or being run by another process
+    try:
+        if cell_file.exists(): return False  # another process finished it after our list was made
+        row = dict(cell_id=cid, config_hash=cid.rsplit("-", 1)[1], dataset=Path(cfg["data"]).name,
+                   **run_cell(cell, inputs, cfg, clusterings, verbose), versions=json.dumps(package_versions()))
+        atomic_write_text(cell_file, json.dumps(row, default=float))
+        return True
+    finally: release_cell(cells_dir, cid)
+
 def write_grid(results_dir, ids: dict):
     "`grid.json`: every cell of the grid with its id, so readers of a results folder need not recompute ids."
     cells = [dict(cell_id=i, model=c.model, method=c.method, fraction=c.fraction, seed=c.seed) for c, i in ids.items()]
@@ -335,16 +352,27 @@ def reuse_cells(results_dir, # the grid's folder (its `cells/` receives the rows
     return n
 
 # %% ../nbs/07_experiments.ipynb
+def _run_here(todo: list, ids: dict, inputs: dict, cfg: dict, verbose: int, bar) -> int:
+    "Run the cells one after the other in this process; return how many it ran."
+    ran, clusterings = 0, {}
+    for cell in todo:
+        bar.set_postfix_str(f"{cell.model} {cell.method} {cell.fraction:g} seed {cell.seed}")
+        ran += run_and_save_cell(cell, ids[cell], inputs, cfg, clusterings, verbose)
+        write_results(cfg["results_dir"], ids.values())
+        bar.update(1)
+    return ran
+
 def run_experiment(config, # a config dict or YAML path (see `load_config`)
                    progress: bool=True, # progress bar over cells (done / left, ETA)
                    max_cells: int|None=None, # stop after this many new cells (for smoke runs)
                    only_models=None, # run only these models' cells now (the table still covers the whole grid)
                    verbose: int=0, # Keras verbosity inside each cell
                    reuse=(), # results.csv files or folders whose rows of this grid's cells are taken as done (`reuse_cells`)
+                   dask=None, # None: run the cells here; "local": on a LocalCluster started for the run; or a scheduler address
+                   workers: int=2, # LocalCluster workers (one thread each), with dask="local"
                    **overrides, # top-level config overrides (data=..., results_dir=...)
                   ) -> pd.DataFrame:
-    "Run every unfinished cell of the grid; return the results table."
-    from tqdm.auto import tqdm
+    "Run every unfinished cell of the grid (here or as Dask tasks); return the results table."
     cfg = load_config(config, **overrides)
     results = Path(cfg["results_dir"]); (results / "cells").mkdir(parents=True, exist_ok=True)
     t0, ran = time.perf_counter(), 0
@@ -363,25 +391,16 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
     atomic_write_text(results / "config.json", json.dumps(_portable(cfg), indent=1, default=str))  # no machine paths
     write_grid(results, ids)
     if todo:
+        from tqdm.auto import tqdm
         from coreset_nb.train import set_seed
         set_seed(0, deterministic_ops=True)  # a cell's numbers must not depend on what ran before it in this process
-        inputs = _prepare(cfg, todo, progress, ds)
-        clusterings, versions = {}, json.dumps(package_versions())
+        inputs = _prepare(cfg, todo, progress, ds)  # every cache (split, features, images) is filled once, here
         mine = [c for c in cells if only_models is None or c.model in set(only_models)]  # what this call can run
         with tqdm(total=len(mine), initial=len(mine) - len(todo), desc="cells", unit="cell", disable=not progress) as bar:
-            for cell in todo:
-                cell_file = results / "cells" / f"{ids[cell]}.json"
-                if not claim_cell(results / "cells", ids[cell]): continue  # another process is running it
-                try:
-                    if cell_file.exists(): continue  # another process finished it after our list was made
-                    bar.set_postfix_str(f"{cell.model} {cell.method} {cell.fraction:g} seed {cell.seed}")
-                    row = dict(cell_id=ids[cell], config_hash=ids[cell].rsplit("-", 1)[1], dataset=Path(cfg["data"]).name,
-                               **run_cell(cell, inputs, cfg, clusterings, verbose), versions=versions)
-                    atomic_write_text(cell_file, json.dumps(row, default=float))
-                    ran += 1
-                finally: release_cell(results / "cells", ids[cell])
-                write_results(results, ids.values())
-                bar.update(1)
+            if dask is None: ran = _run_here(todo, ids, inputs, cfg, verbose, bar)
+            else:
+                from coreset_nb.dask_grid import run_on_dask
+                ran = run_on_dask(todo, ids, inputs, cfg, dask, workers, verbose, bar)
     df = write_results(results, ids.values())
     done = sum((results / "cells" / f"{ids[c]}.json").exists() for c in cells)
     stale = len(list((results / "cells").glob("*.json"))) - done

@@ -1,4 +1,5 @@
-"""The experiment runner survives SIGKILL, and several processes can share one grid: every cell exactly once, same numbers."""
+"""The experiment runner survives SIGKILL, runs on a Dask LocalCluster (also when a worker is killed mid-grid), and several
+processes can share one grid: every cell exactly once, the same numbers as one uninterrupted process."""
 import os
 import re
 import signal
@@ -38,9 +39,10 @@ def write_config(tmp_path, results):
     return path
 
 
-def run(config, quiet=True):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.Popen([CLI, "experiment", "--config", str(config)] + (["--quiet"] if quiet else []), env=env,
+def run(config, quiet=True, extra=()):
+    from coreset_nb.dask_grid import ONE_THREAD_ENV
+    env = dict(os.environ, **ONE_THREAD_ENV)  # the thread setting of a Dask worker, so every run here gives the same numbers
+    return subprocess.Popen([CLI, "experiment", "--config", str(config), *extra] + (["--quiet"] if quiet else []), env=env,
                             stdout=subprocess.DEVNULL if quiet else subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -87,7 +89,40 @@ def test_sigkill_then_resume_equals_uninterrupted(grid):
     pd.testing.assert_frame_equal(comparable(killed), comparable(reference), check_exact=False, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.slow  # three more runs of the grid; the claim files it checks are to be replaced by Dask (issue 14)
+def test_a_local_dask_cluster_gives_the_same_results_as_one_process(grid):
+    tmp_path, reference = grid
+    proc = run(write_config(tmp_path, tmp_path / "dask"), extra=["--dask", "--workers", "2"])
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()[-3000:]
+    on_dask = pd.read_csv(tmp_path / "dask" / "results.csv")
+    assert len(on_dask) == 8 and on_dask.cell_id.is_unique and set(on_dask.tf_threads) == {1}
+    pd.testing.assert_frame_equal(comparable(on_dask), comparable(reference), check_exact=False, rtol=1e-6, atol=1e-6)
+
+
+def _workers_of(pid):
+    "The Dask worker processes a LocalCluster started under `pid` (its nannies' children)."
+    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout.splitlines()[1:]
+    procs = [(int(p), int(pp), a) for p, pp, a in (l.split(None, 2) for l in out)]
+    return [p for p, pp, a in procs if pp == pid and "multiprocessing" in a and "resource_tracker" not in a]
+
+
+def test_a_dask_worker_killed_mid_grid_loses_only_its_cell(grid):
+    tmp_path, reference = grid
+    cells = tmp_path / "killed-worker" / "cells"
+    proc = run(write_config(tmp_path, tmp_path / "killed-worker"), extra=["--dask", "--workers", "2"])
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and len(list(cells.glob("*.json"))) < 2:
+        time.sleep(0.05)
+    victims = _workers_of(proc.pid)
+    assert proc.poll() is None and victims, f"no worker to kill: {proc.stderr.read()[-2000:] if proc.poll() is not None else victims}"
+    os.kill(victims[0], signal.SIGKILL)
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()[-3000:]
+    done = pd.read_csv(tmp_path / "killed-worker" / "results.csv")
+    assert len(done) == 8 and done.cell_id.is_unique  # every cell, exactly once
+    assert sorted(p.stem for p in cells.glob("*.json")) == sorted(done.cell_id) and not list(cells.glob("*.claim"))
+    pd.testing.assert_frame_equal(comparable(done), comparable(reference), check_exact=False, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.slow  # three more runs of the grid; claim files serve independent processes without a Dask scheduler
 def test_two_processes_share_one_grid(grid):
     tmp_path, reference = grid
     config = write_config(tmp_path, tmp_path / "shared")
