@@ -9,8 +9,11 @@ Side by side in one command (issue 14, item 3); every selection runs in a child 
    against full FasterPAM on S for the same K (each point of S to its nearest medoid).
 2. **At 20,000 points**, the same selectors with the exact path (forced) against the scalable path (forced): time,
    peak memory, loss over all 20,000 points, and how many selected items the two share.
+3. **Every selector of the registry** at 1% of the same 1,000,000-point class (`--phases registry`): time, peak
+   memory and path, to show that each runs at that size in bounded memory.
 
-    .venv/bin/python benchmarks/bench_selection_at_scale.py                  # ~15-25 min here
+    .venv/bin/python benchmarks/bench_selection_at_scale.py                  # phases 1 and 2 (~15-25 min here)
+    .venv/bin/python benchmarks/bench_selection_at_scale.py --phases registry --out benchmarks/results/selection_at_scale_registry.csv
     .venv/bin/python benchmarks/bench_selection_at_scale.py --n 200000 --small-n 5000 --ref-n 5000   # quicker
 
 Writes benchmarks/results/selection_at_scale.csv (one row per selector and phase).
@@ -33,8 +36,8 @@ TARGET_S, TARGET_GB, TARGET_LOSS = 600.0, 4.0, 1.02  # hybrid at 1% on 1,000,000
 SELECTORS = {"hybrid": "1%", "medoids": "K=1000", "intelligent": "1%"}
 
 
-def _budget(name, n):
-    return 1000 if name == "medoids" else max(1, round(0.01 * n))
+def _budget(name, n, registry=False):
+    return 1000 if name == "medoids" and not registry else max(1, round(0.01 * n))
 
 
 def run_child(a):
@@ -50,14 +53,16 @@ def run_child(a):
     if a.child == "intelligent":
         kw["clusterer"] = PerClassKMedoids(random_state=a.seed, progress=False, n_jobs=1,
                                            method={"auto": "auto", "exact": "exact", "scalable": "scalable"}[a.path])
-    sel = get_selector(a.child, budget=_budget(a.child, a.n), random_state=a.seed, **kw)
+    sel = get_selector(a.child, budget=_budget(a.child, a.n, a.registry), random_state=a.seed, **kw)
     if a.child != "intelligent":  # IS: its clusterer's `method` forces the path
         if a.path == "exact": sel.exact_max_n = 10**12
         if a.path == "scalable": sel.exact_max_n = min(sel.exact_max_n, a.n - 1)
     sel.fit(X, y)
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    if a.child == "intelligent":
+    if a.registry:
+        medoids, path = [], (sel.paths_[0] if hasattr(sel, "paths_") else getattr(getattr(sel, "clustering_", None), "method_", {0: "exact"})[0])
+    elif a.child == "intelligent":
         res = sel.clustering_.results_[0]
         medoids, path = res.medoids, res.method
     elif a.child == "medoids":
@@ -73,8 +78,9 @@ def run_child(a):
                           selected=np.asarray(sel.indices_).tolist())))
 
 
-def child(a, name, n, path):
+def child(a, name, n, path, registry=False):
     cmd = [sys.executable, __file__, "--child", name, "--path", path, "--n", str(n), "--d", str(a.d), "--seed", str(a.seed)]
+    if registry: cmd.append("--registry")
     out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True, cwd=Path(__file__).parent)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -121,6 +127,17 @@ def small_phase(a, rows):
               f"{sc['peak_rss_bytes'] / 1e9:.2f} GB; loss ratio {loss_sc / loss_ex:.4f}; shared {shared}/{len(ex['selected'])}", flush=True)
 
 
+def registry_phase(a, rows):
+    from coreset_nb.sample import SELECTORS
+    for name in SELECTORS:
+        if "intelligent_" in name and not a.all_variants: continue  # IS variants share IS's clustering and sampling cost
+        print(f"[3] {name} at 1% of {a.n:,} points ...", flush=True)
+        r = child(a, name, a.n, "auto", registry=True)
+        rows.append(dict(phase=f"{a.n}", selector=name, setting="1%", path=r["path"], k="", seconds=round(r["seconds"], 1),
+                         peak_gb=round(r["peak_rss_bytes"] / 1e9, 3), loss_vs="", loss_ratio="", shared_items=""))
+        print(f"    {r['path']} path: {r['seconds']:.1f} s, peak {r['peak_rss_bytes'] / 1e9:.2f} GB", flush=True)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=1_000_000, help="points in the large class")
@@ -128,8 +145,10 @@ def main(argv=None):
     p.add_argument("--d", type=int, default=64, help="embedding dimension")
     p.add_argument("--ref-n", type=int, default=20_000, help="subsample for the full-FasterPAM reference")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--phases", default="large,small", help="which phases: large, small or both")
-    p.add_argument("--child", choices=list(SELECTORS), help=argparse.SUPPRESS)
+    p.add_argument("--phases", default="large,small", help="comma-separated phases: large, small, registry")
+    p.add_argument("--all-variants", action="store_true", help="registry phase: also the IS variants")
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--registry", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--path", choices=["auto", "exact", "scalable"], default="auto", help=argparse.SUPPRESS)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "selection_at_scale.csv"))
     a = p.parse_args(argv)
@@ -137,8 +156,9 @@ def main(argv=None):
     rows = []
     if "large" in a.phases: large_phase(a, rows)
     if "small" in a.phases: small_phase(a, rows)
+    if "registry" in a.phases: registry_phase(a, rows)
     print(f"wrote {write_rows(a.out, rows)}")
-    hy = [r for r in rows if r["phase"] == str(a.n) and r["selector"] == "hybrid"]
+    hy = [r for r in rows if r["phase"] == str(a.n) and r["selector"] == "hybrid" and r["loss_ratio"] != ""]
     if hy:
         h = hy[0]; ok = lambda b: "met" if b else "NOT MET"  # noqa: E731
         print(f"hybrid 1% at {a.n:,}: {h['seconds']} s (<= {TARGET_S:.0f} s: {ok(h['seconds'] <= TARGET_S)}), "

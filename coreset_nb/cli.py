@@ -111,6 +111,7 @@ def _add_select(sub):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache-dir", default=None, help="feature cache (default $CORESET_NB_CACHE or ~/.cache/coreset_nb)")
     p.add_argument("--out", required=True, help="output CSV; the JSON sidecar is written beside it (.json)")
+    _add_dask_options(p, "feature extraction (by shards of the dataset) and the per-class clustering")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_run_select)
     return p
@@ -127,9 +128,13 @@ def _run_select(args) -> int:
     if out.suffix.lower() != ".csv": raise CLIError(f"--out must be a .csv file, got {out}")
     _writable(out); _writable(out.with_suffix(".json"))  # found now, not after the work
     budget = args.count if args.count is not None else (args.fraction if args.fraction is not None else 0.25)
-    res = select_coreset(args.data, budget, args.method, args.backbone, args.weights, args.image_size, args.pooling,
-                         args.alpha, args.pca_variance or None, (args.k_min, args.k_max), args.clustering_backend,
-                         args.allocation, seed=args.seed, cache_dir=args.cache_dir, split=args.split, progress=not args.quiet)
+    from contextlib import nullcontext
+    from coreset_nb.dask_grid import dask_client
+    with (dask_client(args.dask, args.workers) if args.dask else nullcontext()) as client:
+        res = select_coreset(args.data, budget, args.method, args.backbone, args.weights, args.image_size, args.pooling,
+                             args.alpha, args.pca_variance or None, (args.k_min, args.k_max), args.clustering_backend,
+                             args.allocation, seed=args.seed, cache_dir=args.cache_dir, split=args.split, progress=not args.quiet,
+                             dask_client=client)
     csv_path, side = res.write(out)
     ks = {c: v["k"] for c, v in res.info.get("clusters", {}).items()}
     print(f"selected {len(res.indices)} of {res.info['settings']['n_candidates']} candidate items "
@@ -139,6 +144,11 @@ def _run_select(args) -> int:
     return 0
 
 # %% ../nbs/09_cli.ipynb
+def _add_dask_options(p, what: str):
+    p.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help=f"run {what} as Dask tasks: on a LocalCluster started for the run (no ADDRESS), or on the scheduler at ADDRESS")
+    p.add_argument("--workers", type=_count, default=2, help="LocalCluster worker processes, one thread each (with --dask; default 2)")
+
 def _add_experiment(sub):
     p = sub.add_parser("experiment", help="run or resume an experiment grid from a YAML config",
                        description="Run every unfinished cell of a method × fraction × seed × model grid; resumable.")
@@ -151,9 +161,7 @@ def _add_experiment(sub):
     p.add_argument("--max-cells", type=_count, default=None, help="stop after this many new cells")
     p.add_argument("--model", action="append", default=None, dest="models",
                    help="run only this model's cells now (repeatable); results.csv still covers the whole grid")
-    p.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
-                   help="run the cells as Dask tasks: on a LocalCluster started for the run (no ADDRESS), or on the scheduler at ADDRESS")
-    p.add_argument("--workers", type=_count, default=2, help="LocalCluster worker processes, one thread each (with --dask; default 2)")
+    _add_dask_options(p, "the grid's cells")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_run_experiment)
     return p

@@ -149,11 +149,13 @@ class FeatureSet:
     settings: dict = field(default_factory=dict)  # everything that went into the key
 
 # %% ../nbs/01_features.ipynb
-def _forward_all(ds, backbone, weights, image_size, pooling, alpha, layer, batch_size, seed, progress) -> np.ndarray:
-    "Run the feature extractor over every item of `ds`, in order."
-    if weights is None: keras.utils.set_random_seed(seed)
+def _forward_all(ds, backbone, weights, image_size, pooling, alpha, layer, batch_size, seed, progress, indices=None) -> np.ndarray:
+    "Run the feature extractor over the items `indices` of `ds` (default: all), one row per item in that order."
+    if weights is None: keras.utils.set_random_seed(seed)  # the same random init in every process (shards on Dask)
     model = feature_extractor(backbone, weights, image_size, pooling, alpha, layer)
-    X = np.empty((len(ds), int(np.prod(model.output.shape[1:]))), dtype=np.float32)
+    indices = np.arange(len(ds), dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
+    row_of = np.full(len(ds), -1, dtype=np.int64); row_of[indices] = np.arange(len(indices))
+    X = np.empty((len(indices), int(np.prod(model.output.shape[1:]))), dtype=np.float32)
     # The network runs compiled once into a graph (any batch size, so the last, smaller batch does not retrace):
     # calling the Keras model eagerly per batch was 2.7x slower. The cheap preprocessing layer stays eager: compiled,
     # its arithmetic changes in the last bit (grappler's constant folding), which moves the features by up to 1e-4 and
@@ -163,11 +165,18 @@ def _forward_all(ds, backbone, weights, image_size, pooling, alpha, layer, batch
     net = keras.Model(pre.output, model.output)
     forward = tf.function(lambda x: net(x, training=False), input_signature=[tf.TensorSpec((None, *net.input.shape[1:]), tf.float32)])
     from tqdm.auto import tqdm
-    with tqdm(total=len(ds), desc=f"{backbone} features", unit="img", disable=not progress) as bar:
-        for images, idx in decoded_batches(ds, image_size=image_size, batch_size=batch_size):
-            X[idx.numpy()] = forward(pre(images)).numpy()
+    with tqdm(total=len(indices), desc=f"{backbone} features", unit="img", disable=not progress) as bar:
+        for images, idx in decoded_batches(ds, indices, image_size=image_size, batch_size=batch_size):
+            X[row_of[idx.numpy()]] = forward(pre(images)).numpy()
             bar.update(len(idx))
     return X
+
+def _forward_on_dask(client, ds, *args, n_shards: int) -> np.ndarray:
+    "`_forward_all` over contiguous shards of the dataset, one Dask task each; the rows come back in item order."
+    shards = [s for s in np.array_split(np.arange(len(ds), dtype=np.int64), max(1, int(n_shards))) if len(s)]
+    ds_on_workers = client.scatter(ds, broadcast=True)
+    futures = [client.submit(_forward_all, ds_on_workers, *args, False, shard, pure=False) for shard in shards]
+    return np.concatenate(client.gather(futures))
 
 # %% ../nbs/01_features.ipynb
 def extract_features(ds: ImageDataset, # the images
@@ -181,6 +190,7 @@ def extract_features(ds: ImageDataset, # the images
                      cache_dir=None, # cache root (default `default_cache_dir()`); False disables caching
                      seed: int=0, # seeds the random init when weights is None
                      progress: bool=True, # show a progress bar
+                     dask_client=None, # a `distributed.Client`: extract by shards of the dataset on its workers
                     ) -> FeatureSet:
     "Features of every item of `ds` (in order), from the cache when the same extraction was done before."
     t0 = time.perf_counter()
@@ -192,6 +202,8 @@ def extract_features(ds: ImageDataset, # the images
     if backbone == "mobilenet": settings["alpha"] = alpha
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
     path = None if cache_dir is False else cache_path("features", f"{backbone}-{key}.npy", cache_dir)
-    compute = lambda: _forward_all(ds, backbone, weights, image_size, pooling, alpha, layer, batch_size, seed, progress)
+    args = (backbone, weights, image_size, pooling, alpha, layer, batch_size, seed)
+    if dask_client is None: compute = lambda: _forward_all(ds, *args, progress)
+    else: compute = lambda: _forward_on_dask(dask_client, ds, *args, n_shards=2 * len(dask_client.scheduler_info()["workers"]))
     X, hit = cached_array(path, key, compute, shape=(len(ds), None), meta=settings, enabled=path is not None)
     return FeatureSet(X, key, path, hit, time.perf_counter() - t0, settings)

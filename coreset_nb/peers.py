@@ -104,14 +104,19 @@ def ball_purity(D:np.ndarray, # n×n distances
                 delta:float, # ball radius
                )->float: # fraction of points whose δ-ball holds only their own cluster
     "ProbCover's purity of δ-balls with respect to a clustering."
-    inside = D <= delta
-    return float(np.mean([np.all(labels[inside[i]] == labels[i]) for i in range(len(D))]))
+    return float(np.mean(_nearest_other_cluster(D, labels) > delta))
+
+def _nearest_other_cluster(D, labels)->np.ndarray:
+    "Each point's distance to the nearest point of another cluster: its δ-ball is pure exactly while δ is below it."
+    other = labels[None, :] != labels[:, None]
+    return np.where(other, D, np.inf).min(axis=1) if len(D) else np.zeros(0)
 
 def choose_delta(D:np.ndarray, labels:np.ndarray, alpha:float=0.95, n_candidates:int=30)->float:
     "The largest candidate radius whose ball purity is at least `alpha` (the smallest candidate if none is)."
     off = D[np.triu_indices(len(D), 1)]
     candidates = np.unique(np.quantile(off, np.linspace(0.0, 0.5, n_candidates))) if len(off) else np.array([0.0])
-    pure = [d for d in candidates if ball_purity(D, labels, d) >= alpha]
+    nearest_other = _nearest_other_cluster(D, labels)  # once: every candidate's purity is then O(n)
+    pure = [d for d in candidates if np.mean(nearest_other > d) >= alpha]
     return float(max(pure) if pure else candidates[0])
 
 def probability_cover(D:np.ndarray, # n×n distances
@@ -121,10 +126,13 @@ def probability_cover(D:np.ndarray, # n×n distances
                      )->np.ndarray: # k distinct local indices, in the order chosen
     "Greedy maximum coverage of δ-balls."
     A, covered, chosen = D <= delta, np.zeros(len(D), dtype=bool), []
+    gains = A.sum(axis=1).astype(np.int64)  # uncovered points in each ball, updated as points get covered (O(n²) in all)
     for _ in range(k):
-        gains = A[:, ~covered].sum(axis=1); gains[chosen] = -1
-        if gains.max() <= 0: break
-        j = int(np.argmax(gains)); chosen.append(j); covered |= A[j]
+        score = gains.copy(); score[chosen] = -1
+        if score.max() <= 0: break
+        j = int(np.argmax(score)); chosen.append(j)
+        newly = A[j] & ~covered
+        gains -= A[:, newly].sum(axis=1); covered |= newly
     rest = np.setdiff1d(np.arange(len(D)), chosen)
     return np.concatenate([np.asarray(chosen, dtype=np.int64), rng.choice(rest, k - len(chosen), replace=False)])
 

@@ -112,15 +112,21 @@ def fit_clustering(X, y, # features and labels of the rows to cluster
                    cache_key: str|None=None, # identifies X and y (e.g. features key + rows); None = no cache
                    cache_dir=None, # cache root (default: the feature cache's)
                    progress: bool=False, # progress bar over classes
+                   n_jobs: int=1, # classes clustered in parallel (joblib; its backend decides where: e.g. "dask")
                   ) -> PerClassKMedoids:
     "Per-class PCA + K-Medoids, fitted once and cached on disk (as validated JSON) when `cache_key` is given."
-    clusterer = PerClassKMedoids(tuple(k_range), backend, pca_variance, random_state=seed, progress=progress)
+    clusterer = PerClassKMedoids(tuple(k_range), backend, pca_variance, random_state=seed, progress=progress, n_jobs=n_jobs)
     if cache_key is None: return clusterer.fit(X, y)
     key = settings_hash(dict(data=cache_key, k_range=list(k_range), backend=backend, pca=pca_variance, seed=seed))
     state, _ = cached_json(cache_path("clusterings", f"{key}.json", cache_dir), key,
                            lambda: clustering_state(clusterer.fit(X, y)))
     if state["n"] != len(y): raise ValueError(f"cached clustering {key} has {state['n']} rows, not {len(y)}: delete it")
     return clustering_from_state(state)
+
+def _joblib_on(dask_client):
+    "joblib's Dask backend while a Dask client is given (per-class jobs become its tasks), else nothing."
+    import contextlib, joblib
+    return joblib.parallel_backend("dask") if dask_client is not None else contextlib.nullcontext()
 
 def rows_digest(rows) -> str:
     "A short hash of a list of row indices (which items were clustered)."
@@ -161,6 +167,7 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
                    cache_dir=None, # feature cache root (see `extract_features`)
                    features=None, # precomputed (n_items, d) features, to skip extraction
                    progress: bool=True,
+                   dask_client=None, # a `distributed.Client`: features by shards and the per-class clustering on its workers
                   ) -> CoresetResult:
     "Select a coreset from a dataset and record how it was made."
     timings, t_start = {}, time.perf_counter()
@@ -183,7 +190,7 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
         if features is None:
             from coreset_nb.features import extract_features
             fs = extract_features(ds, backbone, weights, image_size, pooling, alpha, cache_dir=cache_dir, seed=seed,
-                                  progress=progress)
+                                  progress=progress, dask_client=dask_client)
             features, features_key = fs.X, fs.key
             info["features"] = dict(key=fs.key, cache_file=str(fs.path), cache_hit=fs.cache_hit, dim=int(fs.X.shape[1]))
             timings["features_s"] = fs.seconds
@@ -191,9 +198,10 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
     t = time.perf_counter()
     settings = dict(k_range=tuple(k_range), backend=clustering_backend, pca_variance=pca_variance)
     if needs_clustering(method):
-        settings["clusterer"] = fit_clustering(X, y, k_range, clustering_backend, pca_variance, seed, cache_dir=cache_dir,
-                                               cache_key=None if features_key is None else f"{features_key}-{rows_digest(cand)}",
-                                               progress=progress)
+        with _joblib_on(dask_client):  # classes are independent: on a Dask cluster, one task each
+            settings["clusterer"] = fit_clustering(X, y, k_range, clustering_backend, pca_variance, seed, cache_dir=cache_dir,
+                                                   cache_key=None if features_key is None else f"{features_key}-{rows_digest(cand)}",
+                                                   progress=progress, n_jobs=1 if dask_client is None else -1)
     selector = make_selector(method, n_target, allocation, seed, **settings).fit(X if X is not None else np.zeros((len(cand), 0)), y)
     timings["selection_s"] = time.perf_counter() - t
     info["selector"] = dict(name=method, settings=selector_settings(selector))  # e.g. hybrid's cap, kcenter's start

@@ -39,6 +39,8 @@ def outputs() -> dict:
         if metric == "test_accuracy": readme = replace_section(readme, "selectors", guidance_markdown(table, "random", metric))
     files[ROOT / "results" / "leaderboard.md"], guidance = leaderboard_section()
     readme = replace_section(readme, "leaderboard", guidance)
+    readme = replace_section(readme, "scale", scale_section())
+    readme = replace_section(readme, "dask", dask_section())
     files[GRID / "table1.md"] = table1_section()
     files[ROOT / "README.md"] = replace_section(readme, "table1", files[GRID / "table1.md"])
     return files
@@ -81,6 +83,34 @@ def leaderboard_section() -> tuple:
                  _recommendation_line(srec, "similarity (variant)"), "",
                  *sum(([f"**{name}** — " + leaderboard_markdown(b), ""] for name, b in sims.items()), [])]
     return "\n".join(full), "\n".join(body)
+
+
+BENCH = ROOT / "benchmarks" / "results"
+
+
+def scale_section() -> str:
+    "The README's table of `benchmarks/bench_selection_at_scale.py` (its committed CSV)."
+    import pandas as pd
+    path = BENCH / "selection_at_scale.csv"
+    if not path.is_file(): return "Not measured yet (`.venv/bin/python benchmarks/bench_selection_at_scale.py`)."
+    t = pd.read_csv(path)
+    t["loss"] = [f"{r:.4f} × {'FasterPAM on a 20,000-point subsample' if v.startswith('full') else 'the exact path'}"
+                 for r, v in zip(t.loss_ratio, t.loss_vs)]
+    t = t.rename(columns={"phase": "class size", "seconds": "time (s)", "peak_gb": "peak memory (GB)", "shared_items": "items shared with the exact path"})
+    t["class size"] = [f"{int(n):,}" for n in t["class size"]]
+    cols = ["class size", "selector", "setting", "path", "k", "time (s)", "peak memory (GB)", "loss", "items shared with the exact path"]
+    return t[cols].fillna("").to_markdown(index=False, disable_numparse=True)
+
+
+def dask_section() -> str:
+    "The README's line of `benchmarks/bench_dask_grid.py` (its committed CSV)."
+    import pandas as pd
+    path = BENCH / "dask_grid.csv"
+    if not path.is_file(): return "Not measured yet (`.venv/bin/python benchmarks/bench_dask_grid.py`)."
+    r = pd.read_csv(path).iloc[0]
+    return (f"{r.cells} transfer-model cells on `{r.data}`: one process {r.one_process_s:.0f} s, a {r.workers}-worker "
+            f"LocalCluster {r.dask_s:.0f} s (**{r.speedup:.2f}×** on {r.cpu_count} cores); the two `results.csv` "
+            f"{'are identical' if r.results_identical else 'DIFFER'} apart from the timing columns.")
 
 
 def table1_section() -> str:

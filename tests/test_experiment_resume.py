@@ -138,3 +138,20 @@ def test_two_processes_share_one_grid(grid):
     assert len(shared) == 8 and shared.cell_id.is_unique  # the last results.csv written sees every cell
     assert not list((tmp_path / "shared" / "cells").glob("*.claim"))
     pd.testing.assert_frame_equal(comparable(shared), comparable(reference), check_exact=False, rtol=1e-6, atol=1e-6)
+
+
+def test_select_on_a_local_dask_cluster_gives_the_same_coreset(tmp_path):
+    "Features by shards of the dataset and the per-class clustering as Dask tasks: the same coreset as in one process."
+    from conftest import DEMO_WEIGHTS, DEMO_ZIP
+    from coreset_nb.dask_grid import ONE_THREAD_ENV
+    args = ["select", "--data", str(DEMO_ZIP), "--weights", str(DEMO_WEIGHTS), "--backbone", "mobilenet", "--image-size", "96",
+            "--pooling", "avg", "--fraction", "0.2", "--quiet"]
+    env = dict(os.environ, **ONE_THREAD_ENV)
+    for name, extra in (("here", []), ("dask", ["--dask", "--workers", "2"])):  # separate caches: both extract
+        res = subprocess.run([CLI, *args, "--cache-dir", str(tmp_path / f"cache-{name}"), "--out", str(tmp_path / f"{name}.csv"), *extra],
+                             capture_output=True, text=True, env=env, timeout=600)
+        assert res.returncode == 0, res.stderr[-3000:]
+    here, on_dask = pd.read_csv(tmp_path / "here.csv"), pd.read_csv(tmp_path / "dask.csv")
+    assert len(here) == 102 and here.equals(on_dask)
+    feats = [np.load(next((tmp_path / f"cache-{n}" / "features").glob("*.npy"))) for n in ("here", "dask")]
+    np.testing.assert_allclose(feats[0], feats[1], rtol=1e-4, atol=1e-5)

@@ -27,3 +27,33 @@ def test_grid_is_the_configs_grid():
     rows = {(m, me, round(f, 10), s) for m, me, f, s in zip(df.model, df.method, df.fraction, df.seed)}
     assert rows <= cells and len(rows) == len(df)
     assert df["config_hash"].nunique() <= 4  # full / feature-free / feature-based cells per model at most
+
+
+LEADERBOARDS = {"PBC": "leaderboard-pbc", "BloodMNIST": "leaderboard-bloodmnist"}
+
+
+@pytest.mark.parametrize("name", sorted(LEADERBOARDS.values()))
+def test_the_committed_leaderboard_is_its_configs_whole_grid(name):
+    "Every selector of the registry, 0.5%-10%, 5 seeds: every cell of the config, each exactly once."
+    import pandas as pd
+    from coreset_nb.experiments import grid_cells, load_config
+    from coreset_nb.sample import SELECTORS
+    cfg = load_config(ROOT / "configs" / f"{name}.yaml")
+    assert set(cfg["methods"]) == set(SELECTORS) and cfg["fractions"] == [0.005, 0.01, 0.02, 0.05, 0.1] and len(cfg["seeds"]) == 5
+    df = pd.read_csv(ROOT / "results" / name / "results.csv")
+    cells = {(c.model, c.method, round(c.fraction, 10), c.seed) for c in grid_cells(cfg)}
+    rows = [(m, me, round(f, 10), s) for m, me, f, s in zip(df.model, df.method, df.fraction, df.seed)]
+    assert set(rows) == cells and len(rows) == len(cells)
+
+
+def test_the_recommended_selector_is_never_below_the_best():
+    "The acceptance of issue 13: at every budget <= 10% of both leaderboards, the recommendation is the best or tied with it."
+    from coreset_nb.leaderboard import leaderboard, recommend_selector
+    boards = {k: leaderboard(ROOT / "results" / v) for k, v in LEADERBOARDS.items()}
+    rec = recommend_selector(boards, max_fraction=0.10)
+    assert rec["method"] is not None, rec["table"]
+    for name, board in boards.items():
+        mine = board[(board.method == rec["method"]) & (board.fraction <= 0.10)]
+        assert len(mine) == 5 and set(mine.standing) <= {"best", "tied"}, (name, mine)
+    readme = (ROOT / "README.md").read_text()
+    assert f"(`{rec['method']}`)" in readme.split("<!-- leaderboard:start -->")[1].split("<!-- leaderboard:end -->")[0]
