@@ -1,5 +1,6 @@
 """Shared pytest setup: the `slow` marker (skipped unless --runslow) and paths to the offline data."""
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,16 @@ def demo_run(tmp_path_factory, wheel):
     assert res.returncode == 0, res.stderr[-3000:]
     return dict(out=cwd / "reproduce_out" / "demo", stderr=res.stderr, stdout=res.stdout, cwd=cwd, env=env, cli=wheel["cli"],
                 seconds=time.perf_counter() - t)
+
+
+def demo_subset(dst, per_class=6, edit=None):
+    "A zip of the first `per_class` demo images of every class; `edit(name, data)` may change or drop (None) an entry."
+    src = zipfile.ZipFile(DEMO_ZIP)
+    by_class = {}
+    for n in sorted(src.namelist()): by_class.setdefault(n.split("/")[0], []).append(n)
+    with zipfile.ZipFile(dst, "w") as out:
+        for names in by_class.values():
+            for n in names[:per_class]:
+                data = src.read(n) if edit is None else edit(n, src.read(n))
+                if data is not None: out.writestr(n, data)
+    return dst

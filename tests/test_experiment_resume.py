@@ -142,9 +142,9 @@ def test_two_processes_share_one_grid(grid):
 
 def test_select_on_a_local_dask_cluster_gives_the_same_coreset(tmp_path):
     "Features by shards of the dataset and the per-class clustering as Dask tasks: the same coreset as in one process."
-    from conftest import DEMO_WEIGHTS, DEMO_ZIP
+    from conftest import DEMO_WEIGHTS, demo_subset
     from coreset_nb.dask_grid import ONE_THREAD_ENV
-    args = ["select", "--data", str(DEMO_ZIP), "--weights", str(DEMO_WEIGHTS), "--backbone", "mobilenet", "--image-size", "96",
+    args = ["select", "--data", str(demo_subset(tmp_path / "d.zip", per_class=16)), "--weights", str(DEMO_WEIGHTS), "--backbone", "mobilenet", "--image-size", "96",
             "--pooling", "avg", "--fraction", "0.2", "--quiet"]
     env = dict(os.environ, **ONE_THREAD_ENV)
     for name, extra in (("here", []), ("dask", ["--dask", "--workers", "2"])):  # separate caches: both extract
@@ -152,6 +152,6 @@ def test_select_on_a_local_dask_cluster_gives_the_same_coreset(tmp_path):
                              capture_output=True, text=True, env=env, timeout=600)
         assert res.returncode == 0, res.stderr[-3000:]
     here, on_dask = pd.read_csv(tmp_path / "here.csv"), pd.read_csv(tmp_path / "dask.csv")
-    assert len(here) == 102 and here.equals(on_dask)
+    assert len(here) == 26 and here.equals(on_dask)
     feats = [np.load(next((tmp_path / f"cache-{n}" / "features").glob("*.npy"))) for n in ("here", "dask")]
     np.testing.assert_allclose(feats[0], feats[1], rtol=1e-4, atol=1e-5)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import DEMO_WEIGHTS, DEMO_ZIP
+from conftest import demo_subset, DEMO_WEIGHTS, DEMO_ZIP
 
 CLI = [str(Path(sys.executable).parent / "coreset_nb")]
 
@@ -42,19 +42,6 @@ def sidecar(csv_path):
 
 def rows(path):
     with open(path, newline="") as f: return list(csv.DictReader(f))
-
-
-def demo_subset(dst, per_class=6, edit=None):
-    "A zip of the first `per_class` demo images of every class; `edit(name, data)` may change or drop (None) an entry."
-    src = zipfile.ZipFile(DEMO_ZIP)
-    by_class = {}
-    for n in sorted(src.namelist()): by_class.setdefault(n.split("/")[0], []).append(n)
-    with zipfile.ZipFile(dst, "w") as out:
-        for names in by_class.values():
-            for n in names[:per_class]:
-                data = src.read(n) if edit is None else edit(n, src.read(n))
-                if data is not None: out.writestr(n, data)
-    return dst
 
 
 def damage_middle(data: bytes) -> bytes:
