@@ -219,3 +219,19 @@ def test_sample_does_not_import_tensorflow():
     code = ("import sys, coreset_nb.sample; "
             "assert 'tensorflow' not in sys.modules, 'tensorflow imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("name", ["medoids", "hybrid", "facility_location", "typiclust", "probcover"])
+def test_the_scalable_path_keeps_every_guarantee(name):
+    "Above `exact_max_n` (lowered here): exact class budgets, no duplicates, only its own class, deterministic, path recorded."
+    from sklearn.datasets import make_blobs
+    X, _ = make_blobs(3600, n_features=6, centers=4, random_state=1)
+    y = np.repeat([0, 1, 2], [2400, 900, 300])
+    def fit():
+        sel = get_selector(name, budget=0.04, random_state=3); sel.exact_max_n = 1000
+        return sel.fit(X, y)
+    a, b = fit(), fit()
+    np.testing.assert_array_equal(a.indices_, b.indices_)
+    assert len(np.unique(a.indices_)) == len(a.indices_) == 144
+    assert {c: int((y[a.indices_] == c).sum()) for c in (0, 1, 2)} == a.class_budgets_ == {0: 96, 1: 36, 2: 12}
+    assert a.paths_[0] in ("clara", "parts") and a.paths_[1] == a.paths_[2] == "exact"  # only the class above 1,000 rows
