@@ -9,6 +9,8 @@ runs the last four); nothing is typed in by hand.
 """
 import argparse
 import sys
+
+import numpy as np
 from pathlib import Path
 
 from coreset_nb.compare import compare, format_comparison, guidance_markdown, replace_section, verdict_counts
@@ -55,32 +57,80 @@ def _recommendation_line(rec: dict, what: str) -> str:
     if rec["method"] is None:
         return f"No {what} is the best or tied with the best at every budget of every table: choose by budget (bold cells)."
     m = rec["method"]
-    peers = [PEERS.get(p, p) for p in rec["passing"]]
     return (f"Recommended {what}: **{PEERS.get(m, m)}** (`{m}`): never significantly below the best at any of the "
             f"{per.loc[m, 'budgets']} budgets, {per.loc[m, 'wins']} significant wins over random, mean rank "
             f"{per.loc[m, 'mean_rank']:.1f}. Also never below the best: {', '.join(f'`{p}`' for p in rec['passing'][1:]) or 'none'}.")
 
 
+def _ours_vs_peers(rec: dict, boards: dict) -> str:
+    "Plainly: whether the recommendation is a peer's method or the package's, and its margin over the best of the other side."
+    m = rec["method"]
+    if m is None: return ""
+    other = "the package's own selectors" if m in PEERS else "the peers' methods"
+    margins = []
+    for name, b in boards.items():
+        b = b[(b.method != "random") & (b.fraction <= 0.10)]
+        rival = b[b.method.isin(PEERS) != (m in PEERS)].groupby("fraction")["mean"].max()
+        mine = b[b.method == m].set_index("fraction")["mean"]
+        margins += [(name, f, (mine[f] - rival[f]) * 100) for f in mine.index]
+    text = ", ".join(f"{n} {f * 100:g}%: {d:+.1f}" for n, f, d in margins)
+    diffs = [d for _, _, d in margins]
+    verdict = (f"**A peer's method wins the rule: {PEERS[m]} is the recommendation.**" if m in PEERS
+               else f"**The package's own `{m}` wins the rule.**")
+    return (f"{verdict} Its mean accuracy minus the best of {other} at each budget, in points: {text} "
+            f"(mean {np.mean(diffs):+.1f}, from {min(diffs):+.1f} to {max(diffs):+.1f}).")
+
+
+def _similarity_line(rec: dict, default: str) -> str:
+    "Whether the measurement supports the default similarity, by the same rule as the selectors."
+    t, m = rec["table"], rec["method"]
+    name = lambda v: default if v == "facility_location" else v.split("=", 1)[1].rstrip("]")  # noqa: E731
+    if m is None: return "No similarity is the best or tied with the best at every budget of both tables."
+    others = [name(v) for v in rec["passing"][1:]]
+    return (f"By the rule above, the similarity to use is **{name(m)}**: never significantly below the best at any of the "
+            f"{t.loc[m, 'budgets']} budgets, {t.loc[m, 'wins']} significant wins over random"
+            + (f"; also never below the best: {', '.join(others)}." if others else "; it is the only similarity that is never below the best.")
+            + (" It is the default." if m == "facility_location" else f" The default ({default}) is not: change it."))
+
+
 def leaderboard_section() -> tuple:
     "results/leaderboard.md, and the README's shorter version of it."
+    import pandas as pd
     boards, sims = _boards(LEADERBOARDS), _boards(SIMILARITY)
     if not boards: return "# Leaderboard\n\nNo leaderboard results yet (`make leaderboard`).\n", "No leaderboard results yet."
     rec = recommend_selector(boards, max_fraction=0.10)
-    head = _recommendation_line(rec, "selector")
+    t = rec["table"]
+    paper = (f"The paper's IS (`intelligent`) is significantly below the best at {t.loc['intelligent', 'below']} of "
+             f"{t.loc['intelligent', 'budgets']} budgets ({t.loc['intelligent', 'wins']} wins and "
+             f"{t.loc['intelligent', 'losses']} losses against random).") if "intelligent" in t.index else ""
+    head = " ".join([_recommendation_line(rec, "selector"), _ours_vs_peers(rec, boards), paper])
     grids = [f"**{name}** (transfer model, test accuracy %, difference from random in points) — " + leaderboard_markdown(b)
              for name, b in boards.items()]
     body = [head, "", *sum(([g, ""] for g in grids), [])]
+    reused = []
+    for path in [*LEADERBOARDS.values(), *SIMILARITY.values()]:
+        df = pd.read_csv(path / "results.csv") if (path / "results.csv").is_file() else None
+        if df is not None and "reused_from" in df:
+            for src, n in df["reused_from"].value_counts().items(): reused.append(f"{path.name}: {n} of {len(df)} rows from `{src}`")
     full = ["# Leaderboard: every selector at 0.5%-10%, paired by seed", "",
             "Made by `make results-tables` from `results/leaderboard-*/results.csv` (`make leaderboard` runs the grids). "
             "Per budget: mean test accuracy in %, (difference from random in points; **W** / **L** = paired t-test "
             "p < 0.05), the best method of the budget in **bold**, `↓` = significantly below the best (paired t-test "
-            "against it, p < 0.05). Methods ordered by mean rank.", "", *body,
+            "against it, p < 0.05). Methods ordered by mean rank.", "",
+            "Rows taken over from another committed grid with the same cell id (same data, split, selection and model "
+            "settings; `coreset_nb experiment --reuse`): " + ("; ".join(reused) or "none") + ".", "", *body,
             "Per selector, over every budget of both tables:", "",
             rec["table"].reset_index().to_markdown(index=False, floatfmt=".2f"), ""]
     if sims:
         srec = recommend_selector(sims, max_fraction=0.10)
+        import inspect
+        from coreset_nb.sample import SELECTORS
+        default = inspect.signature(SELECTORS["facility_location"]).parameters["similarity"].default
         full += ["## Facility location: which similarity?", "",
-                 _recommendation_line(srec, "similarity (variant)"), "",
+                 f"`facility_location` is the selector with its default similarity (`{default}`: s = max d − d); the others "
+                 "are its variants `facility_location[similarity=...]` (`sqeuclidean`: max d² − d², apricot's 'euclidean'; "
+                 "`gaussian`: exp(−d² / 2σ²), σ the median d; `cosine`: (1 + cos) / 2). Same grid and pairing as above.", "",
+                 _similarity_line(srec, default), "",
                  *sum(([f"**{name}** — " + leaderboard_markdown(b), ""] for name, b in sims.items()), [])]
     return "\n".join(full), "\n".join(body)
 
