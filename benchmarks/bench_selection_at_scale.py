@@ -13,7 +13,8 @@ Side by side in one command (issue 14, item 3); every selection runs in a child 
 3. **Every selector of the registry** at 1% of the same 1,000,000-point class (`--phases registry`): time, peak
    memory and path, to show that each runs at that size in bounded memory.
 
-    .venv/bin/python benchmarks/bench_selection_at_scale.py                  # phases 1 and 2 (~15-25 min here)
+    .venv/bin/python benchmarks/bench_selection_at_scale.py --phases large   # phase 1 (~25 min here)
+    .venv/bin/python benchmarks/bench_selection_at_scale.py --phases small --out benchmarks/results/selection_at_scale_20k.csv
     .venv/bin/python benchmarks/bench_selection_at_scale.py --phases registry --out benchmarks/results/selection_at_scale_registry.csv
     .venv/bin/python benchmarks/bench_selection_at_scale.py --n 200000 --small-n 5000 --ref-n 5000   # quicker
 
@@ -150,6 +151,12 @@ def registry_phase(a, rows):
         print(f"    {r['path']} path: {r['seconds']:.1f} s, peak {r['peak_rss_bytes'] / 1e9:.2f} GB", flush=True)
 
 
+class Rows(list):
+    "The result rows, rewritten to the CSV after every row (a long run that is stopped keeps what it measured)."
+    def __init__(self, path): super().__init__(); self.path = path
+    def append(self, row): super().append(row); write_rows(self.path, self)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=1_000_000, help="points in the large class")
@@ -165,7 +172,7 @@ def main(argv=None):
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "selection_at_scale.csv"))
     a = p.parse_args(argv)
     if a.child: return run_child(a)
-    rows = []
+    rows = Rows(a.out)
     if "large" in a.phases: large_phase(a, rows)
     if "small" in a.phases: small_phase(a, rows)
     if "registry" in a.phases: registry_phase(a, rows)

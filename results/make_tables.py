@@ -101,8 +101,8 @@ def leaderboard_section() -> tuple:
     rec = recommend_selector(boards, max_fraction=0.10)
     t = rec["table"]
     paper = (f"The paper's IS (`intelligent`) is significantly below the best at {t.loc['intelligent', 'below']} of "
-             f"{t.loc['intelligent', 'budgets']} budgets ({t.loc['intelligent', 'wins']} wins and "
-             f"{t.loc['intelligent', 'losses']} losses against random).") if "intelligent" in t.index else ""
+             f"{t.loc['intelligent', 'budgets']} budgets (significant wins / losses against random: "
+             f"{t.loc['intelligent', 'wins']} / {t.loc['intelligent', 'losses']}).") if "intelligent" in t.index else ""
     head = " ".join([_recommendation_line(rec, "selector"), _ours_vs_peers(rec, boards), paper])
     grids = [f"**{name}** (transfer model, test accuracy %, difference from random in points) — " + leaderboard_markdown(b)
              for name, b in boards.items()]
@@ -141,15 +141,15 @@ BENCH = ROOT / "benchmarks" / "results"
 def scale_section() -> str:
     "The README's table of `benchmarks/bench_selection_at_scale.py` (its committed CSV)."
     import pandas as pd
-    path = BENCH / "selection_at_scale.csv"
-    if not path.is_file(): return "Not measured yet (`.venv/bin/python benchmarks/bench_selection_at_scale.py`)."
-    t = pd.read_csv(path)
-    t["loss"] = [f"{r:.4f} × {'FasterPAM on a 20,000-point subsample' if v.startswith('full') else 'the exact path'}"
-                 for r, v in zip(t.loss_ratio, t.loss_vs)]
+    paths = [p for p in (BENCH / "selection_at_scale.csv", BENCH / "selection_at_scale_20k.csv") if p.is_file()]
+    if not paths: return "Not measured yet (`.venv/bin/python benchmarks/bench_selection_at_scale.py`)."
+    t = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    t["loss"] = [f"{r:.4f} × {'full FasterPAM on a 20,000-point subsample' if v.startswith('full') else 'the exact path'}"
+                 if pd.notna(r) else "" for r, v in zip(t.loss_ratio, t.loss_vs)]
     t = t.rename(columns={"phase": "class size", "seconds": "time (s)", "peak_gb": "peak memory (GB)", "shared_items": "items shared with the exact path"})
     t["class size"] = [f"{int(n):,}" for n in t["class size"]]
     cols = ["class size", "selector", "setting", "path", "k", "time (s)", "peak memory (GB)", "loss", "items shared with the exact path"]
-    return t[cols].fillna("").to_markdown(index=False, disable_numparse=True)
+    return t[cols].astype(object).fillna("").to_markdown(index=False, disable_numparse=True)
 
 
 def dask_section() -> str:
