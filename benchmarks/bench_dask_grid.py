@@ -70,7 +70,8 @@ def main(argv=None):
     identical = len(r1) == len(r2) and strip(r1).equals(strip(r2))
     differing = int((strip(r1).ne(strip(r2)) & ~(strip(r1).isna() & strip(r2).isna())).any(axis=1).sum()) if len(r1) == len(r2) else len(r1)
     row = dict(data=Path(a.data).name, cells=len(r1), one_process_s=round(one, 1), dask_s=round(dask, 1), workers=a.workers,
-               speedup=round(one / dask, 2), results_identical=identical, cells_differing=differing, cpu_count=os.cpu_count())
+               speedup=round(one / dask, 2), results_identical=identical, cells_differing=differing, cpu_count=os.cpu_count(),
+               one_process_epoch_ms=round(1000 * r1.epoch_time_s.median(), 1), dask_epoch_ms=round(1000 * r2.epoch_time_s.median(), 1))
     print(f"{len(r1)} cells: one process {one:.1f} s, {a.workers}-worker LocalCluster {dask:.1f} s: {one / dask:.2f}x; "
           f"results.csv identical (timing columns aside): {identical} ({differing} cells differ)")
     print(f"wrote {write_rows(a.out, [row])}")

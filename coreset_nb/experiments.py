@@ -22,8 +22,9 @@ from .sample import parse_method
 # %% auto 0
 __all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'CONFIGS_DIR', 'GRID_KEYS', 'load_config', 'Cell', 'model_grid', 'grid_cells',
            'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image', 'seed_clustering',
-           'cell_epochs', 'tf_threads', 'run_cell', 'claim_cell', 'release_cell', 'collect_results', 'write_results',
-           'run_and_save_cell', 'write_grid', 'read_grid', 'reuse_cells', 'run_experiment', 'summarize']
+           'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'claim_cell', 'release_cell', 'collect_results',
+           'write_results', 'run_and_save_cell', 'write_grid', 'read_grid', 'reuse_cells', 'run_experiment',
+           'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -87,6 +88,10 @@ def load_config(path_or_dict, # a YAML file or a dict
         if bad: raise ValueError(f"{name}: fractions must be in (0, 1], got {bad}")
     for name, m in cfg["models"].items():
         if m.get("kind") not in ("transfer", "cnn"): raise ValueError(f"model {name!r}: kind must be 'transfer' or 'cnn'")
+        if m.get("augment") and m["kind"] == "transfer":  # the head trains on cached features, which cannot be flipped
+            raise ValueError(f"model {name!r}: augment needs images; a transfer model trains on cached features (set augment: false)")
+        if m.get("steps") is not None and not (isinstance(m["steps"], int) and m["steps"] > 0):
+            raise ValueError(f"model {name!r}: steps must be a positive whole number of optimizer steps, got {m['steps']!r}")
     return cfg
 
 # %% ../nbs/07_experiments.ipynb
@@ -190,11 +195,23 @@ def tf_threads() -> int:
     return tf.config.threading.get_intra_op_parallelism_threads() or int(os.environ.get("TF_NUM_INTRAOP_THREADS", 0) or 0)
 
 # %% ../nbs/07_experiments.ipynb
+def fit_model(model, x, y, m: dict, seed: int, verbose: int=0):
+    "Train a cell's model with its block's protocol: `train_steps` when the block sets `steps`, else the paper's `train`."
+    from coreset_nb.train import train
+    from coreset_nb.protocol import train_steps
+    common = dict(batch_size=m["batch_size"], learning_rate=m["learning_rate"], seed=seed, verbose=verbose)
+    if m.get("steps"):
+        return train_steps(model, x, y, steps=m["steps"], lr_schedule=m.get("lr_schedule", "cosine"),
+                           augment=m.get("augment", m["kind"] == "cnn"), **common)
+    return train(model, x, y, epochs=cell_epochs(m, len(y)), val_fraction=m["val_fraction"], early_stopping_patience=m["patience"],
+                 **common)
+
+# %% ../nbs/07_experiments.ipynb
 def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: int=0) -> dict:
     "Select, train and evaluate one cell; return its results row."
     import keras
     from coreset_nb.models import custom_cnn, transfer_head
-    from coreset_nb.train import train, evaluate
+    from coreset_nb.train import evaluate
     ds, split = inputs["ds"], inputs["split"]
     y_train, y_test = ds.labels[split.train], ds.labels[split.test]
     t = time.perf_counter()
@@ -212,8 +229,7 @@ def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: in
         model = custom_cnn(len(ds.class_names), (m["image_size"], m["image_size"], 3), m["dropout"], m["dense_dropout"], seed=cell.seed)
         x_fit, x_test = images[split.train][chosen], images[split.test]
     y_fit = y_train[chosen]
-    res = train(model, x_fit, y_fit, epochs=cell_epochs(m, len(chosen)), batch_size=m["batch_size"], val_fraction=m["val_fraction"],
-                early_stopping_patience=m["patience"], learning_rate=m["learning_rate"], seed=cell.seed, verbose=verbose)
+    res = fit_model(model, x_fit, y_fit, m, cell.seed, verbose)
     metrics = evaluate(res.model, x_test, y_test, ds.class_names)
     h, best = res.history, res.best_epoch
     epoch_s = float(np.median(res.epoch_times))

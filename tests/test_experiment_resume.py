@@ -98,16 +98,11 @@ def test_a_local_dask_cluster_runs_the_same_cells_as_one_process(grid):
     assert_same_cells(on_dask, reference)
 
 
-SAME = ["cell_id", "method", "fraction", "seed", "n_coreset", "class_counts", "tf_threads"]
-
-
 def assert_same_cells(done, reference):
-    """The same cells, on coresets of the same sizes and class counts, each with its test metrics. Not the same training
-    results: on Dask workers cells have trained differently from the one-process run (a different best epoch; losses
-    differing in the 5th digit). The cause is open (README, "Dask"); until it is found, Dask runs are not claimed to be
-    copies of one-process runs, and this test does not pretend they are."""
-    pd.testing.assert_frame_equal(done[SAME], reference[SAME])
-    assert done[["test_accuracy", "test_f1_macro", "train_loss"]].notna().all().all()
+    "The same cells with the same numbers as the one-process run: everything but the timings."
+    pd.testing.assert_frame_equal(comparable(done.drop(columns="tf_threads")), comparable(reference.drop(columns="tf_threads")),
+                                  check_exact=False, rtol=1e-6, atol=1e-6)
+    assert set(done.tf_threads) == set(reference.tf_threads) == {1}
 
 
 def _workers_of(pid):

@@ -40,3 +40,16 @@ def test_transfer_model_rejects_unsized_backbone():
     backbone = keras.applications.MobileNet(alpha=0.25, include_top=False, weights=None, input_shape=(None, None, 3))
     with pytest.raises(ValueError, match="fixed input size"):
         transfer_model(backbone)
+
+
+def test_seeded_models_do_not_depend_on_the_global_python_rng():
+    "A Dask worker's event loop draws from Python's global `random`; a seeded model's weights must not move with it."
+    import random
+    import numpy as np
+    def weights(build, disturb):
+        keras.backend.clear_session(); keras.utils.set_random_seed(3)
+        if disturb: random.random()
+        return build().get_weights()
+    for build in (lambda: custom_cnn(8, (64, 64, 3), seed=3), lambda: transfer_head(32, 8, seed=3)):
+        quiet, disturbed = weights(build, False), weights(build, True)
+        assert all(np.array_equal(a, b) for a, b in zip(quiet, disturbed))

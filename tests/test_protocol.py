@@ -1,0 +1,48 @@
+"""The low-noise training protocol as an experiment uses it: its settings are checked when a config is read, and a cell
+of a model block with `steps` trains for that budget (no validation set, last weights) and writes the usual row."""
+import json
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from coreset_nb.experiments import load_config, run_experiment
+
+
+def _config(tmp_path, **model):
+    rng = np.random.default_rng(0)
+    for c, base in [("red", (200, 40, 40)), ("blue", (40, 40, 200))]:
+        (tmp_path / "imgs" / c).mkdir(parents=True, exist_ok=True)
+        for i in range(20):
+            px = np.clip(np.array(base) + rng.normal(0, 60, (32, 32, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(px).save(tmp_path / "imgs" / c / f"{i}.png")
+    return dict(name="protocol-test", data=str(tmp_path / "imgs"), results_dir=str(tmp_path / "res"), cache_dir=str(tmp_path / "cache"),
+                seeds=[0], fractions=[0.5], methods=["random"], include_full=False,
+                models=dict(cnn=dict(kind="cnn", image_size=32, batch_size=8, **model)))
+
+
+@pytest.mark.parametrize("model, message", [(dict(steps=0), "steps must be a positive whole number"),
+                                             (dict(steps=1.5), "steps must be a positive whole number")])
+def test_bad_protocol_settings_name_the_model(tmp_path, model, message):
+    with pytest.raises(ValueError, match=f"model 'cnn': {message}"): load_config(_config(tmp_path, **model))
+
+
+def test_augmenting_cached_features_is_refused(tmp_path):
+    cfg = _config(tmp_path)
+    cfg["models"] = dict(head=dict(kind="transfer", backbone="mobilenet", weights=None, image_size=32, steps=10, augment=True))
+    with pytest.raises(ValueError, match="model 'head': augment needs images"): load_config(cfg)
+
+
+def test_a_cell_with_a_step_budget(tmp_path):
+    df = run_experiment(_config(tmp_path, steps=7, lr_schedule="cosine", augment=True), progress=False)
+    row = df.iloc[0]
+    # half of the 32 training images in batches of 8: epochs of 2 steps, so a budget of 7 steps is run as 4 epochs (8 steps)
+    assert (row.n_coreset, row.n_train, row.n_val, row.epochs_run, row.best_epoch) == (16, 16, 0, 4, 3)
+    assert np.isnan(row.val_accuracy) and 0 <= row.test_accuracy <= 1
+    again = run_experiment({**_config(tmp_path, steps=7, lr_schedule="cosine", augment=True), "results_dir": str(tmp_path / "again")},
+                           progress=False)
+    assert again.test_accuracy.iloc[0] == row.test_accuracy and again.train_loss.iloc[0] == row.train_loss  # seeded: it repeats
+    paper = run_experiment({**_config(tmp_path), "results_dir": str(tmp_path / "paper")}, progress=False)
+    assert paper.cell_id.iloc[0] != row.cell_id  # the protocol is part of the cell's settings
+    assert json.loads(row.class_counts) == [8, 8]
