@@ -43,6 +43,9 @@ def outputs() -> dict:
     readme = replace_section(readme, "leaderboard", guidance)
     readme = replace_section(readme, "scale", scale_section())
     readme = replace_section(readme, "dask", dask_section())
+    if (NOISE / "results.csv").is_file():
+        files[NOISE / "noise.md"] = f"# The custom CNN's seed-to-seed noise, per training protocol\n\n{noise_section()}"
+        readme = replace_section(readme, "cnn-noise", noise_section())
     files[GRID / "table1.md"] = table1_section()
     files[ROOT / "README.md"] = replace_section(readme, "table1", files[GRID / "table1.md"])
     return files
@@ -163,6 +166,43 @@ def dask_section() -> str:
             f"{'are identical' if r.results_identical else 'DIFFER'} apart from the timing columns. Why the ratio is not "
             f"{r.workers}: the median epoch took {r.one_process_epoch_ms:.0f} ms in one process and {r.dask_epoch_ms:.0f} ms "
             f"on a worker, whose {r.workers} processes share the {r.cpu_count} cores with the scheduler and the parent.")
+
+
+NOISE = ROOT / "results" / "cnn-noise"
+NOISE_THREADS = {ROOT / "results" / "pbc-cpu-selectors": "paper protocol, seeds 0-4 (pbc-cpu-selectors)",
+                 ROOT / "results" / "cnn-noise-threads": "cnn_steps at 10%, seeds 0-3 (cnn-noise-threads)"}
+PROTOCOLS = {"cnn": "paper: early stopping on 10% of the coreset, constant LR",
+             "cnn_steps": "1,500 steps, cosine LR, flips + 90° rotations",
+             "cnn_steps_noaug": "1,500 steps, cosine LR, no augmentation"}
+
+
+def noise_section() -> str:
+    "The CNN's seed-to-seed spread per protocol (results/cnn-noise), and what changes between 1 and 2 TensorFlow threads."
+    import pandas as pd
+    from scipy import stats
+    path = NOISE / "results.csv"
+    if not path.is_file(): return "Not measured yet (`make cnn-noise`)."
+    df = pd.read_csv(path)
+    rows = []
+    for (model, method, fraction), g in df.groupby(["model", "method", "fraction"], sort=False):
+        acc = 100 * g.test_accuracy
+        half = stats.t.ppf(0.975, len(acc) - 1) * acc.std(ddof=1) / np.sqrt(len(acc)) if len(acc) > 1 else np.nan
+        rows.append({"protocol": f"`{model}`: {PROTOCOLS.get(model, model)}", "selector": method, "budget": f"{fraction:.0%}",
+                     "seeds": len(acc), "mean accuracy %": f"{acc.mean():.1f}", "seed-to-seed SD (points)": f"{acc.std(ddof=1):.1f}",
+                     "95% CI of the mean (±)": f"{half:.1f}", "range": f"{acc.min():.1f}–{acc.max():.1f}"})
+    order = {m: i for i, m in enumerate(PROTOCOLS)}
+    table = pd.DataFrame(rows)
+    table = table.iloc[sorted(range(len(table)), key=lambda i: (order.get(rows[i]["protocol"].split("`")[1], 99), rows[i]["budget"]))]
+    threads = []
+    for other, what in NOISE_THREADS.items():  # the same cells (same cell ids) run with TensorFlow's default threads
+        if not (other / "results.csv").is_file(): continue
+        pair = df.merge(pd.read_csv(other / "results.csv")[["cell_id", "test_accuracy"]], on="cell_id", suffixes=("_1", "_2"))
+        if len(pair):
+            d = 100 * (pair.test_accuracy_1 - pair.test_accuracy_2).abs()
+            threads.append(f"- {what}: {len(pair)} cells run with 1 and with 2 threads differ by {d.mean():.1f} points on "
+                           f"average (at most {d.max():.1f}; {int((d == 0).sum())} identical).")
+    cmd = "Made by `make cnn-noise` (`coreset_nb experiment --config cnn-noise`, one TensorFlow thread per process, then `make results-tables`)."
+    return "\n".join([cmd, "", table.to_markdown(index=False), "", "1 vs 2 TensorFlow threads, same cells:", *threads]) + "\n"
 
 
 def table1_section() -> str:
