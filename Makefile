@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: install venvs bench-apricot test test-export test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables cnn-noise ablations clean-venv
+.PHONY: install venvs bench-apricot test test-export test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise ablations clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -106,6 +106,10 @@ cnn-noise: $(STAMP)
 	$(BIN)/coreset_nb experiment --config cnn-noise --dask --workers 2 --quiet
 	$(BIN)/coreset_nb experiment --config cnn-noise-threads --quiet
 	$(BIN)/python results/make_tables.py
+
+# README's one-page walk-through, from nbs/index.ipynb (executed; figures in nbs/index_files/).
+readme: $(STAMP)
+	$(BIN)/python tools/make_readme.py
 
 results-tables: $(STAMP)
 	$(BIN)/python results/make_tables.py

@@ -57,3 +57,9 @@ def test_the_recommended_selector_is_never_below_the_best():
         assert len(mine) == 5 and set(mine.standing) <= {"best", "tied"}, (name, mine)
     readme = (ROOT / "README.md").read_text()
     assert f"(`{rec['method']}`)" in readme.split("<!-- leaderboard:start -->")[1].split("<!-- leaderboard:end -->")[0]
+
+
+def test_readme_holds_the_index_notebook():
+    "The README's one-page walk-through is `nbs/index.ipynb` (`make readme`): every shown cell, in order."
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "make_readme.py"), "--check"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
