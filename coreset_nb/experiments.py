@@ -202,7 +202,7 @@ def fit_model(model, x, y, m: dict, seed: int, verbose: int=0):
     common = dict(batch_size=m["batch_size"], learning_rate=m["learning_rate"], seed=seed, verbose=verbose)
     if m.get("steps"):
         return train_steps(model, x, y, steps=m["steps"], lr_schedule=m.get("lr_schedule", "cosine"),
-                           augment=m.get("augment", m["kind"] == "cnn"), **common)
+                           augment=m.get("augment", m["kind"] == "cnn"), recalibrate_bn=m.get("precise_bn", True), **common)
     return train(model, x, y, epochs=cell_epochs(m, len(y)), val_fraction=m["val_fraction"], early_stopping_patience=m["patience"],
                  **common)
 

@@ -172,8 +172,10 @@ NOISE = ROOT / "results" / "cnn-noise"
 NOISE_THREADS = {ROOT / "results" / "pbc-cpu-selectors": "paper protocol, seeds 0-4 (pbc-cpu-selectors)",
                  ROOT / "results" / "cnn-noise-threads": "cnn_steps at 10%, seeds 0-3 (cnn-noise-threads)"}
 PROTOCOLS = {"cnn": "paper: early stopping on 10% of the coreset, constant LR",
-             "cnn_steps": "1,500 steps, cosine LR, flips + 90° rotations",
-             "cnn_steps_noaug": "1,500 steps, cosine LR, no augmentation"}
+             "cnn_steps": "1,500 steps, cosine LR, flips + 90° rotations, precise BN",
+             "cnn_steps_noaug": "the same without augmentation",
+             "cnn_steps_no_precise_bn": "the same without precise BN",
+             "cnn_steps_3000": "the same with 3,000 steps"}
 
 
 def noise_section() -> str:
