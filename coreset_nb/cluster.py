@@ -245,6 +245,15 @@ def _clara(X, ks, backend, metric, max_iter, rng, size, n_draws, batch_size, bar
         del D
     return best
 
+def _sampled_silhouettes(X:np.ndarray, best:dict, rng, sample_size:int, metric:str) -> dict:
+    "Silhouette of each K's labels ({K: (loss, medoids, labels)}), estimated on one random sample of the class."
+    n = len(X)
+    m = min(n, int(sample_size))
+    rows = np.sort(rng.choice(n, m, replace=False))
+    D = dissimilarity_matrix(X[rows], metric) if best else None  # memory ~ m², whatever the class size
+    return {k: float(silhouette_score(D, labels[rows], metric="precomputed"))
+            for k, (_, _, labels) in sorted(best.items()) if 2 <= len(np.unique(labels[rows])) <= m - 1}
+
 def cluster_class_scalable(
     X:np.ndarray, # n×d features of one class
     k_range:tuple=(2, 10), # (smallest K, largest K) tried, both included
@@ -275,14 +284,7 @@ def cluster_class_scalable(
         for k, (loss, medoids, labels) in best.items():
             medoids, labels, loss = _refine(X, medoids, labels, loss, metric, batch_size, rng, refine)
             best[k] = (loss, medoids, labels)
-    m = min(n, int(silhouette_sample_size))
-    sil_rows = np.sort(rng.choice(n, m, replace=False))
-    D = dissimilarity_matrix(X[sil_rows], metric) if best else None
-    scores = {}
-    for k, (_, _, labels) in sorted(best.items()):
-        if 2 <= len(np.unique(labels[sil_rows])) <= m - 1:
-            scores[k] = float(silhouette_score(D, labels[sil_rows], metric="precomputed"))
-    del D
+    scores = _sampled_silhouettes(X, best, rng, silhouette_sample_size, metric)
     if not scores:  # degenerate class: one cluster around the most central point of a sample
         with tqdm(disable=True) as no_bar:
             loss, medoids, labels = _clara(X, [1], backend, metric, max_iter, rng, size, n_draws, batch_size, no_bar)[1]

@@ -207,41 +207,33 @@ def fit_model(model, x, y, m: dict, seed: int, verbose: int=0):
                  **common)
 
 # %% ../nbs/07_experiments.ipynb
-def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: int=0) -> dict:
-    "Select, train and evaluate one cell; return its results row."
+def _cell_model(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray):
+    "The cell's fresh model and its (training, test) inputs: the head on cached features, or the CNN on images."
     import keras
     from coreset_nb.models import custom_cnn, transfer_head
-    from coreset_nb.train import evaluate
     ds, split = inputs["ds"], inputs["split"]
-    y_train, y_test = ds.labels[split.train], ds.labels[split.test]
-    t = time.perf_counter()
-    chosen = np.asarray(_select(cell, y_train, inputs, clusterings, cfg))
-    selection_s = time.perf_counter() - t
-    m = cfg["models"][cell.model]
     keras.backend.clear_session()
     keras.utils.set_random_seed(cell.seed)  # weight init must depend on the cell alone, not on what ran before it
     if m["kind"] == "transfer":
-        X = inputs[f"features:{cell.model}"]
-        model = transfer_head(X.shape[1], len(ds.class_names), m["dropout"], seed=cell.seed)
-        x_fit, x_test = X[split.train][chosen], X[split.test]
+        x = inputs[f"features:{cell.model}"]
+        model = transfer_head(x.shape[1], len(ds.class_names), m["dropout"], seed=cell.seed)
     else:
-        images = inputs[f"images:{cell.model}"]
+        x = inputs[f"images:{cell.model}"]
         model = custom_cnn(len(ds.class_names), (m["image_size"], m["image_size"], 3), m["dropout"], m["dense_dropout"], seed=cell.seed)
-        x_fit, x_test = images[split.train][chosen], images[split.test]
-    y_fit = y_train[chosen]
-    res = fit_model(model, x_fit, y_fit, m, cell.seed, verbose)
-    metrics = evaluate(res.model, x_test, y_test, ds.class_names)
-    h, best = res.history, res.best_epoch
-    epoch_s = float(np.median(res.epoch_times))
+    return model, x[split.train][chosen], x[split.test]
+
+def _cell_row(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray, res, metrics: dict, selection_s: float, clusterings: dict) -> dict:
+    "The results row of a trained and evaluated cell."
+    from coreset_nb.train import SCALAR_METRICS
+    ds, h, best = inputs["ds"], res.history, res.best_epoch
+    epoch_s, no_val = float(np.median(res.epoch_times)), [np.nan] * (best + 1)
     row = dict(method=cell.method, fraction=cell.fraction, seed=cell.seed, model=cell.model, model_kind=m["kind"],
-               n_coreset=int(len(chosen)), n_train=res.n_train, n_val=res.n_val, n_test=int(len(y_test)),
-               class_counts=json.dumps(np.bincount(y_fit, minlength=len(ds.class_names)).tolist()),
+               n_coreset=int(len(chosen)), n_train=res.n_train, n_val=res.n_val, n_test=int(len(inputs["split"].test)),
+               class_counts=json.dumps(np.bincount(ds.labels[inputs["split"].train][chosen], minlength=len(ds.class_names)).tolist()),
                epochs_run=len(res.epoch_times), best_epoch=best, train_time_s=res.total_time, epoch_time_s=epoch_s,
-               selection_time_s=selection_s,
-               train_accuracy=h["accuracy"][best], val_accuracy=h.get("val_accuracy", [np.nan] * (best + 1))[best],
-               train_loss=h["loss"][best], val_loss=h.get("val_loss", [np.nan] * (best + 1))[best])
-    row.update({f"test_{k}": metrics[k] for k in ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
-                                                   "precision_weighted", "recall_weighted", "f1_weighted")})
+               selection_time_s=selection_s, train_accuracy=h["accuracy"][best], val_accuracy=h.get("val_accuracy", no_val)[best],
+               train_loss=h["loss"][best], val_loss=h.get("val_loss", no_val)[best])
+    row.update({f"test_{k}": metrics[k] for k in SCALAR_METRICS})
     row["test_per_class"] = json.dumps({c: metrics["per_class"][c] for c in ds.class_names})
     row["confusion_matrix"] = json.dumps(metrics["confusion_matrix"])
     row["tf_threads"], row["cpu_count"] = tf_threads(), os.cpu_count()  # results depend on the thread setting (above)
@@ -251,6 +243,20 @@ def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: in
     if needs_clustering(cell.method):  # its own K
         row["k_per_class"] = json.dumps({ds.class_names[c]: int(k) for c, k in clusterings[cell.seed].k_.items()})
     return row
+
+def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: int=0) -> dict:
+    "Select, train and evaluate one cell; return its results row."
+    from coreset_nb.train import evaluate
+    ds, split = inputs["ds"], inputs["split"]
+    y_train = ds.labels[split.train]
+    t = time.perf_counter()
+    chosen = np.asarray(_select(cell, y_train, inputs, clusterings, cfg))
+    selection_s = time.perf_counter() - t
+    m = cfg["models"][cell.model]
+    model, x_fit, x_test = _cell_model(cell, m, inputs, chosen)
+    res = fit_model(model, x_fit, y_train[chosen], m, cell.seed, verbose)
+    metrics = evaluate(res.model, x_test, ds.labels[split.test], ds.class_names)
+    return _cell_row(cell, m, inputs, chosen, res, metrics, selection_s, clusterings)
 
 # %% ../nbs/07_experiments.ipynb
 def _process_alive(pid: int) -> bool:
@@ -378,6 +384,36 @@ def _run_here(todo: list, ids: dict, inputs: dict, cfg: dict, verbose: int, bar)
         bar.update(1)
     return ran
 
+def _cells_to_run(cells: list, ids: dict, results: Path, cfg: dict, only_models, max_cells) -> list:
+    "The grid's cells without a file, narrowed to `only_models` and cut to `max_cells`."
+    todo = [c for c in cells if not (results / "cells" / f"{ids[c]}.json").exists()]
+    if only_models is not None:
+        unknown = set(only_models) - set(cfg["models"])
+        if unknown: raise ValueError(f"unknown models {sorted(unknown)}; the config has {sorted(cfg['models'])}")
+        todo = [c for c in todo if c.model in set(only_models)]
+    return todo if max_cells is None else todo[:max_cells]
+
+def _run_cells(todo: list, cells: list, ids: dict, ds, cfg: dict, only_models, progress: bool, verbose: int, dask, workers: int) -> int:
+    "Fill every cache once, then run the cells here or as Dask tasks under one progress bar; return how many ran."
+    from tqdm.auto import tqdm
+    from coreset_nb.train import set_seed
+    set_seed(0, deterministic_ops=True)  # a cell's numbers must not depend on what ran before it in this process
+    inputs = _prepare(cfg, todo, progress, ds)  # every cache (split, features, images) is filled once, here
+    mine = [c for c in cells if only_models is None or c.model in set(only_models)]  # what this call can run
+    with tqdm(total=len(mine), initial=len(mine) - len(todo), desc="cells", unit="cell", disable=not progress) as bar:
+        if dask is None: return _run_here(todo, ids, inputs, cfg, verbose, bar)
+        from coreset_nb.dask_grid import run_on_dask
+        return run_on_dask(todo, ids, inputs, cfg, dask, workers, verbose, bar)
+
+def _run_summary(results: Path, cells: list, ids: dict, ran: int, seconds: float) -> str:
+    "One line: cells done, run by this process, held by others, and files of other settings."
+    done = sum((results / "cells" / f"{ids[c]}.json").exists() for c in cells)
+    stale = len(list((results / "cells").glob("*.json"))) - done
+    busy = len(list((results / "cells").glob("*.claim")))
+    return (f"{done}/{len(cells)} cells done in {results} ({ran} run by this process, {seconds:.0f} s)"
+            + (f"; {busy} being run by other processes" if busy else "")
+            + (f"; {stale} cell files of other settings kept but not in results.csv" if stale else ""))
+
 def run_experiment(config, # a config dict or YAML path (see `load_config`)
                    progress: bool=True, # progress bar over cells (done / left, ETA)
                    max_cells: int|None=None, # stop after this many new cells (for smoke runs)
@@ -391,39 +427,17 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
     "Run every unfinished cell of the grid (here or as Dask tasks); return the results table."
     cfg = load_config(config, **overrides)
     results = Path(cfg["results_dir"]); (results / "cells").mkdir(parents=True, exist_ok=True)
-    t0, ran = time.perf_counter(), 0
-    cells = grid_cells(cfg)
+    t0, cells = time.perf_counter(), grid_cells(cfg)
     ds = load_dataset(cfg["data"], progress=progress)  # scanned once: it reads and hashes every image file
-    ds_key = ds.content_key()
-    ids = {c: cell_id(cfg, c, ds_key) for c in cells}
+    ids = {c: cell_id(cfg, c, ds.content_key()) for c in cells}
     reused = reuse_cells(results, reuse, ids.values()) if reuse else 0
     if reused and progress: print(f"reused {reused} finished cells of {', '.join(map(str, reuse))}")
-    todo = [c for c in cells if not (results / "cells" / f"{ids[c]}.json").exists()]
-    if only_models is not None:
-        unknown = set(only_models) - set(cfg["models"])
-        if unknown: raise ValueError(f"unknown models {sorted(unknown)}; the config has {sorted(cfg['models'])}")
-        todo = [c for c in todo if c.model in set(only_models)]
-    if max_cells is not None: todo = todo[:max_cells]
+    todo = _cells_to_run(cells, ids, results, cfg, only_models, max_cells)
     atomic_write_text(results / "config.json", json.dumps(_portable(cfg), indent=1, default=str))  # no machine paths
     write_grid(results, ids)
-    if todo:
-        from tqdm.auto import tqdm
-        from coreset_nb.train import set_seed
-        set_seed(0, deterministic_ops=True)  # a cell's numbers must not depend on what ran before it in this process
-        inputs = _prepare(cfg, todo, progress, ds)  # every cache (split, features, images) is filled once, here
-        mine = [c for c in cells if only_models is None or c.model in set(only_models)]  # what this call can run
-        with tqdm(total=len(mine), initial=len(mine) - len(todo), desc="cells", unit="cell", disable=not progress) as bar:
-            if dask is None: ran = _run_here(todo, ids, inputs, cfg, verbose, bar)
-            else:
-                from coreset_nb.dask_grid import run_on_dask
-                ran = run_on_dask(todo, ids, inputs, cfg, dask, workers, verbose, bar)
+    ran = _run_cells(todo, cells, ids, ds, cfg, only_models, progress, verbose, dask, workers) if todo else 0
     df = write_results(results, ids.values())
-    done = sum((results / "cells" / f"{ids[c]}.json").exists() for c in cells)
-    stale = len(list((results / "cells").glob("*.json"))) - done
-    busy = len(list((results / "cells").glob("*.claim")))
-    if progress: print(f"{done}/{len(cells)} cells done in {results} ({ran} run by this process, {time.perf_counter() - t0:.0f} s)"
-                       + (f"; {busy} being run by other processes" if busy else "")
-                       + (f"; {stale} cell files of other settings kept but not in results.csv" if stale else ""))
+    if progress: print(_run_summary(results, cells, ids, ran, time.perf_counter() - t0))
     return df
 
 # %% ../nbs/07_experiments.ipynb

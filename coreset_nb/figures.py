@@ -31,36 +31,32 @@ def title_of(d: pd.DataFrame, # results rows (with `model` and `model_kind` colu
     return TITLES.get(kinds.pop() if len(kinds) == 1 else model, model)
 
 # %% ../nbs/11_figures.ipynb
-def load_results(path, # a `results.csv` of `run_experiment` (its `config.json` and `split.json` are read from beside it)
-                 models, # the model config names to keep
-                ) -> tuple[pd.DataFrame, set]:
-    """The rows of `models` (with a `sampling` label) and the grid {(model, method, fraction, seed)} they belong to.
-    Prints the cells of the grid not (yet) in the table, and ignores rows left by an older config of the experiment."""
-    df = pd.read_csv(path)
-    df["fraction"] = df["fraction"].round(6)
-    cfg_path, split_path = Path(path).with_name("config.json"), Path(path).with_name("split.json")
-    written = read_grid(Path(path).parent)  # the grid and its cell ids, as the run that wrote the folder saw them
+def _drop_stale(df: pd.DataFrame, current) -> pd.DataFrame:
+    "The rows whose cell id is one of `current`; says how many others it ignored."
+    stale = sorted(set(df.cell_id) - set(current))
+    if stale: print(f"ignored {len(stale)} row(s) of cells run with older settings: {stale}")
+    return df[df.cell_id.isin(set(current))]
+
+def _grid_of(df: pd.DataFrame, path, models) -> tuple:
+    "The grid {(model, method, fraction, seed)} of a results folder, and its rows of that grid's settings."
+    folder = Path(path).parent
+    cfg_path, split_path = folder / "config.json", folder / "split.json"
+    written = read_grid(folder)  # the grid and its cell ids, as the run that wrote the folder saw them
     if written is not None:
-        grid = set(written.values())
-        if "cell_id" in df:
-            stale = sorted(set(df.cell_id) - set(written))
-            if stale: print(f"ignored {len(stale)} row(s) of cells run with older settings: {stale}")
-            df = df[df.cell_id.isin(set(written))]
-    elif cfg_path.exists():  # an older folder without grid.json: recompute the ids from config.json and split.json
+        return (_drop_stale(df, written) if "cell_id" in df else df), set(written.values())
+    if cfg_path.exists():  # an older folder without grid.json: recompute the ids from config.json and split.json
         cfg = json.loads(cfg_path.read_text())
         cells = grid_cells(cfg)
-        grid = {(c.model, c.method, round(c.fraction, 6), c.seed) for c in cells}
         if split_path.exists() and "cell_id" in df:
-            current = {cell_id(cfg, c, json.loads(split_path.read_text()).get("content_key", "")) for c in cells}
-            stale = sorted(set(df.cell_id) - current)
-            if stale: print(f"ignored {len(stale)} row(s) of cells run with older settings: {stale}")
-            df = df[df.cell_id.isin(current)]
-    else:  # the grid the rows imply
-        grid = {(m, me, f, s) for m in set(df.model) | set(models) for me, f in set(zip(df.method, df.fraction))
-                for s in set(df.seed)}
+            df = _drop_stale(df, {cell_id(cfg, c, json.loads(split_path.read_text()).get("content_key", "")) for c in cells})
+        return df, {(c.model, c.method, round(c.fraction, 6), c.seed) for c in cells}
+    implied = {(m, me, f, s) for m in set(df.model) | set(models) for me, f in set(zip(df.method, df.fraction)) for s in set(df.seed)}
+    return df, implied  # no record of the grid: the one the rows imply
+
+def _report_completeness(df: pd.DataFrame, grid: set, models, path) -> None:
+    "Print duplicate rows, the grid's missing cells (or that it is complete), and models without any row."
     dup = df.duplicated(["model", "method", "fraction", "seed"], keep=False)
     if dup.any(): print(f"WARNING: rows with the same model/method/fraction/seed (different settings?): {sorted(df.cell_id[dup])}")
-    grid = {g for g in grid if g[0] in models}
     missing = sorted(grid - set(zip(df.model, df.method, df.fraction, df.seed)))
     if missing:
         miss = pd.DataFrame(missing, columns=["model", "method", "fraction", "seed"])
@@ -69,6 +65,17 @@ def load_results(path, # a `results.csv` of `run_experiment` (its `config.json` 
     else: print(f"complete: every cell of {list(models)} is in {path}")
     for m in models:
         if not (df.model == m).any(): print(f"no rows at all for model {m!r}; models in the table: {sorted(set(df.model))}")
+
+def load_results(path, # a `results.csv` of `run_experiment` (its `config.json` and `split.json` are read from beside it)
+                 models, # the model config names to keep
+                ) -> tuple[pd.DataFrame, set]:
+    """The rows of `models` (with a `sampling` label) and the grid {(model, method, fraction, seed)} they belong to.
+    Prints the cells of the grid not (yet) in the table, and ignores rows left by an older config of the experiment."""
+    df = pd.read_csv(path)
+    df["fraction"] = df["fraction"].round(6)
+    df, grid = _grid_of(df, path, models)
+    grid = {g for g in grid if g[0] in models}
+    _report_completeness(df, grid, models, path)
     return df[df.model.isin(models)].assign(sampling=lambda d: d.method.map(LABELS)), grid
 
 # %% ../nbs/11_figures.ipynb

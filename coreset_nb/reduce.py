@@ -43,6 +43,24 @@ def _flip_signs(V:np.ndarray)->np.ndarray:
     return signs
 
 # %% ../nbs/02_reduce.ipynb
+def _spectrum(Xc, solver:str):
+    "(eigenvalues of Xcᵀ·Xc, descending; left vectors U; right vectors Vt or None; total variance) by `solver`."
+    if solver == "gram":
+        G = centered_gram(Xc)
+        lam, U = np.linalg.eigh(G)
+        return np.clip(lam[::-1], 0, None), U[:, ::-1], None, np.trace(G)
+    U, s, Vt = np.linalg.svd(Xc.astype(np.float64), full_matrices=False)
+    lam = s ** 2
+    return lam, U, Vt, lam.sum()
+
+def _gram_components(Xc, U, s, k:int):
+    "The first k right singular vectors from the Gram solution: v_i = Xcᵀ u_i / s_i, in float64 over column blocks."
+    W = U[:, :k] / s
+    V = np.empty((k, Xc.shape[1]), dtype=np.float64)
+    for start in range(0, Xc.shape[1], 4096):
+        V[:, start:start + 4096] = W.T @ np.asarray(Xc[:, start:start + 4096], dtype=np.float64)
+    return V
+
 class ClassPCA:
     "PCA keeping a fraction of the variance; uses the n×n Gram matrix when features outnumber samples."
     def __init__(self,
@@ -61,43 +79,32 @@ class ClassPCA:
         X = X.astype(dtype, copy=False)
         n, d = X.shape
         self.n_samples_, self.n_features_in_ = n, d
-        if np.all(X == X[0]):  # n == 1 or identical rows: zero variance, exactly
-            self.mean_ = X[0].copy()
-            self.components_ = np.zeros((1, d), dtype=dtype)
-            self.explained_variance_ = np.zeros(1)
-            self.explained_variance_ratio_ = np.zeros(1)
-            self.n_components_, self.solver_ = 1, "degenerate"
-            return np.zeros((n, 1), dtype=dtype)
+        if np.all(X == X[0]): return self._fit_degenerate(X)  # n == 1 or identical rows: zero variance, exactly
         self.mean_ = X.mean(axis=0, dtype=np.float64).astype(dtype)
         Xc = X - self.mean_
-        if d > n:  # Gram trick: n×n eigenproblem instead of d×d
-            self.solver_ = "gram"
-            G = centered_gram(Xc)
-            lam, U = np.linalg.eigh(G)
-            lam, U = np.clip(lam[::-1], 0, None), U[:, ::-1]
-            total = np.trace(G)
-        else:
-            self.solver_ = "svd"
-            U, s, Vt = np.linalg.svd(Xc.astype(np.float64), full_matrices=False)
-            lam = s ** 2
-            total = lam.sum()
+        self.solver_ = "gram" if d > n else "svd"  # Gram trick: n×n eigenproblem instead of d×d
+        lam, U, Vt, total = _spectrum(Xc, self.solver_)
         keep = lam > lam[0] * max(n, d) * np.finfo(np.float64).eps
         ratio = lam[keep] / total
         k = n_components_for_variance(ratio, self.variance)
         s = np.sqrt(lam[:k])
-        if self.solver_ == "gram":  # v_i = Xc^T u_i / s_i, accumulated in float64 over column blocks
-            W = U[:, :k] / s
-            V = np.empty((k, d), dtype=np.float64)
-            for start in range(0, d, 4096):
-                V[:, start:start + 4096] = W.T @ np.asarray(Xc[:, start:start + 4096], dtype=np.float64)
-        else:
-            V = Vt[:k]
+        V = _gram_components(Xc, U, s, k) if self.solver_ == "gram" else Vt[:k]
         signs = _flip_signs(V)
         self.components_ = (V * signs[:, None]).astype(dtype)
         self.explained_variance_ = lam[:k] / max(n - 1, 1)
         self.explained_variance_ratio_ = ratio[:k]
         self.n_components_ = k
         return (U[:, :k] * (s * signs)).astype(dtype)
+
+    def _fit_degenerate(self, X):
+        "One zero component for rows that are all the same."
+        n, d = X.shape
+        self.mean_ = X[0].copy()
+        self.components_ = np.zeros((1, d), dtype=X.dtype)
+        self.explained_variance_ = np.zeros(1)
+        self.explained_variance_ratio_ = np.zeros(1)
+        self.n_components_, self.solver_ = 1, "degenerate"
+        return np.zeros((n, 1), dtype=X.dtype)
 
     def fit(self, X:np.ndarray): # n×d features of one class
         "Learn the mean and the principal axes of `X`."
