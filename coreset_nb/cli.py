@@ -116,6 +116,14 @@ def _add_select(sub):
     p.set_defaults(func=_run_select)
     return p
 
+def _selection_settings(args):
+    "The `SelectionSettings` of the `select` command's options."
+    from coreset_nb.pipeline import SelectionSettings
+    return SelectionSettings(method=args.method, backbone=args.backbone, weights=args.weights, image_size=args.image_size,
+                             pooling=args.pooling, alpha=args.alpha, pca_variance=args.pca_variance or None,
+                             k_range=(args.k_min, args.k_max), clustering_backend=args.clustering_backend,
+                             allocation=args.allocation, seed=args.seed)
+
 def _run_select(args) -> int:
     from coreset_nb.pipeline import select_coreset
     if args.k_min < 1 or args.k_max < args.k_min: raise CLIError(f"need 1 <= --k-min <= --k-max (got {args.k_min}, {args.k_max})")
@@ -131,10 +139,8 @@ def _run_select(args) -> int:
     from contextlib import nullcontext
     from coreset_nb.dask_grid import dask_client
     with (dask_client(args.dask, args.workers) if args.dask else nullcontext()) as client:
-        res = select_coreset(args.data, budget, args.method, args.backbone, args.weights, args.image_size, args.pooling,
-                             args.alpha, args.pca_variance or None, (args.k_min, args.k_max), args.clustering_backend,
-                             args.allocation, seed=args.seed, cache_dir=args.cache_dir, split=args.split, progress=not args.quiet,
-                             dask_client=client)
+        res = select_coreset(args.data, budget, settings=_selection_settings(args), cache_dir=args.cache_dir, split=args.split,
+                             progress=not args.quiet, dask_client=client)
     csv_path, side = res.write(out)
     ks = {c: v["k"] for c, v in res.info.get("clusters", {}).items()}
     print(f"selected {len(res.indices)} of {res.info['settings']['n_candidates']} candidate items "

@@ -15,7 +15,7 @@ import yaml
 
 from .cache import atomic_write_text, cache_path, cached_array
 from .data import ImageDataset, load_dataset, load_or_make_split, load_images
-from .pipeline import (package_versions, settings_hash, needs_features, needs_clustering, make_selector,
+from .pipeline import (SelectionSettings, package_versions, settings_hash, needs_features, needs_clustering, make_selector,
                                   fit_clustering, rows_digest)
 from .sample import parse_method
 
@@ -176,10 +176,10 @@ def seed_clustering(seed: int, y_train: np.ndarray, inputs: dict, clusterings: d
 def _select(cell: Cell, y_train: np.ndarray, inputs: dict, clusterings: dict, cfg: dict) -> np.ndarray:
     "Coreset positions (into the training split) for a cell."
     if cell.method == "full": return np.arange(len(y_train))
-    sel, X = cfg["selection"], inputs.get("X_sel")
-    settings = dict(k_range=tuple(sel["k_range"]), backend=sel["backend"], pca_variance=sel["pca_variance"])
-    if needs_clustering(cell.method): settings["clusterer"] = seed_clustering(cell.seed, y_train, inputs, clusterings, cfg)
-    selector = make_selector(cell.method, cell.fraction, sel["allocation"], cell.seed, **settings)
+    settings, X = SelectionSettings.from_config(cfg["selection"], cell.method, cell.seed), inputs.get("X_sel")
+    kwargs = settings.selector_kwargs()  # the wiring `select_coreset` uses
+    if needs_clustering(cell.method): kwargs["clusterer"] = seed_clustering(cell.seed, y_train, inputs, clusterings, cfg)
+    selector = make_selector(cell.method, cell.fraction, settings.allocation, cell.seed, **kwargs)
     return selector.fit(X if X is not None else np.zeros((len(y_train), 0)), y_train).indices_
 
 # %% ../nbs/07_experiments.ipynb

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import csv, hashlib, inspect, io, json, os, platform, time, warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from .cluster import PerClassKMedoids, clustering_state, clustering_from_state
 # %% auto 0
 __all__ = ['FEATURE_FREE_METHODS', 'BACKBONE_DEFAULT_SIZE', 'BudgetWarning', 'package_versions', 'CoresetResult', 'settings_hash',
            'selector_params', 'needs_features', 'needs_clustering', 'make_selector', 'selector_settings',
-           'fit_clustering', 'rows_digest', 'candidate_items', 'select_coreset']
+           'fit_clustering', 'rows_digest', 'candidate_items', 'SelectionSettings', 'select_coreset']
 
 # %% ../nbs/04b_pipeline.ipynb
 FEATURE_FREE_METHODS = {"random", "stratified"}  # kept for old callers; selectors declare it (`needs_features`)
@@ -149,82 +149,89 @@ def candidate_items(ds: ImageDataset, # the dataset
     return parts[split], split
 
 # %% ../nbs/04b_pipeline.ipynb
-def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
-                   budget=0.25, # fraction of the (candidate) items in (0, 1], or an absolute count
-                   method: str="intelligent", # a registered selector: see `SELECTORS`
-                   backbone: str="vgg16", # feature backbone (for methods that need features)
-                   weights="imagenet", # 'imagenet', a local .h5 file, or None
-                   image_size: int|None=None, # default: 256 for VGG16/ResNet101V2, 224 for MobileNet
-                   pooling: str="flatten", # 'flatten' (paper) | 'avg' | 'max'
-                   alpha: float=0.25, # MobileNet width multiplier
-                   pca_variance: float|None=0.95, # per-class PCA variance kept (None: no PCA)
-                   k_range: tuple=(2, 10), # K tried per class; chosen by silhouette
-                   clustering_backend: str="fasterpam", # 'fasterpam' | 'pam' | 'alternate' (scikit-learn-extra)
-                   allocation: str="proportional", # class budgets: 'proportional' | 'equal'
-                   candidates=None, # item indices to select from (e.g. a training split); default: see `split`
-                   split: str|None=None, # a dataset with official splits (MedMNIST): 'train' (default), 'val', 'test' or 'all'
-                   seed: int=0, # drives the clustering and the sampling
-                   cache_dir=None, # feature cache root (see `extract_features`)
-                   features=None, # precomputed (n_items, d) features, to skip extraction
-                   progress: bool=True,
-                   dask_client=None, # a `distributed.Client`: features by shards and the per-class clustering on its workers
-                  ) -> CoresetResult:
-    "Select a coreset from a dataset and record how it was made."
-    timings, t_start = {}, time.perf_counter()
-    parse_method(method)  # fail fast on an unknown method or variant setting
-    t = time.perf_counter()
-    ds = data if isinstance(data, ImageDataset) else load_dataset(data, progress=progress)
-    timings["load_s"] = time.perf_counter() - t
-    cand, split = candidate_items(ds, candidates, split)
-    n_target = resolve_budget(budget, len(cand))  # fail fast on a bad budget, before any heavy work
-    y = ds.labels[cand]
-    image_size = image_size or BACKBONE_DEFAULT_SIZE.get(backbone, 224)
-    info = dict(settings=dict(data=ds.source, budget=budget, n_selected_target=n_target, method=method,
-                              backbone=backbone, weights=None if weights is None else str(weights), image_size=image_size,
-                              pooling=pooling, alpha=alpha, pca_variance=pca_variance, k_range=list(k_range),
-                              clustering_backend=clustering_backend, allocation=allocation, seed=seed,
-                              split=split, n_candidates=int(len(cand))),
-                versions=package_versions(), dataset=ds.summary())
-    X, features_key = None, None
-    if needs_features(method):
-        if features is None:
-            from coreset_nb.features import extract_features
-            fs = extract_features(ds, backbone, weights, image_size, pooling, alpha, cache_dir=cache_dir, seed=seed,
-                                  progress=progress, dask_client=dask_client)
-            features, features_key = fs.X, fs.key
-            info["features"] = dict(key=fs.key, cache_file=str(fs.path), cache_hit=fs.cache_hit, dim=int(fs.X.shape[1]))
-            timings["features_s"] = fs.seconds
-        X = np.asarray(features)[cand]
-    t = time.perf_counter()
-    settings = dict(k_range=tuple(k_range), backend=clustering_backend, pca_variance=pca_variance)
-    if needs_clustering(method):
+@dataclass(frozen=True)
+class SelectionSettings:
+    "How a coreset is selected: the method and what shapes its features, clustering and class budgets (shared by the API, the CLI and the runner)."
+    method: str = "intelligent" # a registered selector, or a variant `name[key=value]`
+    backbone: str = "vgg16" # feature backbone (for methods that need features)
+    weights: str|None = "imagenet" # 'imagenet', a local .h5 file, or None
+    image_size: int|None = None # default: 256 for VGG16/ResNet101V2, 224 for MobileNet
+    pooling: str = "flatten" # 'flatten' (paper) | 'avg' | 'max'
+    alpha: float = 0.25 # MobileNet width multiplier
+    pca_variance: float|None = 0.95 # per-class PCA variance kept (None: no PCA)
+    k_range: tuple = (2, 10) # K tried per class; chosen by silhouette
+    clustering_backend: str = "fasterpam" # 'fasterpam' | 'pam' | 'alternate' (scikit-learn-extra)
+    allocation: str = "proportional" # class budgets: 'proportional' | 'equal'
+    seed: int = 0 # drives the clustering and the sampling
+
+    @classmethod
+    def from_config(cls, selection: dict, method: str, seed: int) -> "SelectionSettings":
+        "From an experiment config's `selection` block (its `backend` is `clustering_backend` here)."
+        return cls(method=method, backbone=selection["backbone"], weights=selection["weights"], image_size=selection["image_size"],
+                   pooling=selection["pooling"], alpha=selection.get("alpha", 0.25), pca_variance=selection["pca_variance"],
+                   k_range=tuple(selection["k_range"]), clustering_backend=selection["backend"],
+                   allocation=selection["allocation"], seed=seed)
+
+    def resolved(self) -> "SelectionSettings":
+        "With the backbone's default image size filled in and `k_range` a tuple."
+        return replace(self, image_size=self.image_size or BACKBONE_DEFAULT_SIZE.get(self.backbone, 224), k_range=tuple(self.k_range))
+
+    def selector_kwargs(self) -> dict:
+        "The clustering settings every selector constructor of the registry is given (`make_selector` keeps those it takes)."
+        return dict(k_range=tuple(self.k_range), backend=self.clustering_backend, pca_variance=self.pca_variance)
+
+    def record(self) -> dict:
+        "JSON-ready, for a sidecar's `settings`."
+        return {**asdict(self), "weights": None if self.weights is None else str(self.weights), "k_range": list(self.k_range)}
+
+# %% ../nbs/04b_pipeline.ipynb
+def _selection_features(ds: ImageDataset, cand: np.ndarray, settings: SelectionSettings, features, cache_dir, progress: bool,
+                        dask_client, info: dict, timings: dict):
+    "(features of the candidate rows or None, their cache key or None): extracted (cached) unless given or not needed."
+    if not needs_features(settings.method): return None, None
+    if features is not None: return np.asarray(features)[cand], None
+    from coreset_nb.features import extract_features
+    fs = extract_features(ds, settings.backbone, settings.weights, settings.image_size, settings.pooling, settings.alpha,
+                          cache_dir=cache_dir, seed=settings.seed, progress=progress, dask_client=dask_client)
+    info["features"] = dict(key=fs.key, cache_file=str(fs.path), cache_hit=fs.cache_hit, dim=int(fs.X.shape[1]))
+    timings["features_s"] = fs.seconds
+    return fs.X[cand], fs.key
+
+def _fitted_selector(settings: SelectionSettings, n_target: int, X, y: np.ndarray, cand: np.ndarray, features_key,
+                     cache_dir, progress: bool, dask_client):
+    "The selector of `settings`, fitted; a clustering one gets its per-class K-Medoids fitted once (and cached)."
+    kwargs = settings.selector_kwargs()
+    if needs_clustering(settings.method):
         with _joblib_on(dask_client):  # classes are independent: on a Dask cluster, one task each
-            settings["clusterer"] = fit_clustering(X, y, k_range, clustering_backend, pca_variance, seed, cache_dir=cache_dir,
-                                                   cache_key=None if features_key is None else f"{features_key}-{rows_digest(cand)}",
-                                                   progress=progress, n_jobs=1 if dask_client is None else -1)
-    selector = make_selector(method, n_target, allocation, seed, **settings).fit(X if X is not None else np.zeros((len(cand), 0)), y)
-    timings["selection_s"] = time.perf_counter() - t
-    info["selector"] = dict(name=method, settings=selector_settings(selector))  # e.g. hybrid's cap, kcenter's start
-    paths = getattr(selector, "paths_", None) or getattr(getattr(selector, "clustering_", None), "method_", None)
-    if paths: info["selector"]["paths"] = {ds.class_names[c]: p for c, p in paths.items()}  # exact or a scalable path, per class
+            kwargs["clusterer"] = fit_clustering(X, y, settings.k_range, settings.clustering_backend, settings.pca_variance,
+                                                 settings.seed, cache_dir=cache_dir, progress=progress,
+                                                 cache_key=None if features_key is None else f"{features_key}-{rows_digest(cand)}",
+                                                 n_jobs=1 if dask_client is None else -1)
+    selector = make_selector(settings.method, n_target, settings.allocation, settings.seed, **kwargs)
+    return selector.fit(X if X is not None else np.zeros((len(cand), 0)), y)
+
+def _coreset_rows(ds: ImageDataset, cand: np.ndarray, y: np.ndarray, selector) -> tuple:
+    "(every candidate's assignment row, the selected rows sorted by item index, the selected item indices)."
     chosen = np.asarray(selector.indices_)
     clusters = getattr(selector, "clusters_", None)
-    clustering = getattr(selector, "clustering_", None)
-    is_medoid = getattr(clustering, "is_medoid_", None)
+    is_medoid = getattr(getattr(selector, "clustering_", None), "is_medoid_", None)
     chosen_set = set(chosen.tolist())
     assignments = [dict(index=int(cand[i]), item=ds.items[cand[i]], label=int(y[i]), **{"class": ds.class_names[y[i]]},
                         cluster="" if clusters is None else int(clusters[i]),
                         is_medoid="" if is_medoid is None else bool(is_medoid[i]), selected=i in chosen_set)
                    for i in range(len(cand))]
     rows = sorted(({k: v for k, v in assignments[i].items() if k != "selected"} for i in chosen), key=lambda r: r["index"])
-    selected = np.array([r["index"] for r in rows], dtype=np.int64)
+    return assignments, rows, np.array([r["index"] for r in rows], dtype=np.int64)
+
+def _record_selection(info: dict, ds: ImageDataset, y: np.ndarray, selected: np.ndarray, selector) -> None:
+    "Add to `info` what was selected per class (warning about classes left empty), the clusters and cluster budgets."
     counts = np.bincount(ds.labels[selected], minlength=len(ds.class_names))
-    info["selected"] = dict(n=int(len(selected)), per_class={c: int(n) for c, n in zip(ds.class_names, counts)})
     present = np.bincount(y, minlength=len(ds.class_names)) > 0
-    info["selected"]["zero_classes"] = [c for c, k, p in zip(ds.class_names, counts, present) if p and k == 0]
-    if info["selected"]["zero_classes"]:
-        warnings.warn(f"{len(info['selected']['zero_classes'])} class(es) get no item at this budget: "
-                      f"{', '.join(info['selected']['zero_classes'])} (raise --fraction/--count)", BudgetWarning, stacklevel=2)
+    zero = [c for c, k, p in zip(ds.class_names, counts, present) if p and k == 0]
+    info["selected"] = dict(n=int(len(selected)), per_class={c: int(n) for c, n in zip(ds.class_names, counts)}, zero_classes=zero)
+    if zero: warnings.warn(f"{len(zero)} class(es) get no item at this budget: {', '.join(zero)} (raise --fraction/--count)",
+                           BudgetWarning, stacklevel=3)
+    clustering = getattr(selector, "clustering_", None)
     if clustering is not None:
         info["clusters"] = {ds.class_names[c]: dict(k=int(clustering.k_[c]), silhouette={int(k): float(s) for k, s in clustering.silhouette_[c].items()},
                                                      loss=float(clustering.loss_[c]), pca_components=int(clustering.n_components_[c]),
@@ -232,6 +239,39 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
                             for c in clustering.classes_}
     if hasattr(selector, "cluster_budgets_"):
         info["cluster_budgets"] = {ds.class_names[c]: np.asarray(v).tolist() for c, v in selector.cluster_budgets_.items()}
-    timings["total_s"] = time.perf_counter() - t_start
-    info["timings"] = timings
+
+def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
+                   budget=0.25, # fraction of the (candidate) items in (0, 1], or an absolute count
+                   method: str|None=None, # a registered selector (see `SELECTORS`); overrides `settings.method`
+                   *,
+                   settings: SelectionSettings|None=None, # how to select (default `SelectionSettings()`)
+                   candidates=None, # item indices to select from (e.g. a training split); default: see `split`
+                   split: str|None=None, # a dataset with official splits (MedMNIST): 'train' (default), 'val', 'test' or 'all'
+                   cache_dir=None, # feature cache root (see `extract_features`)
+                   features=None, # precomputed (n_items, d) features, to skip extraction
+                   progress: bool=True,
+                   dask_client=None, # a `distributed.Client`: features by shards and the per-class clustering on its workers
+                   **selection, # fields of `SelectionSettings` to change (backbone="mobilenet", seed=1, ...)
+                  ) -> CoresetResult:
+    "Select a coreset from a dataset and record how it was made."
+    settings = replace(settings or SelectionSettings(), **selection, **({} if method is None else dict(method=method))).resolved()
+    timings, t_start = {}, time.perf_counter()
+    parse_method(settings.method)  # fail fast on an unknown method or variant setting
+    ds = data if isinstance(data, ImageDataset) else load_dataset(data, progress=progress)
+    timings["load_s"] = time.perf_counter() - t_start
+    cand, split = candidate_items(ds, candidates, split)
+    n_target = resolve_budget(budget, len(cand))  # fail fast on a bad budget, before any heavy work
+    y = ds.labels[cand]
+    info = dict(settings=dict(data=ds.source, budget=budget, n_selected_target=n_target, **settings.record(), split=split,
+                              n_candidates=int(len(cand))), versions=package_versions(), dataset=ds.summary())
+    X, features_key = _selection_features(ds, cand, settings, features, cache_dir, progress, dask_client, info, timings)
+    t = time.perf_counter()
+    selector = _fitted_selector(settings, n_target, X, y, cand, features_key, cache_dir, progress, dask_client)
+    timings["selection_s"] = time.perf_counter() - t
+    info["selector"] = dict(name=settings.method, settings=selector_settings(selector))  # e.g. hybrid's cap, kcenter's start
+    paths = getattr(selector, "paths_", None) or getattr(getattr(selector, "clustering_", None), "method_", None)
+    if paths: info["selector"]["paths"] = {ds.class_names[c]: p for c, p in paths.items()}  # exact or a scalable path, per class
+    assignments, rows, selected = _coreset_rows(ds, cand, y, selector)
+    _record_selection(info, ds, y, selected, selector)
+    info["timings"] = dict(timings, total_s=time.perf_counter() - t_start)
     return CoresetResult(selected, rows, info, assignments)

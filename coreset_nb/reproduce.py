@@ -38,7 +38,7 @@ def preset_config(preset: str="demo", # 'demo' | 'pbc-cpu' | 'paper'
 # %% ../nbs/08_reproduce.ipynb
 def selection_artifacts(cfg: dict, out_dir, fraction: float=0.25, seed: int=0, progress: bool=True) -> dict:
     "IS and RS coresets of the training split, written as CSV + sidecar + assignments (reused when unchanged)."
-    from coreset_nb.pipeline import select_coreset
+    from coreset_nb.pipeline import SelectionSettings, select_coreset
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     ds = load_dataset(cfg["data"], progress=False)
     split = load_or_make_split(ds, Path(cfg["results_dir"]) / "split.json", test_size=cfg["split"]["test_size"],
@@ -52,10 +52,8 @@ def selection_artifacts(cfg: dict, out_dir, fraction: float=0.25, seed: int=0, p
         side = csv_path.with_suffix(".json")
         fresh = side.exists() and assignments.exists() and json.loads(side.read_text()).get("artifact_key") == key
         if not fresh:
-            res = select_coreset(ds, fraction, method, sel["backbone"], sel["weights"], sel["image_size"], sel["pooling"],
-                                 sel.get("alpha", 0.25), sel["pca_variance"], tuple(sel["k_range"]), sel["backend"],
-                                 sel["allocation"], candidates=split.train, seed=seed, cache_dir=cfg["cache_dir"],
-                                 progress=progress)
+            res = select_coreset(ds, fraction, settings=SelectionSettings.from_config(sel, method, seed), candidates=split.train,
+                                 cache_dir=cfg["cache_dir"], progress=progress)
             res.info["artifact_key"] = key
             res.write(csv_path, assignments)
         paths[method] = dict(csv=csv_path, json=side, assignments=assignments, reused=fresh)
