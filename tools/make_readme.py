@@ -13,6 +13,8 @@ from pathlib import Path
 
 import nbformat
 
+from coreset_nb.compare import replace_section
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK, README, FIGURES = ROOT / "nbs" / "index.ipynb", ROOT / "README.md", ROOT / "nbs" / "index_files"
 START, END = "<!-- index:start -->", "<!-- index:end -->"
@@ -47,12 +49,6 @@ def render() -> tuple[str, dict]:
     return f"#{title}\n\n{NOTE}\n{rest}", resources.get("outputs", {})
 
 
-def replace(text: str, body: str) -> str:
-    if text.count(START) != 1 or text.count(END) != 1: raise SystemExit(f"{README}: needs one {START} and one {END}")
-    head, rest = text.split(START)
-    return f"{head}{START}\n{body.strip()}\n{END}{rest.split(END, 1)[1]}"
-
-
 def in_sync() -> list:
     "The shown cells of the notebook missing from (or out of order in) the README's section."
     text = README.read_text()
@@ -77,7 +73,7 @@ def main(argv=None) -> int:
     FIGURES.mkdir(exist_ok=True)
     for old in FIGURES.glob("*"): old.unlink()
     for name, data in figures.items(): (ROOT / name).write_bytes(data)
-    README.write_text(replace(README.read_text(), body))
+    README.write_text(replace_section(README.read_text(), "index", body))
     print(f"-> README.md ({len(figures)} figure(s) in {FIGURES.relative_to(ROOT)})")
     return 0
 
