@@ -102,9 +102,10 @@ leaderboard: $(STAMP)
 
 # Issue 15: the CNN's seed-to-seed noise per training protocol (results/cnn-noise; ~1.5 h on 2 cores), and the same
 # cells with TensorFlow's default threads (results/cnn-noise-threads), then the tables (results/cnn-noise/noise.md).
+# Resumes from the committed results.csv (--reuse): only the cells it lacks are run.
 cnn-noise: $(STAMP)
-	$(BIN)/coreset_nb experiment --config cnn-noise --dask --workers 2 --quiet
-	$(BIN)/coreset_nb experiment --config cnn-noise-threads --quiet
+	$(BIN)/coreset_nb experiment --config cnn-noise $(if $(wildcard results/cnn-noise/results.csv),--reuse results/cnn-noise) --dask --workers 2 --quiet
+	$(BIN)/coreset_nb experiment --config cnn-noise-threads $(if $(wildcard results/cnn-noise-threads/results.csv),--reuse results/cnn-noise-threads) --quiet
 	$(BIN)/python results/make_tables.py
 
 # README's one-page walk-through, from nbs/index.ipynb (executed; figures in nbs/index_files/).

@@ -171,7 +171,7 @@ def dask_section() -> str:
 NOISE = ROOT / "results" / "cnn-noise"
 NOISE_THREADS = {ROOT / "results" / "pbc-cpu-selectors": "paper protocol, seeds 0-4 (pbc-cpu-selectors)",
                  ROOT / "results" / "cnn-noise-threads": "cnn_steps at 10%, seeds 0-3 (cnn-noise-threads)"}
-PROTOCOLS = {"cnn": "paper: early stopping on 10% of the coreset, constant LR",
+PROTOCOLS = {"cnn": "paper: early stopping on 10% of the coreset, constant LR (1 thread; 'pbc-cpu-selectors': the same cells' earlier run, default threads)",
              "cnn_steps": "1,500 steps, cosine LR, flips + 90° rotations, precise BN",
              "cnn_steps_noaug": "the same without augmentation",
              "cnn_steps_no_precise_bn": "the same without precise BN",
@@ -185,16 +185,18 @@ def noise_section() -> str:
     path = NOISE / "results.csv"
     if not path.is_file(): return "Not measured yet (`make cnn-noise`)."
     df = pd.read_csv(path)
+    before = pd.read_csv(GRID / "results.csv")  # the paper protocol's earlier run of the same cells (default threads)
+    before = before[(before.model == "cnn") & before.method.isin(set(df.method)) & before.fraction.isin(set(df.fraction))]
     rows = []
-    for (model, method, fraction), g in df.groupby(["model", "method", "fraction"], sort=False):
+    for (model, method, fraction), g in pd.concat([df, before.assign(model="cnn (pbc-cpu-selectors)")]).groupby(
+            ["model", "method", "fraction"], sort=False):
         acc = 100 * g.test_accuracy
         half = stats.t.ppf(0.975, len(acc) - 1) * acc.std(ddof=1) / np.sqrt(len(acc)) if len(acc) > 1 else np.nan
-        rows.append({"protocol": f"`{model}`: {PROTOCOLS.get(model, model)}", "selector": method, "budget": f"{fraction:.0%}",
+        rows.append({"protocol": f"`{model}`: {PROTOCOLS.get(model.split()[0], model)}", "selector": method, "budget": f"{fraction:.0%}",
+                     "_order": (list(PROTOCOLS).index(model.split()[0]) if model.split()[0] in PROTOCOLS else 99, model, fraction, method),
                      "seeds": len(acc), "mean accuracy %": f"{acc.mean():.1f}", "seed-to-seed SD (points)": f"{acc.std(ddof=1):.1f}",
                      "95% CI of the mean (±)": f"{half:.1f}", "range": f"{acc.min():.1f}–{acc.max():.1f}"})
-    order = {m: i for i, m in enumerate(PROTOCOLS)}
-    table = pd.DataFrame(rows)
-    table = table.iloc[sorted(range(len(table)), key=lambda i: (order.get(rows[i]["protocol"].split("`")[1], 99), rows[i]["budget"]))]
+    table = pd.DataFrame(sorted(rows, key=lambda r: r["_order"])).drop(columns="_order")
     threads = []
     for other, what in NOISE_THREADS.items():  # the same cells (same cell ids) run with TensorFlow's default threads
         if not (other / "results.csv").is_file(): continue
