@@ -15,10 +15,7 @@ from PIL import Image
 from .cache import atomic_write_text
 
 # %% auto 0
-__all__ = ['IMAGE_EXTENSIONS', 'MEDMNIST_URL', 'MEDMNIST_MD5', 'MEDMNIST_CLASSES', 'image_problem', 'ImageDataset',
-           'load_image_folder', 'file_md5', 'download_medmnist', 'load_medmnist', 'load_dataset', 'Split',
-           'official_splits', 'stratified_split', 'load_or_make_split', 'image_pipeline', 'decoded_batches',
-           'load_images', 'write_sample_zip']
+__all__ = ['IMAGE_EXTENSIONS', 'image_problem', 'ImageDataset', 'load_image_folder', 'load_dataset', 'Split', 'official_splits', 'stratified_split', 'load_or_make_split', 'MEDMNIST_URL', 'MEDMNIST_MD5', 'MEDMNIST_CLASSES', 'file_md5', 'download_medmnist', 'load_medmnist', 'image_pipeline', 'decoded_batches', 'load_images', 'write_sample_zip']
 
 # %% ../nbs/00_data.ipynb
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}  # what tf.io.decode_image can decode
@@ -195,83 +192,6 @@ def load_image_folder(path, # a directory or a .zip with <class>/<image> (option
     return ds
 
 # %% ../nbs/00_data.ipynb
-MEDMNIST_URL = "https://zenodo.org/records/10519652/files/{name}{suffix}.npz?download=1"
-MEDMNIST_MD5 = {  # official md5 of each file, from MedMNIST v2's own registry (medmnist/info.py)
-    ("bloodmnist", 28): "7053d0359d879ad8a5505303e11de1dc", ("bloodmnist", 64): "2b94928a2ae4916078ca51e05b6b800b",
-    ("bloodmnist", 128): "adace1e0ed228fccda1f39692059dd4c", ("bloodmnist", 224): "b718ff6835fcbdb22ba9eacccd7b2601"}
-MEDMNIST_CLASSES = {"bloodmnist": ["basophil", "eosinophil", "erythroblast", "ig", "lymphocyte", "monocyte",
-                                   "neutrophil", "platelet"]}
-
-def file_md5(path, chunk: int=1 << 20) -> str:
-    "md5 of a file, read in chunks."
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""): h.update(block)
-    return h.hexdigest()
-
-def download_medmnist(name: str="bloodmnist", # MedMNIST dataset name
-                      size: int=28, # 28, 64, 128 or 224
-                      cache_dir=None, # where to store it (default ~/.cache/coreset_nb/medmnist)
-                     ) -> Path:
-    "Download an official MedMNIST `.npz` (md5-checked); fails with how to pass a local file when offline."
-    fname = f"{name}{'' if size == 28 else f'_{size}'}.npz"
-    dst = Path(cache_dir or Path.home() / ".cache/coreset_nb/medmnist") / fname
-    expected = MEDMNIST_MD5.get((name, size))
-    if dst.exists() and (expected is None or file_md5(dst) == expected): return dst
-    url = MEDMNIST_URL.format(name=name, suffix="" if size == 28 else f"_{size}")
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_suffix(".part")
-    try: urllib.request.urlretrieve(url, tmp)
-    except Exception as e:
-        raise ConnectionError(f"could not download {fname} from {url} ({type(e).__name__}: {e}). Offline? Download "
-                              f"it elsewhere and pass the local file: load_medmnist('/path/to/{fname}') or "
-                              f"--data /path/to/{fname}") from None
-    if expected is not None and file_md5(tmp) != expected:
-        tmp.unlink(); raise ValueError(f"md5 mismatch for downloaded {fname}: expected {expected}")
-    os.replace(tmp, dst)
-    return dst
-
-# %% ../nbs/00_data.ipynb
-def _read_npz_splits(p: Path, splits: list) -> tuple:
-    "The image and label arrays of `splits` in a MedMNIST file, checked for the mistakes a damaged file makes."
-    try: z = np.load(p, allow_pickle=False)
-    except Exception as e: raise ValueError(f"{p}: not a readable .npz file ({type(e).__name__}: {e}); re-download it") from None
-    with z:
-        missing = [f"{s}_{k}" for s in splits for k in ("images", "labels") if f"{s}_{k}" not in z]
-        if missing: raise ValueError(f"{p}: no {missing} array(s) (keys: {sorted(z.keys())}); is it a MedMNIST file?")
-        arrays, labs = [z[f"{s}_images"] for s in splits], [z[f"{s}_labels"].reshape(-1) for s in splits]
-    for s, a, l in zip(splits, arrays, labs):
-        if a.ndim not in (3, 4) or a.dtype != np.uint8:
-            raise ValueError(f"{p}: {s}_images must be uint8 (N, H, W[, C]) images, got {a.dtype} {a.shape}")
-        if len(l) != len(a):
-            raise ValueError(f"{p}: {s}_labels has {len(l)} labels for {len(a)} images in {s}_images; "
-                             "the file is damaged or not a MedMNIST file: re-download it")
-        if len(l) and (not np.issubdtype(l.dtype, np.integer) or l.min() < 0):
-            raise ValueError(f"{p}: {s}_labels must be class indices >= 0, got {l.dtype} (min {l.min()})")
-    return arrays, labs
-
-def load_medmnist(path_or_name="bloodmnist", # a local .npz path, or a MedMNIST name to download
-                  split: str="all", # 'train' | 'val' | 'test' | 'all' (all three, items keep their split prefix)
-                  size: int=28, # image size to download when given a name
-                  class_names: list|None=None, # override class names (default: known names or '0'..'n-1')
-                 ) -> ImageDataset:
-    "Load a MedMNIST `.npz` (local path or official download) as an `ImageDataset` with in-memory images."
-    p = Path(str(path_or_name)).expanduser()
-    if p.suffix != ".npz": p = download_medmnist(str(path_or_name), size)
-    if not p.exists(): raise FileNotFoundError(f"MedMNIST file not found: {p}")
-    splits = ["train", "val", "test"] if split == "all" else [split]
-    arrays, labs = _read_npz_splits(p, splits)
-    images = np.concatenate(arrays)
-    if images.ndim == 3: images = np.repeat(images[..., None], 3, axis=-1)  # grayscale MedMNIST → RGB
-    elif images.shape[-1] == 1: images = np.repeat(images, 3, axis=-1)
-    labels = np.concatenate(labs).astype(np.int64)
-    items = [f"{s}/{i}" for s, a in zip(splits, arrays) for i in range(len(a))]
-    stem = p.stem.split("_")[0]
-    names = class_names or MEDMNIST_CLASSES.get(stem) or [str(i) for i in range(int(labels.max()) + 1)]
-    digests = [hashlib.md5(im.tobytes()).hexdigest() for im in images]
-    return ImageDataset(items, labels, list(names), str(p.resolve()), "npz", "", digests, [], [], images)
-
-# %% ../nbs/00_data.ipynb
 def load_dataset(path, # class folder, .zip, or MedMNIST .npz (or a MedMNIST name such as 'bloodmnist')
                  progress: bool=True, # progress bar while scanning image files
                 ) -> ImageDataset:
@@ -343,7 +263,84 @@ def load_or_make_split(ds: ImageDataset, path, **kwargs) -> Split:
         return split
     split = stratified_split(ds, **kwargs); split.to_json(path); return split
 
-# %% ../nbs/00_data.ipynb
+# %% ../nbs/00b_medmnist.ipynb 4
+MEDMNIST_URL = "https://zenodo.org/records/10519652/files/{name}{suffix}.npz?download=1"
+MEDMNIST_MD5 = {  # official md5 of each file, from MedMNIST v2's own registry (medmnist/info.py)
+    ("bloodmnist", 28): "7053d0359d879ad8a5505303e11de1dc", ("bloodmnist", 64): "2b94928a2ae4916078ca51e05b6b800b",
+    ("bloodmnist", 128): "adace1e0ed228fccda1f39692059dd4c", ("bloodmnist", 224): "b718ff6835fcbdb22ba9eacccd7b2601"}
+MEDMNIST_CLASSES = {"bloodmnist": ["basophil", "eosinophil", "erythroblast", "ig", "lymphocyte", "monocyte",
+                                   "neutrophil", "platelet"]}
+
+def file_md5(path, chunk: int=1 << 20) -> str:
+    "md5 of a file, read in chunks."
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""): h.update(block)
+    return h.hexdigest()
+
+def download_medmnist(name: str="bloodmnist", # MedMNIST dataset name
+                      size: int=28, # 28, 64, 128 or 224
+                      cache_dir=None, # where to store it (default ~/.cache/coreset_nb/medmnist)
+                     ) -> Path:
+    "Download an official MedMNIST `.npz` (md5-checked); fails with how to pass a local file when offline."
+    fname = f"{name}{'' if size == 28 else f'_{size}'}.npz"
+    dst = Path(cache_dir or Path.home() / ".cache/coreset_nb/medmnist") / fname
+    expected = MEDMNIST_MD5.get((name, size))
+    if dst.exists() and (expected is None or file_md5(dst) == expected): return dst
+    url = MEDMNIST_URL.format(name=name, suffix="" if size == 28 else f"_{size}")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_suffix(".part")
+    try: urllib.request.urlretrieve(url, tmp)
+    except Exception as e:
+        raise ConnectionError(f"could not download {fname} from {url} ({type(e).__name__}: {e}). Offline? Download "
+                              f"it elsewhere and pass the local file: load_medmnist('/path/to/{fname}') or "
+                              f"--data /path/to/{fname}") from None
+    if expected is not None and file_md5(tmp) != expected:
+        tmp.unlink(); raise ValueError(f"md5 mismatch for downloaded {fname}: expected {expected}")
+    os.replace(tmp, dst)
+    return dst
+
+# %% ../nbs/00b_medmnist.ipynb 5
+def _read_npz_splits(p: Path, splits: list) -> tuple:
+    "The image and label arrays of `splits` in a MedMNIST file, checked for the mistakes a damaged file makes."
+    try: z = np.load(p, allow_pickle=False)
+    except Exception as e: raise ValueError(f"{p}: not a readable .npz file ({type(e).__name__}: {e}); re-download it") from None
+    with z:
+        missing = [f"{s}_{k}" for s in splits for k in ("images", "labels") if f"{s}_{k}" not in z]
+        if missing: raise ValueError(f"{p}: no {missing} array(s) (keys: {sorted(z.keys())}); is it a MedMNIST file?")
+        arrays, labs = [z[f"{s}_images"] for s in splits], [z[f"{s}_labels"].reshape(-1) for s in splits]
+    for s, a, l in zip(splits, arrays, labs):
+        if a.ndim not in (3, 4) or a.dtype != np.uint8:
+            raise ValueError(f"{p}: {s}_images must be uint8 (N, H, W[, C]) images, got {a.dtype} {a.shape}")
+        if len(l) != len(a):
+            raise ValueError(f"{p}: {s}_labels has {len(l)} labels for {len(a)} images in {s}_images; "
+                             "the file is damaged or not a MedMNIST file: re-download it")
+        if len(l) and (not np.issubdtype(l.dtype, np.integer) or l.min() < 0):
+            raise ValueError(f"{p}: {s}_labels must be class indices >= 0, got {l.dtype} (min {l.min()})")
+    return arrays, labs
+
+def load_medmnist(path_or_name="bloodmnist", # a local .npz path, or a MedMNIST name to download
+                  split: str="all", # 'train' | 'val' | 'test' | 'all' (all three, items keep their split prefix)
+                  size: int=28, # image size to download when given a name
+                  class_names: list|None=None, # override class names (default: known names or '0'..'n-1')
+                 ) -> ImageDataset:
+    "Load a MedMNIST `.npz` (local path or official download) as an `ImageDataset` with in-memory images."
+    p = Path(str(path_or_name)).expanduser()
+    if p.suffix != ".npz": p = download_medmnist(str(path_or_name), size)
+    if not p.exists(): raise FileNotFoundError(f"MedMNIST file not found: {p}")
+    splits = ["train", "val", "test"] if split == "all" else [split]
+    arrays, labs = _read_npz_splits(p, splits)
+    images = np.concatenate(arrays)
+    if images.ndim == 3: images = np.repeat(images[..., None], 3, axis=-1)  # grayscale MedMNIST → RGB
+    elif images.shape[-1] == 1: images = np.repeat(images, 3, axis=-1)
+    labels = np.concatenate(labs).astype(np.int64)
+    items = [f"{s}/{i}" for s, a in zip(splits, arrays) for i in range(len(a))]
+    stem = p.stem.split("_")[0]
+    names = class_names or MEDMNIST_CLASSES.get(stem) or [str(i) for i in range(int(labels.max()) + 1)]
+    digests = [hashlib.md5(im.tobytes()).hexdigest() for im in images]
+    return ImageDataset(items, labels, list(names), str(p.resolve()), "npz", "", digests, [], [], images)
+
+# %% ../nbs/00c_image_pipeline.ipynb 4
 def image_pipeline(ds: ImageDataset, # the dataset
                    indices=None, # which items (default: all), in this order
                    image_size: int=224, # output is image_size × image_size × 3
@@ -371,7 +368,7 @@ def image_pipeline(ds: ImageDataset, # the dataset
         data = data.map(decode, num_parallel_calls=par)
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
-# %% ../nbs/00_data.ipynb
+# %% ../nbs/00c_image_pipeline.ipynb 5
 def _tf_reason(err) -> str:
     "TensorFlow's error message without its op/graph decorations ({{function_node ...}}, [[node ...]])."
     return str(err).split("}}")[-1].split("[[")[0].strip() or type(err).__name__
@@ -405,7 +402,7 @@ def decoded_batches(ds: ImageDataset, # the dataset
     del batches  # stop tf.data's reader thread now: left running while the error unwinds, it can hang the process at exit
     raise ValueError(message)
 
-# %% ../nbs/00_data.ipynb
+# %% ../nbs/00c_image_pipeline.ipynb 6
 def load_images(ds: ImageDataset, indices=None, image_size: int=64, batch_size: int=64, progress: bool=True) -> np.ndarray:
     "Decode and resize items into one uint8 array (N, size, size, 3), in `indices` order."
     from tqdm.auto import tqdm
@@ -417,7 +414,7 @@ def load_images(ds: ImageDataset, indices=None, image_size: int=64, batch_size: 
             n = imgs.shape[0]; out[pos:pos + n] = np.round(imgs.numpy()).astype(np.uint8); pos += n; bar.update(n)
     return out
 
-# %% ../nbs/00_data.ipynb
+# %% ../nbs/00c_image_pipeline.ipynb 9
 def write_sample_zip(ds: ImageDataset, # source dataset
                      out, # the .zip to write
                      n_per_class: int=64, # images per class (all of a smaller class)
