@@ -14,14 +14,17 @@ Side by side in one command (issue 14, item 3); every selection runs in a child 
    memory and path, to show that each runs at that size in bounded memory.
 
     .venv/bin/python benchmarks/bench_selection_at_scale.py --phases large   # phase 1 (~25 min here)
-    .venv/bin/python benchmarks/bench_selection_at_scale.py --phases small --out benchmarks/results/selection_at_scale_20k.csv
+    .venv/bin/python benchmarks/bench_selection_at_scale.py --phases small   # phase 2, rows added to the same CSV
     .venv/bin/python benchmarks/bench_selection_at_scale.py --phases registry --out benchmarks/results/selection_at_scale_registry.csv
+    .venv/bin/python benchmarks/bench_selection_at_scale.py --phases large --selectors intelligent   # one selector's row
     .venv/bin/python benchmarks/bench_selection_at_scale.py --n 200000 --small-n 5000 --ref-n 5000   # quicker
 
-Writes benchmarks/results/selection_at_scale.csv (one row per selector and phase).
+Writes benchmarks/results/selection_at_scale.csv (one row per selector, phase and path). Rows already in `--out` are
+kept: a rerun replaces only the rows it measures again (same phase, selector and path).
 """
 from _common import write_rows
 import argparse
+import csv
 import json
 import resource
 import subprocess
@@ -103,7 +106,7 @@ def large_phase(a, rows):
     from coreset_nb.sample import class_medoids
     Z = ClassPCA(0.95).fit_transform(synthetic_embeddings(a.n, a.d, seed=a.seed))  # what the selectors work on
     S = Z[np.sort(np.random.default_rng(a.seed + 1).choice(len(Z), min(a.ref_n, len(Z)), replace=False))]
-    for name in SELECTORS:
+    for name in a.selectors:
         print(f"[1] {name} ({SELECTORS[name]}) on one class of {a.n:,} × {a.d} ...", flush=True)
         r = child(a, name, a.n, "auto")
         t0 = time.perf_counter()
@@ -126,7 +129,7 @@ def min_dist_sum(S, M, batch=20000):
 def small_phase(a, rows):
     from coreset_nb.reduce import ClassPCA
     Z = ClassPCA(0.95).fit_transform(synthetic_embeddings(a.small_n, a.d, seed=a.seed))
-    for name in SELECTORS:
+    for name in a.selectors:
         print(f"[2] {name} on {a.small_n:,} points: exact path vs scalable path ...", flush=True)
         ex, sc = child(a, name, a.small_n, "exact"), child(a, name, a.small_n, "scalable")
         loss_ex, loss_sc = min_dist_sum(Z, Z[np.asarray(ex["medoids"])]), min_dist_sum(Z, Z[np.asarray(sc["medoids"])])
@@ -152,9 +155,17 @@ def registry_phase(a, rows):
 
 
 class Rows(list):
-    "The result rows, rewritten to the CSV after every row (a long run that is stopped keeps what it measured)."
-    def __init__(self, path): super().__init__(); self.path = path
-    def append(self, row): super().append(row); write_rows(self.path, self)
+    """The result rows, rewritten to the CSV after every row (a long run that is stopped keeps what it measured).
+    Starts from the rows already in the CSV; a new row replaces an old one of the same phase, selector and path."""
+    def __init__(self, path):
+        super().__init__(); self.path = Path(path)
+        if self.path.exists():
+            with self.path.open(newline="") as f: super().extend(csv.DictReader(f))
+
+    def append(self, row):
+        key = lambda r: (str(r["phase"]), r["selector"], r["path"])  # noqa: E731
+        self[:] = [r for r in self if key(r) != key(row)]
+        super().append(row); write_rows(self.path, self)
 
 
 def main(argv=None):
@@ -165,24 +176,29 @@ def main(argv=None):
     p.add_argument("--ref-n", type=int, default=20_000, help="subsample for the full-FasterPAM reference")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--phases", default="large,small", help="comma-separated phases: large, small, registry")
+    p.add_argument("--selectors", default=",".join(SELECTORS),
+                   help="comma-separated selectors of the large and small phases (default: %(default)s)")
     p.add_argument("--all-variants", action="store_true", help="registry phase: also the IS variants")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--registry", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--path", choices=["auto", "exact", "scalable"], default="auto", help=argparse.SUPPRESS)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "selection_at_scale.csv"))
     a = p.parse_args(argv)
+    a.selectors = [s for s in a.selectors.split(",") if s]
+    if unknown := set(a.selectors) - set(SELECTORS): p.error(f"--selectors: unknown {sorted(unknown)}; choose from {list(SELECTORS)}")
     if a.child: return run_child(a)
     rows = Rows(a.out)
     if "large" in a.phases: large_phase(a, rows)
     if "small" in a.phases: small_phase(a, rows)
     if "registry" in a.phases: registry_phase(a, rows)
     print(f"wrote {write_rows(a.out, rows)}")
-    hy = [r for r in rows if r["phase"] == str(a.n) and r["selector"] == "hybrid" and r["loss_ratio"] != ""]
+    hy = [r for r in rows if str(r["phase"]) == str(a.n) and r["selector"] == "hybrid" and r["loss_ratio"] != ""]
     if hy:
         h = hy[0]; ok = lambda b: "met" if b else "NOT MET"  # noqa: E731
-        print(f"hybrid 1% at {a.n:,}: {h['seconds']} s (<= {TARGET_S:.0f} s: {ok(h['seconds'] <= TARGET_S)}), "
-              f"{h['peak_gb']} GB (<= {TARGET_GB:.0f} GB: {ok(h['peak_gb'] <= TARGET_GB)}), "
-              f"loss ratio {h['loss_ratio']} (<= {TARGET_LOSS}: {ok(h['loss_ratio'] <= TARGET_LOSS)})")
+        sec, gb, ratio = float(h["seconds"]), float(h["peak_gb"]), float(h["loss_ratio"])
+        print(f"hybrid 1% at {a.n:,}: {sec} s (<= {TARGET_S:.0f} s: {ok(sec <= TARGET_S)}), "
+              f"{gb} GB (<= {TARGET_GB:.0f} GB: {ok(gb <= TARGET_GB)}), "
+              f"loss ratio {ratio} (<= {TARGET_LOSS}: {ok(ratio <= TARGET_LOSS)})")
 
 
 if __name__ == "__main__":
