@@ -1,6 +1,6 @@
-"""Regenerate the committed comparison tables and the README's selector guidance from the committed results.
+"""Regenerate the committed comparison tables, `results/README.md` and the README's summary from the committed results.
 
-    python results/make_tables.py          # write results/pbc-cpu-selectors/{compare*.{md,csv},table1.md}, update README.md
+    python results/make_tables.py          # write results/pbc-cpu-selectors/{compare*.{md,csv},table1.md}, results/*.md, README.md
     python results/make_tables.py --check  # exit 1 if any of them is stale (used by tests/test_results_tables.py)
 
 Everything here is computed from committed results.csv files (made by `coreset_nb experiment --config <name>`:
@@ -28,9 +28,12 @@ COMMAND = ("coreset_nb compare results/pbc-cpu-selectors --baseline random --met
            "--out results/pbc-cpu-selectors/{stem}.md")
 
 
+RESULTS_PAGE = ROOT / "results" / "README.md"  # every generated table, with its commands; the README holds the summary
+
+
 def outputs() -> dict:
     "Every generated file's path and text."
-    files, readme = {}, (ROOT / "README.md").read_text()
+    files, page = {}, RESULTS_PAGE.read_text()
     for metric, stem in METRICS.items():
         table = compare(GRID, baseline="random", metric=metric)  # seeded bootstrap: the same text every time
         readable, counts = format_comparison(table), verdict_counts(table)
@@ -38,17 +41,55 @@ def outputs() -> dict:
         files[GRID / f"{stem}.md"] = (f"# {metric}: paired comparison with `random`\n\nMade by `{COMMAND.format(metric=metric, stem=stem)}`"
                                       f" (or `make results-tables`).\n\n{readable.to_markdown(index=False)}\n\n"
                                       f"{counts.reset_index().to_markdown(index=False)}\n")
-        if metric == "test_accuracy": readme = replace_section(readme, "selectors", guidance_markdown(table, "random", metric))
+        if metric == "test_accuracy":
+            page, accuracy = replace_section(page, "selectors", guidance_markdown(table, "random", metric)), table
     files[ROOT / "results" / "leaderboard.md"], guidance = leaderboard_section()
-    readme = replace_section(readme, "leaderboard", guidance)
-    readme = replace_section(readme, "scale", scale_section())
-    readme = replace_section(readme, "dask", dask_section())
+    page = replace_section(page, "leaderboard", guidance)
+    page = replace_section(page, "scale", scale_section())
+    page = replace_section(page, "dask", dask_section())
     if (NOISE / "results.csv").is_file():
         files[NOISE / "noise.md"] = f"# The custom CNN's seed-to-seed noise, per training protocol\n\n{noise_section()}"
-        readme = replace_section(readme, "cnn-noise", noise_section())
+        page = replace_section(page, "cnn-noise", noise_section())
     files[GRID / "table1.md"] = table1_section()
-    files[ROOT / "README.md"] = replace_section(readme, "table1", files[GRID / "table1.md"])
+    files[RESULTS_PAGE] = replace_section(page, "table1", files[GRID / "table1.md"])
+    files[ROOT / "README.md"] = replace_section((ROOT / "README.md").read_text(), "summary",
+                                                summary_section(accuracy, guidance.split("\n", 1)[0]))
     return files
+
+
+def summary_section(accuracy, recommendation: str) -> str:
+    "The README's few lines of what the results say, each computed from the tables of results/README.md."
+    import pandas as pd
+    from coreset_nb.figures import paper_table1
+    paper = paper_table1().set_index(["model_kind", "setting"])["accuracy"]
+    is25 = accuracy[(accuracy.method == "intelligent") & np.isclose(accuracy.fraction, 0.25)].set_index("model")
+    verdict = lambda m, r: (f"{100 * r.diff_mean:+.1f} points for the {'custom CNN' if m == 'cnn' else 'transfer model'} "  # noqa: E731
+                            f"({r.verdict}, p = {r.p_value:.2g}, {r.n_pairs} seed pairs; the paper: IS {paper[m, 'IS']:.3f}, "
+                            f"RS {paper[m, 'RS']:.3f} test accuracy)")
+    lines = ["- **The paper's claim (IS beats RS), on full PBC at 25%:** IS minus RS is " +
+             "; ".join(verdict(m, r) for m, r in is25.iterrows()) + ". The paper's RS is at chance: see the oddities under Table 1."]
+    lines.append(f"- **Which selector (transfer model, budgets up to 10%, PBC and BloodMNIST):** {recommendation}")
+    cnn = accuracy[accuracy.model == "cnn"]
+    lines.append(f"- **The custom CNN (paper protocol, 5 seeds):** {int((cnn.verdict == 'win').sum())} significant wins and "
+                 f"{int((cnn.verdict == 'loss').sum())} losses against random in {len(cnn)} selector × budget cells: with this "
+                 "protocol's seed-to-seed noise the grid cannot separate the selectors." + _noise_status())
+    scale = BENCH / "selection_at_scale.csv"
+    if scale.is_file():
+        t = pd.read_csv(scale)
+        for r in t[(t.selector == "hybrid") & (t.setting == "1%") & (t.phase >= 1_000_000)].itertuples():
+            lines.append(f"- **Scale:** `hybrid` at 1% of one class of {r.phase:,} points: {r.seconds:.0f} s, {r.peak_gb:.2f} GB peak "
+                         f"memory, loss {r.loss_ratio:.3f} × full FasterPAM's on a 20,000-point subsample.")
+    return "\n".join(lines)
+
+
+def _noise_status() -> str:
+    "How far the low-noise protocol's measurement (results/cnn-noise) has come: cells done of its config's grid."
+    import pandas as pd
+    from coreset_nb.experiments import grid_cells, load_config
+    if not (NOISE / "results.csv").is_file(): return ""
+    done, cells = len(pd.read_csv(NOISE / "results.csv")), len(grid_cells(load_config(ROOT / "coreset_nb" / "configs" / "cnn-noise.yaml")))
+    return (f" A low-noise protocol is being measured (`make cnn-noise`: {done} of {cells} cells so far; "
+            "[the CNN's noise per protocol](results/README.md#the-cnns-noise-per-training-protocol-issue-15-beyond-the-paper)).")
 
 
 def _boards(grids: dict) -> dict:

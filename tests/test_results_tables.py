@@ -1,4 +1,4 @@
-"""The committed comparison tables and the README's selector section are what `results/make_tables.py` makes from
+"""The committed comparison tables, `results/README.md` and the README's summary are what `results/make_tables.py` makes from
 the committed `results/pbc-cpu-selectors/results.csv` — never stale, never typed in by hand."""
 import subprocess
 import sys
