@@ -203,20 +203,31 @@ def fit_model(model, x, y, m: dict, seed: int, verbose: int=0):
                  **common)
 
 # %% ../nbs/07_experiments.ipynb
+_KEPT_MODELS = {}  # per process: one model per architecture, whose step functions Keras then traces once (`compile_for_training`)
+
+def _kept_model(fresh, architecture: tuple):
+    "The process's model of this `architecture`, holding `fresh`'s initial state (weights, BatchNorm statistics, dropout seeds)."
+    kept = _KEPT_MODELS.setdefault(architecture, fresh)
+    if kept is not fresh:
+        for variable, value in zip(kept.variables, fresh.variables, strict=True): variable.assign(value)
+    return kept
+
 def _cell_model(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray):
-    "The cell's fresh model and its (training, test) inputs: the head on cached features, or the CNN on images."
+    "The cell's freshly initialised model and its (training, test) inputs: the head on cached features, or the CNN on images."
     import keras
     from coreset_nb.models import custom_cnn, transfer_head
     ds, split = inputs["ds"], inputs["split"]
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)  # fresh layer names; a full gc.collect per cell took ~0.25 s, and the kept models stay
     keras.utils.set_random_seed(cell.seed)  # weight init must depend on the cell alone, not on what ran before it
     if m["kind"] == "transfer":
         x = inputs[f"features:{cell.model}"]
+        architecture = ("transfer", x.shape[1], len(ds.class_names), m["dropout"])
         model = transfer_head(x.shape[1], len(ds.class_names), m["dropout"], seed=cell.seed)
     else:
         x = inputs[f"images:{cell.model}"]
+        architecture = ("cnn", len(ds.class_names), m["image_size"], m["dropout"], m["dense_dropout"])
         model = custom_cnn(len(ds.class_names), (m["image_size"], m["image_size"], 3), m["dropout"], m["dense_dropout"], seed=cell.seed)
-    return model, x[split.train][chosen], x[split.test]
+    return _kept_model(model, architecture), x[split.train][chosen], x[split.test]
 
 def _cell_row(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray, res, metrics: dict, selection_s: float, clusterings: dict) -> dict:
     "The results row of a trained and evaluated cell."

@@ -6,6 +6,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# `make test` runs two test processes on two cores: one TensorFlow/BLAS thread each (inherited by every command a test
+# runs) instead of two processes each spinning a pool of threads over the same two cores. Results depend on the
+# thread count, so no test compares against numbers made with another setting.
+for _var in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"): os.environ.setdefault(_var, "1")
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CORESET_NB_SHARED_DATA", REPO.parent / "shared" / "data"))
 
