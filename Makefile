@@ -38,8 +38,11 @@ test-export: $(STAMP)
 	  test -f $$tmp/$$f || { echo "not produced by any notebook: $$f"; status=1; }; done; \
 	rm -rf $$tmp; test $$status = 0 && echo "nbdev_export: library in sync with notebooks"
 
+# Two test processes on two cores: one TensorFlow/BLAS thread each (tests/conftest.py does the same for pytest).
+ONE_THREAD := TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=1
+
 test-nbs: $(STAMP)
-	$(BIN)/nbdev_test --n_workers 2 --timing
+	$(ONE_THREAD) $(BIN)/nbdev_test --n_workers 2 --timing
 
 test-py: $(STAMP)
 	$(BIN)/python -m pytest tests/ -q -rs -n 2 --dist loadfile
