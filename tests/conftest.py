@@ -20,6 +20,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: heavy test, skipped unless --runslow (CI skips it)")
+    config.addinivalue_line("markers", "xdist_group(name): run on one xdist worker (also known without pytest-xdist)")
 
 
 def pytest_collection_modifyitems(config, items):

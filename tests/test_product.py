@@ -13,7 +13,8 @@ import pytest
 
 from conftest import DEMO_WEIGHTS, DEMO_ZIP
 
-# the tests sharing the `demo_run` reproduction live in this one file: `make test` distributes tests by file (-n 2)
+pytestmark = pytest.mark.xdist_group("test_product")  # one worker runs the whole file: its tests share one reproduction (`demo_run`)
+
 CONFIG = Path(__file__).resolve().parents[1] / "coreset_nb" / "configs" / "demo.yaml"
 
 
