@@ -12,9 +12,9 @@ from sklearn.datasets import make_blobs
 from coreset_nb.cluster import PerClassKMedoids, class_seed, dissimilarity_matrix
 from coreset_nb.reduce import ClassPCA
 from coreset_nb.sample import (SELECTORS, IntelligentSelector, allocate_class_budgets, tie_rng, class_medoids, get_selector,
+                               herding, k_center_greedy, resolve_budget, split_equally, _class_rngs)
 
 pytestmark = pytest.mark.xdist_group("test_more_selectors")  # one worker runs the whole file: its tests share module fixtures
-                               herding, k_center_greedy, resolve_budget, split_equally, _class_rngs)
 
 NEW = ["medoids", "hybrid", "kcenter", "herding", "intelligent_proportional", "intelligent_medoid_first"]
 
