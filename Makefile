@@ -45,7 +45,7 @@ test-nbs: $(STAMP)
 	$(ONE_THREAD) $(BIN)/nbdev_test --n_workers 2 --timing
 
 test-py: $(STAMP)
-	$(BIN)/python -m pytest tests/ -q -rs -n 2 --dist loadgroup  # test by test, but each xdist_group (a file's shared fixture) on one worker
+	$(BIN)/python -m pytest tests/ -q -rs -n 2  # test by test; a file whose tests share a fixture stays on one worker (tests/conftest.py)
 
 test-skextra: $(SKX_STAMP)
 	CORESET_NB_REQUIRE_SKEXTRA=1 $(SKX)/bin/python -m pytest tests/test_backend_parity.py -q -p no:cacheprovider

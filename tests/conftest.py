@@ -20,7 +20,25 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: heavy test, skipped unless --runslow (CI skips it)")
-    config.addinivalue_line("markers", "xdist_group(name): run on one xdist worker (also known without pytest-xdist)")
+
+
+# The files whose tests share a module or session fixture (a reproduction, a reference run of a grid): each runs whole on
+# one xdist worker, so that its fixture is made once. Every other test is sent on its own to whichever worker is free.
+SHARED_FIXTURE_FILES = {"test_product", "test_experiment_resume", "test_train_equivalence", "test_more_selectors",
+                        "test_selectors", "test_scalable_cluster", "test_backend_parity", "test_ablations"}
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown where xdist is not installed (the skextra venv)
+def pytest_xdist_make_scheduler(config, log):
+    "`-n 2`: test by test, each file of `SHARED_FIXTURE_FILES` as one unit (xdist's `--dist loadgroup` marks do not apply here)."
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::")[0]
+            return path if Path(path).stem in SHARED_FIXTURE_FILES else nodeid
+
+    return SharedFixtureScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config, items):

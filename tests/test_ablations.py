@@ -13,7 +13,7 @@ import pytest
 
 papermill = pytest.importorskip("papermill")
 # Each notebook trains its variants (about a minute in all): run with `make test-slow`; `make ablations` runs them for real.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_ablations")]  # one worker: its tests share a module fixture
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 FIGS = REPO / "paper_figures"

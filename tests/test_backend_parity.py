@@ -18,8 +18,6 @@ from sklearn.datasets import make_blobs
 
 from coreset_nb.cluster import cluster_class
 
-pytestmark = pytest.mark.xdist_group("test_backend_parity")  # one worker runs the whole file: its tests share module fixtures
-
 K_RANGE = (2, 10)
 
 

@@ -15,8 +15,6 @@ import pytest
 import yaml
 from PIL import Image
 
-pytestmark = pytest.mark.xdist_group("test_experiment_resume")  # one worker runs the whole file: its tests share the one-process reference run of the grid
-
 CLI = str(Path(sys.executable).parent / "coreset_nb")
 TIMING = ["train_time_s", "epoch_time_s", "selection_time_s", "est_backbone_epoch_time_s", "versions"]
 

@@ -14,8 +14,6 @@ from coreset_nb.reduce import ClassPCA
 from coreset_nb.sample import (SELECTORS, IntelligentSelector, allocate_class_budgets, tie_rng, class_medoids, get_selector,
                                herding, k_center_greedy, resolve_budget, split_equally, _class_rngs)
 
-pytestmark = pytest.mark.xdist_group("test_more_selectors")  # one worker runs the whole file: its tests share module fixtures
-
 NEW = ["medoids", "hybrid", "kcenter", "herding", "intelligent_proportional", "intelligent_medoid_first"]
 
 

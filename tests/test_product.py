@@ -13,8 +13,7 @@ import pytest
 
 from conftest import DEMO_WEIGHTS, DEMO_ZIP
 
-pytestmark = pytest.mark.xdist_group("test_product")  # one worker runs the whole file: its tests share one reproduction (`demo_run`)
-
+# the tests sharing the `demo_run` reproduction live in this one file, which one xdist worker runs whole (conftest.py)
 CONFIG = Path(__file__).resolve().parents[1] / "coreset_nb" / "configs" / "demo.yaml"
 
 

@@ -7,8 +7,6 @@ from sklearn.metrics import adjusted_rand_score
 import coreset_nb.cluster as cl
 from coreset_nb.cluster import EXACT_MAX_N, PerClassKMedoids, cluster_class, resolve_method
 
-pytestmark = pytest.mark.xdist_group("test_scalable_cluster")  # one worker runs the whole file: its tests share module fixtures
-
 SMALL = dict(clara_sample_size=300, silhouette_sample_size=600)
 
 

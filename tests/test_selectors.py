@@ -9,8 +9,6 @@ from sklearn.datasets import make_blobs
 from coreset_nb.cluster import PerClassKMedoids, cluster_class
 from coreset_nb.sample import SELECTORS, allocate_class_budgets, get_selector, resolve_budget, split_equally
 
-pytestmark = pytest.mark.xdist_group("test_selectors")  # one worker runs the whole file: its tests share module fixtures
-
 
 @pytest.fixture(scope="module")
 def dataset():

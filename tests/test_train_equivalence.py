@@ -10,8 +10,6 @@ import pytest
 from coreset_nb.models import custom_cnn
 from coreset_nb.train import SCALAR_METRICS, evaluate, head_training_equivalence, train, validation_split
 
-pytestmark = pytest.mark.xdist_group("test_train_equivalence")  # one worker runs the whole file: its tests share a module fixture
-
 MOBILENET_WEIGHTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "mobilenet_2_5_224_tf_no_top.h5"
 
 
