@@ -44,8 +44,9 @@ ONE_THREAD := TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=
 test-nbs: $(STAMP)
 	$(ONE_THREAD) $(BIN)/nbdev_test --n_workers 2 --timing
 
+# Two workers, test by test; a file whose tests share a fixture stays on one worker (tests/conftest.py).
 test-py: $(STAMP)
-	$(BIN)/python -m pytest tests/ -q -rs -n 2  # test by test; a file whose tests share a fixture stays on one worker (tests/conftest.py)
+	$(BIN)/python -m pytest tests/ -q -rs -n 2
 
 test-skextra: $(SKX_STAMP)
 	CORESET_NB_REQUIRE_SKEXTRA=1 $(SKX)/bin/python -m pytest tests/test_backend_parity.py -q -p no:cacheprovider

@@ -368,7 +368,7 @@ def image_pipeline(ds: ImageDataset, # the dataset
         data = data.map(decode, num_parallel_calls=par)
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
-# %% ../nbs/00c_image_pipeline.ipynb 5
+# %% ../nbs/00c_image_pipeline.ipynb 6
 def _tf_reason(err) -> str:
     "TensorFlow's error message without its op/graph decorations ({{function_node ...}}, [[node ...]])."
     return str(err).split("}}")[-1].split("[[")[0].strip() or type(err).__name__
@@ -402,7 +402,7 @@ def decoded_batches(ds: ImageDataset, # the dataset
     del batches  # stop tf.data's reader thread now: left running while the error unwinds, it can hang the process at exit
     raise ValueError(message)
 
-# %% ../nbs/00c_image_pipeline.ipynb 6
+# %% ../nbs/00c_image_pipeline.ipynb 7
 def load_images(ds: ImageDataset, indices=None, image_size: int=64, batch_size: int=64, progress: bool=True) -> np.ndarray:
     "Decode and resize items into one uint8 array (N, size, size, 3), in `indices` order."
     from tqdm.auto import tqdm
@@ -414,7 +414,7 @@ def load_images(ds: ImageDataset, indices=None, image_size: int=64, batch_size: 
             n = imgs.shape[0]; out[pos:pos + n] = np.round(imgs.numpy()).astype(np.uint8); pos += n; bar.update(n)
     return out
 
-# %% ../nbs/00c_image_pipeline.ipynb 9
+# %% ../nbs/00c_image_pipeline.ipynb 10
 def write_sample_zip(ds: ImageDataset, # source dataset
                      out, # the .zip to write
                      n_per_class: int=64, # images per class (all of a smaller class)

@@ -87,6 +87,7 @@ def announced_outputs(executed: Path, # an executed notebook
 def run_figure_notebook(nb: Path, out_dir: Path, params: dict) -> dict:
     "Execute one figure notebook (or reuse its outputs); return what it made."
     import papermill as pm
+    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     declared = pm.inspect_notebook(str(nb))
     p = {k: v for k, v in params.items() if k in declared}
     key = settings_hash(dict(nb=file_md5(nb), params=p, inputs=_inputs_digest(p)))
