@@ -193,7 +193,19 @@ def scale_section() -> str:
     t = t.rename(columns={"phase": "class size", "seconds": "time (s)", "peak_gb": "peak memory (GB)", "shared_items": "items shared with the exact path"})
     t["class size"] = [f"{int(n):,}" for n in t["class size"]]
     cols = ["class size", "selector", "setting", "path", "k", "time (s)", "peak memory (GB)", "loss", "items shared with the exact path"]
-    return t[cols].astype(object).fillna("").to_markdown(index=False, disable_numparse=True)
+    return t[cols].astype(object).fillna("").to_markdown(index=False, disable_numparse=True) + _registry_table()
+
+
+def _registry_table() -> str:
+    "Every selector of the registry at 1% of the 1,000,000-point class (`--phases registry`), when measured."
+    import pandas as pd
+    path = BENCH / "selection_at_scale_registry.csv"
+    if not path.is_file(): return ""
+    t = pd.read_csv(path)
+    rows = t.rename(columns={"seconds": "time (s)", "peak_gb": "peak memory (GB)"})[["selector", "path", "time (s)", "peak memory (GB)"]]
+    return (f"\n\nEvery selector of the registry at 1% of one class of {int(t.phase.iloc[0]):,} points (`--phases registry`; "
+            "the IS variants share IS's clustering; peak memory includes the 0.7 GB of the data itself):\n\n"
+            + rows.to_markdown(index=False, disable_numparse=True))
 
 
 def dask_section() -> str:
@@ -247,7 +259,28 @@ def noise_section() -> str:
             threads.append(f"- {what}: {len(pair)} cells run with 1 and with 2 threads differ by {d.mean():.1f} points on "
                            f"average (at most {d.max():.1f}; {int((d == 0).sum())} identical).")
     cmd = "Made by `make cnn-noise` (`coreset_nb experiment --config cnn-noise`, one TensorFlow thread per process, then `make results-tables`)."
-    return "\n".join([cmd, "", table.to_markdown(index=False), "", "1 vs 2 TensorFlow threads, same cells:", *threads]) + "\n"
+    return "\n".join([cmd, "", table.to_markdown(index=False), "", "1 vs 2 TensorFlow threads, same cells:", *threads, "",
+                      _seeds_needed(df)]) + "\n"
+
+
+def _seeds_needed(df, target: float=3.0) -> str:
+    "Per protocol and budget: the spread of the paired difference hybrid − random, and the seeds a ±`target`-point 95% CI needs."
+    import pandas as pd
+    from scipy import stats
+    rows = []
+    for (model, fraction), g in df[df.method.isin(["random", "hybrid"])].groupby(["model", "fraction"]):
+        pair = g.pivot_table(index="seed", columns="method", values="test_accuracy").dropna()
+        if len(pair) < 3 or not {"random", "hybrid"} <= set(pair.columns): continue
+        d = 100 * (pair.hybrid - pair.random)
+        sd = d.std(ddof=1)
+        need = next((n for n in range(3, 1000) if stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n) <= target), None)
+        rows.append({"protocol": f"`{model}`", "budget": f"{fraction:.0%}", "seed pairs": len(d), "hybrid − random (points)": f"{d.mean():+.1f}",
+                     "SD of the difference": f"{sd:.1f}", "95% CI (±)": f"{stats.t.ppf(0.975, len(d) - 1) * sd / np.sqrt(len(d)):.1f}",
+                     f"seeds for ±{target:g}": str(need or "> 1000")})
+    if not rows: return ""
+    return (f"How many paired seeds a CNN grid needs for a 95% CI half-width of ±{target:g} points on the paired difference "
+            "(issue 15's target), from the spread measured here (t-interval, the spread taken as known):\n\n"
+            + pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True))
 
 
 def table1_section() -> str:
