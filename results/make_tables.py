@@ -88,8 +88,11 @@ def _noise_status() -> str:
     from coreset_nb.experiments import grid_cells, load_config
     if not (NOISE / "results.csv").is_file(): return ""
     done, cells = len(pd.read_csv(NOISE / "results.csv")), len(grid_cells(load_config(ROOT / "coreset_nb" / "configs" / "cnn-noise.yaml")))
+    need = seeds_needed(pd.read_csv(NOISE / "results.csv")).query("protocol == '`cnn_steps`'")
+    per = ", ".join(f"{n} at {b}" for b, n in zip(need.budget, need["seeds for ±3"]))
     return (f" A low-noise protocol is being measured (`make cnn-noise`: {done} of {cells} cells so far; "
-            "[the CNN's noise per protocol](results/README.md#the-cnns-noise-per-training-protocol-issue-15-beyond-the-paper)).")
+            "[the CNN's noise per protocol](results/README.md#the-cnns-noise-per-training-protocol-issue-15-beyond-the-paper)): "
+            f"not low-noise enough yet, a ±3-point CI on hybrid − random would take {per} seed pairs.")
 
 
 def _boards(grids: dict) -> dict:
@@ -202,9 +205,15 @@ def _registry_table() -> str:
     path = BENCH / "selection_at_scale_registry.csv"
     if not path.is_file(): return ""
     t = pd.read_csv(path)
+    from coreset_nb.sample import SELECTORS
+    wanted = [s for s in SELECTORS if not s.startswith("intelligent_")]  # the IS variants share IS's clustering and sampling cost
+    missing = [s for s in wanted if s not in set(t.selector)]
     rows = t.rename(columns={"seconds": "time (s)", "peak_gb": "peak memory (GB)"})[["selector", "path", "time (s)", "peak memory (GB)"]]
-    return (f"\n\nEvery selector of the registry at 1% of one class of {int(t.phase.iloc[0]):,} points (`--phases registry`; "
-            "the IS variants share IS's clustering; peak memory includes the 0.7 GB of the data itself):\n\n"
+    status = (f"all {len(wanted)} selectors" if not missing else
+              f"{len(wanted) - len(missing)} of {len(wanted)} selectors so far; not yet measured: {', '.join(f'`{m}`' for m in missing)} "
+              "(the command resumes with them)")
+    return (f"\n\nThe registry at 1% of one class of {int(t.phase.iloc[0]):,} points (`--phases registry`: {status}; the IS variants "
+            "share IS's clustering; peak memory includes the 0.7 GB of the data itself):\n\n"
             + rows.to_markdown(index=False, disable_numparse=True))
 
 
@@ -259,11 +268,14 @@ def noise_section() -> str:
             threads.append(f"- {what}: {len(pair)} cells run with 1 and with 2 threads differ by {d.mean():.1f} points on "
                            f"average (at most {d.max():.1f}; {int((d == 0).sum())} identical).")
     cmd = "Made by `make cnn-noise` (`coreset_nb experiment --config cnn-noise`, one TensorFlow thread per process, then `make results-tables`)."
+    needed = seeds_needed(df)
     return "\n".join([cmd, "", table.to_markdown(index=False), "", "1 vs 2 TensorFlow threads, same cells:", *threads, "",
-                      _seeds_needed(df)]) + "\n"
+                      "How many paired seeds a CNN grid needs for a 95% CI half-width of ±3 points on the paired difference "
+                      "(issue 15's target), from the spread measured here (t-interval, the spread taken as known):", "",
+                      needed.to_markdown(index=False, disable_numparse=True)]) + "\n"
 
 
-def _seeds_needed(df, target: float=3.0) -> str:
+def seeds_needed(df, target: float=3.0):
     "Per protocol and budget: the spread of the paired difference hybrid − random, and the seeds a ±`target`-point 95% CI needs."
     import pandas as pd
     from scipy import stats
@@ -277,10 +289,7 @@ def _seeds_needed(df, target: float=3.0) -> str:
         rows.append({"protocol": f"`{model}`", "budget": f"{fraction:.0%}", "seed pairs": len(d), "hybrid − random (points)": f"{d.mean():+.1f}",
                      "SD of the difference": f"{sd:.1f}", "95% CI (±)": f"{stats.t.ppf(0.975, len(d) - 1) * sd / np.sqrt(len(d)):.1f}",
                      f"seeds for ±{target:g}": str(need or "> 1000")})
-    if not rows: return ""
-    return (f"How many paired seeds a CNN grid needs for a 95% CI half-width of ±{target:g} points on the paired difference "
-            "(issue 15's target), from the spread measured here (t-interval, the spread taken as known):\n\n"
-            + pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True))
+    return pd.DataFrame(rows)
 
 
 def table1_section() -> str:
