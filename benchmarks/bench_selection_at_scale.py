@@ -149,7 +149,7 @@ def registry_phase(a, rows):
     done = {r["selector"] for r in rows if str(r["phase"]) == str(a.n)}  # a rerun measures only the selectors still missing
     for name in SELECTORS:
         if "intelligent_" in name and not a.all_variants: continue  # IS variants share IS's clustering and sampling cost
-        if name in done: continue
+        if name in done or name in a.skip: continue
         print(f"[3] {name} at 1% of {a.n:,} points ...", flush=True)
         r = child(a, name, a.n, "auto", registry=True)
         rows.append(dict(phase=f"{a.n}", selector=name, setting="1%", path=r["path"], k="", seconds=round(r["seconds"], 1),
@@ -181,13 +181,14 @@ def main(argv=None):
     p.add_argument("--phases", default="large,small", help="comma-separated phases: large, small, registry")
     p.add_argument("--selectors", default=",".join(SELECTORS),
                    help="comma-separated selectors of the large and small phases (default: %(default)s)")
+    p.add_argument("--skip", default="", help="registry phase: comma-separated selectors left out")
     p.add_argument("--all-variants", action="store_true", help="registry phase: also the IS variants")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--registry", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--path", choices=["auto", "exact", "scalable"], default="auto", help=argparse.SUPPRESS)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "selection_at_scale.csv"))
     a = p.parse_args(argv)
-    a.selectors = [s for s in a.selectors.split(",") if s]
+    a.selectors, a.skip = [s for s in a.selectors.split(",") if s], [s for s in a.skip.split(",") if s]
     if unknown := set(a.selectors) - set(SELECTORS): p.error(f"--selectors: unknown {sorted(unknown)}; choose from {list(SELECTORS)}")
     if a.child: return run_child(a)
     rows = Rows(a.out)
