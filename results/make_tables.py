@@ -227,7 +227,10 @@ def dask_section() -> str:
             f"LocalCluster {r.dask_s:.0f} s (**{r.speedup:.2f}×** on {r.cpu_count} cores); the two `results.csv` "
             f"{'are identical' if r.results_identical else 'DIFFER'} apart from the timing columns. Why the ratio is not "
             f"{r.workers}: the median epoch took {r.one_process_epoch_ms:.0f} ms in one process and {r.dask_epoch_ms:.0f} ms "
-            f"on a worker, whose {r.workers} processes share the {r.cpu_count} cores with the scheduler and the parent.")
+            f"on a worker, whose {r.workers} processes share the {r.cpu_count} cores with the scheduler and the parent; and "
+            "the cluster's fixed costs (starting it; every worker importing TensorFlow, reading the inputs and tracing its "
+            "models once) weigh more the cheaper the cells are. Cells of seconds, as here, run faster in one process; Dask "
+            "pays off when cells take minutes or when there are more cores or machines.")
 
 
 NOISE = ROOT / "results" / "cnn-noise"
