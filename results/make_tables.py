@@ -229,8 +229,9 @@ def dask_section() -> str:
             f"{r.workers}: the median epoch took {r.one_process_epoch_ms:.0f} ms in one process and {r.dask_epoch_ms:.0f} ms "
             f"on a worker, whose {r.workers} processes share the {r.cpu_count} cores with the scheduler and the parent; and "
             "the cluster's fixed costs (starting it; every worker importing TensorFlow, reading the inputs and tracing its "
-            "models once) weigh more the cheaper the cells are. Cells of seconds, as here, run faster in one process; Dask "
-            "pays off when cells take minutes or when there are more cores or machines.")
+            "models once) weigh more the cheaper the cells are. Cells of seconds, as here, run faster in one process; a cluster "
+            "can only help when the cells cost much more than those fixed costs, or with more cores or machines (not measured "
+            "here).")
 
 
 NOISE = ROOT / "results" / "cnn-noise"
