@@ -24,8 +24,9 @@ def pytest_configure(config):
 
 # The files whose tests share a module or session fixture (a reproduction, a reference run of a grid): each runs whole on
 # one xdist worker, so that its fixture is made once. Every other test is sent on its own to whichever worker is free.
-SHARED_FIXTURE_FILES = {"test_product", "test_experiment_resume", "test_train_equivalence", "test_more_selectors",
-                        "test_selectors", "test_scalable_cluster", "test_backend_parity", "test_ablations"}
+# (test_selectors and test_more_selectors share cheap fixtures: their 450 short tests are better spread one by one.)
+SHARED_FIXTURE_FILES = {"test_product", "test_experiment_resume", "test_train_equivalence", "test_scalable_cluster",
+                        "test_backend_parity", "test_ablations"}
 
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown where xdist is not installed (the skextra venv)
@@ -42,8 +43,8 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 def pytest_collection_modifyitems(config, items):
-    # the longest files first, so that the two workers start one each at once (xdist hands out the first units in turn):
-    # the product tests' reproduction (`demo_run`, ~3 min here), then the experiment grids on Dask (~2 min)
+    # the longest files first (the product tests' reproduction, ~3 min here, then the experiment grids on Dask, ~2 min);
+    # xdist's scheduler hands out the units with the most tests first, in turn to each worker
     first = ["tests/test_product.py", "tests/test_experiment_resume.py", "tests/test_hostile_inputs.py"]
     items.sort(key=lambda item: first.index(path) if (path := item.nodeid.split("::")[0]) in first else len(first))
     if config.getoption("--runslow"):
