@@ -55,10 +55,7 @@ test-skextra: $(SKX_STAMP)
 venvs:
 	@$(MAKE) --no-print-directory -j2 $(STAMP) $(SKX_STAMP)
 
-# The notebooks and pytest run side by side (each on two processes): together they keep both cores busy to the end.
-test: venvs test-export
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-nbs test-py
-	@$(MAKE) --no-print-directory test-skextra
+test: venvs test-export test-nbs test-py test-skextra
 
 # The main job: every figure and table of the paper on the embedded offline sample (see README for presets).
 reproduce: $(STAMP)
