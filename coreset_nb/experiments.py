@@ -209,9 +209,12 @@ def _kept_model(fresh, architecture: tuple):
     "The process's model of this `architecture`, holding `fresh`'s initial state (weights, BatchNorm statistics, dropout seeds)."
     kept = _KEPT_MODELS.setdefault(architecture, fresh)
     if kept is fresh: kept._traced = False  # `_trace_once` traces its step functions before the first cell is timed
-    else:
-        for variable, value in zip(kept.variables, fresh.variables, strict=True): variable.assign(value)
+    else: _set_state(kept, fresh.variables)
     return kept
+
+def _set_state(model, values):
+    "Put `values` (one per variable of `model`, in order: weights, BatchNorm statistics, dropout seeds) into `model`."
+    for variable, value in zip(model.variables, values, strict=True): variable.assign(value)
 
 def _trace_once(model, x_fit, y_fit, x_test, m: dict, seed: int):
     """Trace a kept model's train, validation and predict steps with one untimed epoch of the cell's own data, then
@@ -222,7 +225,7 @@ def _trace_once(model, x_fit, y_fit, x_test, m: dict, seed: int):
     train(model, x_fit, y_fit, epochs=1, batch_size=m["batch_size"], val_fraction=m["val_fraction"], early_stopping_patience=None,
           learning_rate=m["learning_rate"], seed=seed, verbose=0)
     model.predict(x_test[:1], verbose=0)
-    for variable, value in zip(model.variables, initial): variable.assign(value)
+    _set_state(model, initial)
     model._traced = True
 
 def _cell_model(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray):
@@ -234,13 +237,12 @@ def _cell_model(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray):
     keras.utils.set_random_seed(cell.seed)  # weight init must depend on the cell alone, not on what ran before it
     if m["kind"] == "transfer":
         x = inputs[f"features:{cell.model}"]
-        architecture = ("transfer", x.shape[1], len(ds.class_names), m["dropout"])
-        model = transfer_head(x.shape[1], len(ds.class_names), m["dropout"], seed=cell.seed)
+        build, args = transfer_head, (x.shape[1], len(ds.class_names), m["dropout"])
     else:
         x = inputs[f"images:{cell.model}"]
-        architecture = ("cnn", len(ds.class_names), m["image_size"], m["dropout"], m["dense_dropout"])
-        model = custom_cnn(len(ds.class_names), (m["image_size"], m["image_size"], 3), m["dropout"], m["dense_dropout"], seed=cell.seed)
-    return _kept_model(model, architecture), x[split.train][chosen], x[split.test]
+        build, args = custom_cnn, (len(ds.class_names), (m["image_size"], m["image_size"], 3), m["dropout"], m["dense_dropout"])
+    # the builder's arguments are the architecture's key: a model is reused only by cells that would build the same one
+    return _kept_model(build(*args, seed=cell.seed), (build.__name__, *args)), x[split.train][chosen], x[split.test]
 
 def _cell_row(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray, res, metrics: dict, selection_s: float, clusterings: dict) -> dict:
     "The results row of a trained and evaluated cell."
