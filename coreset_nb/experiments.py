@@ -86,6 +86,8 @@ def load_config(path_or_dict, # a YAML file or a dict
         if m.get("kind") not in ("transfer", "cnn"): raise ValueError(f"model {name!r}: kind must be 'transfer' or 'cnn'")
         if m.get("augment") and m["kind"] == "transfer":  # the head trains on cached features, which cannot be flipped
             raise ValueError(f"model {name!r}: augment needs images; a transfer model trains on cached features (set augment: false)")
+        if m.get("standardize") and m["kind"] != "cnn":  # the head's inputs are backbone features, already normalised by it
+            raise ValueError(f"model {name!r}: standardize is a setting of the custom CNN (kind: cnn), not of a transfer model")
         if m.get("steps") is not None and not (isinstance(m["steps"], int) and m["steps"] > 0):
             raise ValueError(f"model {name!r}: steps must be a positive whole number of optimizer steps, got {m['steps']!r}")
     return cfg
@@ -235,14 +237,17 @@ def _cell_model(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray):
     ds, split = inputs["ds"], inputs["split"]
     keras.backend.clear_session(free_memory=False)  # fresh layer names; a full gc.collect per cell took ~0.25 s, and the kept models stay
     keras.utils.set_random_seed(cell.seed)  # weight init must depend on the cell alone, not on what ran before it
+    options = {}  # keyword settings of the builder beyond the paper's model
     if m["kind"] == "transfer":
         x = inputs[f"features:{cell.model}"]
         build, args = transfer_head, (x.shape[1], len(ds.class_names), m["dropout"])
     else:
         x = inputs[f"images:{cell.model}"]
         build, args = custom_cnn, (len(ds.class_names), (m["image_size"], m["image_size"], 3), m["dropout"], m["dense_dropout"])
-    # the builder's arguments are the architecture's key: a model is reused only by cells that would build the same one
-    return _kept_model(build(*args, seed=cell.seed), (build.__name__, *args)), x[split.train][chosen], x[split.test]
+        if m.get("standardize"): options["standardize"] = True  # its statistics are set from the coreset when it trains
+    # the builder and its settings are the architecture's key: a model is reused only by cells that would build the same one
+    return (_kept_model(build(*args, **options, seed=cell.seed), (build.__name__, *args, *sorted(options.items()))),
+            x[split.train][chosen], x[split.test])
 
 def _cell_row(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray, res, metrics: dict, selection_s: float, clusterings: dict) -> dict:
     "The results row of a trained and evaluated cell."

@@ -13,6 +13,7 @@ import numpy as np
 import keras
 import tensorflow as tf
 
+from .models import fit_standardize
 from .train import EpochTimer, TrainResult
 
 # %% ../nbs/06b_protocol.ipynb
@@ -74,6 +75,7 @@ def train_steps(model:keras.Model, # a model ending in softmax (e.g. `custom_cnn
     if len(x) != len(y): raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
     if lr_schedule not in ("cosine", "constant"): raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {lr_schedule!r}")
     keras.utils.set_random_seed(seed)
+    fit_standardize(model, x)  # a `custom_cnn(standardize=True)` learns its input statistics from the coreset
     epochs, per_epoch = _fit_plan(len(y), batch_size, int(steps))
     rate = keras.optimizers.schedules.CosineDecay(learning_rate, epochs * per_epoch) if lr_schedule == "cosine" else learning_rate
     model.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])

@@ -17,7 +17,7 @@ from sklearn.metrics import (accuracy_score, balanced_accuracy_score, classifica
                              precision_recall_fscore_support)
 from sklearn.model_selection import train_test_split
 
-from .models import copy_head_weights, pooled_feature_model, transfer_head, transfer_model, HEAD_LAYERS
+from .models import fit_standardize, copy_head_weights, pooled_feature_model, transfer_head, transfer_model, HEAD_LAYERS
 
 # %% ../nbs/06_train.ipynb
 def set_seed(seed:int=0, # seed for Python, NumPy, TensorFlow/Keras
@@ -122,6 +122,7 @@ def train(model:keras.Model, # a model ending in softmax, e.g. `custom_cnn()`, `
     if len(x) != len(y): raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
     keras.utils.set_random_seed(seed)
     train_idx, val_idx = validation_split(y, val_fraction, seed)
+    fit_standardize(model, x[train_idx])  # a `custom_cnn(standardize=True)` learns its input statistics from its training images
     compile_for_training(model, learning_rate)
     train_ds = _batches(x[train_idx], y[train_idx], batch_size, shuffle, seed)
     val_ds = _batches(x[val_idx], y[val_idx], batch_size, False, seed) if len(val_idx) else None

@@ -36,28 +36,38 @@ def outputs() -> dict:
     files, page = {}, RESULTS_PAGE.read_text()
     for metric, stem in METRICS.items():
         table = compare(GRID, baseline="random", metric=metric)  # seeded bootstrap: the same text every time
-        readable, counts = format_comparison(table), verdict_counts(table)
-        files[GRID / f"{stem}.csv"] = table.to_csv(index=False)
-        files[GRID / f"{stem}.md"] = (f"# {metric}: paired comparison with `random`\n\nMade by `{COMMAND.format(metric=metric, stem=stem)}`"
-                                      f" (or `make results-tables`).\n\n{readable.to_markdown(index=False)}\n\n"
-                                      f"{counts.reset_index().to_markdown(index=False)}\n")
+        files.update(comparison_files(GRID, table, metric, stem, COMMAND.format(metric=metric, stem=stem)))
         if metric == "test_accuracy":
             page, accuracy = replace_section(page, "selectors", guidance_markdown(table, "random", metric)), table
+    lownoise = None
+    if (LOWNOISE / "results.csv").is_file():
+        import pandas as pd
+        lownoise = compare(LOWNOISE, baseline="random", metric="test_accuracy")
+        files.update(comparison_files(LOWNOISE, lownoise, "test_accuracy", "compare", LOWNOISE_COMMAND))
+        page = replace_section(page, "lownoise", lownoise_section(lownoise, pd.read_csv(LOWNOISE / "results.csv")))
     files[ROOT / "results" / "leaderboard.md"], guidance = leaderboard_section()
     page = replace_section(page, "leaderboard", guidance)
     page = replace_section(page, "scale", scale_section())
     page = replace_section(page, "dask", dask_section())
-    if (NOISE / "results.csv").is_file():
+    if noise_rows() is not None:
         files[NOISE / "noise.md"] = f"# The custom CNN's seed-to-seed noise, per training protocol\n\n{noise_section()}"
         page = replace_section(page, "cnn-noise", noise_section())
     files[GRID / "table1.md"] = table1_section()
     files[RESULTS_PAGE] = replace_section(page, "table1", files[GRID / "table1.md"])
     files[ROOT / "README.md"] = replace_section((ROOT / "README.md").read_text(), "summary",
-                                                summary_section(accuracy, guidance.split("\n", 1)[0]))
+                                                summary_section(accuracy, guidance.split("\n", 1)[0], lownoise))
     return files
 
 
-def summary_section(accuracy, recommendation: str) -> str:
+def comparison_files(grid, table, metric: str, stem: str, command: str) -> dict:
+    "A grid's paired comparison as `<stem>.csv` and `<stem>.md` (the table, then the verdict counts)."
+    readable, counts = format_comparison(table), verdict_counts(table)
+    return {grid / f"{stem}.csv": table.to_csv(index=False),
+            grid / f"{stem}.md": (f"# {metric}: paired comparison with `random`\n\nMade by `{command}` (or `make results-tables`).\n\n"
+                                  f"{readable.to_markdown(index=False)}\n\n{counts.reset_index().to_markdown(index=False)}\n")}
+
+
+def summary_section(accuracy, recommendation: str, lownoise=None) -> str:
     "The README's few lines of what the results say, each computed from the tables of results/README.md."
     import pandas as pd
     from coreset_nb.figures import paper_table1
@@ -72,7 +82,13 @@ def summary_section(accuracy, recommendation: str) -> str:
     cnn = accuracy[accuracy.model == "cnn"]
     lines.append(f"- **The custom CNN (paper protocol, 5 seeds):** {int((cnn.verdict == 'win').sum())} significant wins and "
                  f"{int((cnn.verdict == 'loss').sum())} losses against random in {len(cnn)} selector × budget cells: with this "
-                 "protocol's seed-to-seed noise the grid cannot separate the selectors." + _noise_status())
+                 "protocol's seed-to-seed noise the grid cannot separate the selectors. " + noise_headline())
+    if lownoise is not None:
+        import pandas as pd
+        df = pd.read_csv(LOWNOISE / "results.csv")
+        verdicts = lownoise_verdicts(lownoise, paired_halfwidths(df))
+        lines += [f"- {verdicts[m]}" for m in LOWNOISE_MODELS if m in verdicts]
+        lines.append(f"- Low-noise grid so far: {_grid_progress(df)}. Tables: [results/README.md](results/README.md#both-models-under-the-low-noise-protocol-issue-15).")
     scale = BENCH / "selection_at_scale.csv"
     if scale.is_file():
         t = pd.read_csv(scale)
@@ -80,19 +96,6 @@ def summary_section(accuracy, recommendation: str) -> str:
             lines.append(f"- **Scale:** `hybrid` at 1% of one class of {r.phase:,} points: {r.seconds:.0f} s, {r.peak_gb:.2f} GB peak "
                          f"memory, loss {r.loss_ratio:.3f} × full FasterPAM's on a 20,000-point subsample.")
     return "\n".join(lines)
-
-
-def _noise_status() -> str:
-    "How far the low-noise protocol's measurement (results/cnn-noise) has come: cells done of its config's grid."
-    import pandas as pd
-    from coreset_nb.experiments import grid_cells, load_config
-    if not (NOISE / "results.csv").is_file(): return ""
-    done, cells = len(pd.read_csv(NOISE / "results.csv")), len(grid_cells(load_config(ROOT / "coreset_nb" / "configs" / "cnn-noise.yaml")))
-    need = seeds_needed(pd.read_csv(NOISE / "results.csv")).query("protocol == '`cnn_steps`'")
-    per = ", ".join(f"{n} at {b}" for b, n in zip(need.budget, need["seeds for ±3"]))
-    return (f" A low-noise protocol is being measured (`make cnn-noise`: {done} of {cells} cells so far; "
-            "[the CNN's noise per protocol](results/README.md#the-cnns-noise-per-training-protocol-issue-15-beyond-the-paper)): "
-            f"not low-noise enough yet, a ±3-point CI on hybrid − random would take {per} seed pairs.")
 
 
 def _boards(grids: dict) -> dict:
@@ -236,33 +239,72 @@ def dask_section() -> str:
 
 NOISE = ROOT / "results" / "cnn-noise"
 NOISE_THREADS = {ROOT / "results" / "pbc-cpu-selectors": "paper protocol, seeds 0-4 (pbc-cpu-selectors)",
-                 ROOT / "results" / "cnn-noise-threads": "cnn_steps at 10%, seeds 0-3 (cnn-noise-threads)"}
-PROTOCOLS = {"cnn": "paper: early stopping on 10% of the coreset, constant LR (1 thread; 'pbc-cpu-selectors': the same cells' earlier run, default threads)",
-             "cnn_steps": "1,500 steps, cosine LR, flips + 90° rotations, precise BN",
-             "cnn_steps_noaug": "the same without augmentation",
-             "cnn_steps_no_precise_bn": "the same without precise BN",
-             "cnn_steps_3000": "the same with 3,000 steps"}
+                 ROOT / "results" / "cnn-noise-threads": "cnn_lownoise at 10%, seeds 0-3 (cnn-noise-threads)"}
+PAPER_RUN = "cnn (pbc-cpu-selectors)"  # the paper protocol's earlier 5-seed run of the same cells
+PROTOCOLS = {PAPER_RUN: "the paper's protocol: early stopping with best-weight restore on 10% of the coreset, constant learning "
+                        "rate (the 5-seed run of pbc-cpu-selectors, TensorFlow's default threads)",
+             "cnn": "the same protocol, one thread per process",
+             "cnn_steps": "1,500 Adam steps at 1e-3, cosine to 0, seeded flips + 90° rotations, precise BatchNorm statistics, "
+                          "no validation set",
+             "cnn_steps_noaug": "`cnn_steps` without augmentation",
+             "cnn_steps_no_precise_bn": "`cnn_steps` without precise BatchNorm statistics",
+             "cnn_steps_3000": "`cnn_steps` with 3,000 steps",
+             "cnn_lownoise": "**the chosen protocol**: `cnn_steps` at 3e-3, inputs standardised per channel with the coreset's "
+                             "statistics",
+             "cnn_lownoise_lr1e3": "`cnn_lownoise` at 1e-3",
+             "cnn_lownoise_nostd": "`cnn_lownoise` without standardised inputs (1/255, as the paper's model)"}
+
+
+def noise_rows():
+    "Every run of a cell of the cnn-noise config (from results/cnn-noise, or the low-noise grid that shares its chosen cells), plus the paper protocol's earlier run."
+    import pandas as pd
+    from coreset_nb.experiments import grid_cells, load_config
+    wanted = {(c.model, c.method, round(c.fraction, 10), c.seed) for c in grid_cells(load_config(ROOT / "coreset_nb" / "configs" / "cnn-noise.yaml"))}
+    runs = [pd.read_csv(p / "results.csv") for p in (NOISE, LOWNOISE) if (p / "results.csv").is_file()]
+    if not runs: return None
+    df = pd.concat(runs).drop_duplicates("cell_id")
+    df = df[[(m, me, round(f, 10), s) in wanted for m, me, f, s in zip(df.model, df.method, df.fraction, df.seed)]]
+    before = pd.read_csv(GRID / "results.csv")  # the paper protocol's earlier run of the same cells (default threads)
+    before = before[(before.model == "cnn") & before.method.isin(set(df.method)) & before.fraction.isin(set(df.fraction))]
+    return df, before.assign(model=PAPER_RUN)
+
+
+def _spread(rows, model: str, fraction: float, method: str = "random"):
+    acc = 100 * rows[(rows.model == model) & np.isclose(rows.fraction, fraction) & (rows.method == method)].test_accuracy
+    return (acc.std(ddof=1), len(acc)) if len(acc) > 1 else (np.nan, len(acc))
+
+
+def noise_headline() -> str:
+    "One line: random's seed-to-seed SD at 2 / 10 / 25% before (paper protocol) and after (the chosen protocol)."
+    import pandas as pd
+    rows = noise_rows()
+    if rows is None: return ""
+    rows = pd.concat(rows)
+    say = lambda m: " / ".join(f"{_spread(rows, m, f)[0]:.1f}".replace("nan", "–") for f in (0.02, 0.10, 0.25)) + f" points ({_spread(rows, m, 0.10)[1]} seeds at 10%)"  # noqa: E731
+    after, n = _spread(rows, "cnn_lownoise", 0.10)
+    goal = "not measured yet" if n < 2 else ("met" if after <= 2 else "not met")
+    return (f"Random's seed-to-seed SD at 2 / 10 / 25%: paper protocol {say(PAPER_RUN)}; the chosen low-noise protocol "
+            f"{say('cnn_lownoise')} (issue 15's goal, at most ~2 at 10%: {goal}; "
+            "[the noise per protocol](results/README.md#the-cnns-noise-per-training-protocol-issue-15-beyond-the-paper)).")
 
 
 def noise_section() -> str:
     "The CNN's seed-to-seed spread per protocol (results/cnn-noise), and what changes between 1 and 2 TensorFlow threads."
     import pandas as pd
     from scipy import stats
-    path = NOISE / "results.csv"
-    if not path.is_file(): return "Not measured yet (`make cnn-noise`)."
-    df = pd.read_csv(path)
-    before = pd.read_csv(GRID / "results.csv")  # the paper protocol's earlier run of the same cells (default threads)
-    before = before[(before.model == "cnn") & before.method.isin(set(df.method)) & before.fraction.isin(set(df.fraction))]
+    got = noise_rows()
+    if got is None: return "Not measured yet (`make cnn-noise`)."
+    df, before = got
     rows = []
-    for (model, method, fraction), g in pd.concat([df, before.assign(model="cnn (pbc-cpu-selectors)")]).groupby(
-            ["model", "method", "fraction"], sort=False):
+    for (model, method, fraction), g in pd.concat([df, before]).groupby(["model", "method", "fraction"], sort=False):
         acc = 100 * g.test_accuracy
         half = stats.t.ppf(0.975, len(acc) - 1) * acc.std(ddof=1) / np.sqrt(len(acc)) if len(acc) > 1 else np.nan
-        rows.append({"protocol": f"`{model}`: {PROTOCOLS.get(model.split()[0], model)}", "selector": method, "budget": f"{fraction:.0%}",
-                     "_order": (list(PROTOCOLS).index(model.split()[0]) if model.split()[0] in PROTOCOLS else 99, model, fraction, method),
+        rows.append({"protocol": f"`{model}`", "selector": method, "budget": f"{fraction:.0%}",
+                     "_order": (list(PROTOCOLS).index(model) if model in PROTOCOLS else 99, model, fraction, method),
                      "seeds": len(acc), "mean accuracy %": f"{acc.mean():.1f}", "seed-to-seed SD (points)": f"{acc.std(ddof=1):.1f}",
                      "95% CI of the mean (±)": f"{half:.1f}", "range": f"{acc.min():.1f}–{acc.max():.1f}"})
     table = pd.DataFrame(sorted(rows, key=lambda r: r["_order"])).drop(columns="_order")
+    legend = [f"- `{name}`: {what}" for name, what in PROTOCOLS.items()]
     threads = []
     for other, what in NOISE_THREADS.items():  # the same cells (same cell ids) run with TensorFlow's default threads
         if not (other / "results.csv").is_file(): continue
@@ -271,9 +313,11 @@ def noise_section() -> str:
             d = 100 * (pair.test_accuracy_1 - pair.test_accuracy_2).abs()
             threads.append(f"- {what}: {len(pair)} cells run with 1 and with 2 threads differ by {d.mean():.1f} points on "
                            f"average (at most {d.max():.1f}; {int((d == 0).sum())} identical).")
-    cmd = "Made by `make cnn-noise` (`coreset_nb experiment --config cnn-noise`, one TensorFlow thread per process, then `make results-tables`)."
+    cmd = ("Made by `make cnn-noise` (`coreset_nb experiment --config cnn-noise`, one TensorFlow thread per process, then "
+           "`make results-tables`). Protocols:")
     needed = seeds_needed(df)
-    return "\n".join([cmd, "", table.to_markdown(index=False), "", "1 vs 2 TensorFlow threads, same cells:", *threads, "",
+    return "\n".join([cmd, "", *legend, "", noise_headline(), "", table.to_markdown(index=False), "",
+                      "1 vs 2 TensorFlow threads, same cells:", *(threads or ["- not run yet (`make cnn-noise` runs cnn-noise-threads)"]), "",
                       "How many paired seeds a CNN grid needs for a 95% CI half-width of ±3 points on the paired difference "
                       "(issue 15's target), from the spread measured here (t-interval, the spread taken as known):", "",
                       needed.to_markdown(index=False, disable_numparse=True)]) + "\n"
@@ -295,6 +339,103 @@ def seeds_needed(df, target: float=3.0):
                      f"seeds for ±{target:g}": str(need or "> 1000")})
     return pd.DataFrame(rows)
 
+
+LOWNOISE = ROOT / "results" / "cnn-selectors-lownoise"
+LOWNOISE_MODELS = {"cnn_lownoise": ("custom CNN", "cnn"), "transfer_lownoise": ("transfer model", "transfer")}  # -> (name, paper-protocol block)
+LOWNOISE_COMMAND = "coreset_nb compare results/cnn-selectors-lownoise --baseline random --out results/cnn-selectors-lownoise/compare.md"
+
+
+def paired_halfwidths(df, baseline: str = "random"):
+    "Per (model, method, fraction): seed pairs, mean paired difference and its 95% t-interval half-width, in points."
+    import pandas as pd
+    from scipy import stats
+    df = df[df.method != "full"]
+    base = df[df.method == baseline].set_index(["model", "fraction", "seed"]).test_accuracy
+    rows = []
+    for (model, method, fraction), g in df[df.method != baseline].groupby(["model", "method", "fraction"]):
+        pair = g.set_index(["model", "fraction", "seed"]).test_accuracy.to_frame("a").join(base.rename("b"), how="inner")
+        d, n = 100 * (pair.a - pair.b), len(pair)
+        half = stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+        rows.append(dict(model=model, method=method, fraction=fraction, n_pairs=n, diff=d.mean(), half=half))
+    return pd.DataFrame(rows)
+
+
+def _grid_progress(df) -> str:
+    from coreset_nb.experiments import grid_cells, load_config
+    cells = grid_cells(load_config(ROOT / "coreset_nb" / "configs" / "cnn-selectors-lownoise.yaml"))
+    per_model = {m: sum(c.model == m for c in cells) for m in LOWNOISE_MODELS}
+    done = ", ".join(f"{name}: {int((df.model == m).sum())} of {per_model[m]} cells" for m, (name, _) in LOWNOISE_MODELS.items())
+    return done + ("" if len(df) == len(cells) else " (the run is not finished; `make cnn-grid` resumes it)")
+
+
+def lownoise_verdicts(table, halves) -> dict:
+    "Per model of the low-noise grid: its verdict line, computed from the paired comparison and the CI half-widths."
+    out = {}
+    for model, (name, _) in LOWNOISE_MODELS.items():
+        t, h = table[table.model == model], halves[halves.model == model]
+        if not len(t): continue
+        pct = lambda f: f"{100 * f:g}%"  # noqa: E731
+        wins, losses = t[t.verdict == "win"], t[t.verdict == "loss"]
+        said = lambda rows: "; ".join(f"`{r.method}` at {pct(r.fraction)} ({100 * r.diff_mean:+.1f})" for r in rows.itertuples()) or "none"  # noqa: E731
+        is_ = t[t.method == "intelligent"].sort_values("fraction")
+        is_text = ", ".join(f"{pct(r.fraction)} {100 * r.diff_mean:+.1f} ({r.verdict})" for r in is_.itertuples())
+        wide = h[h.fraction >= 0.02 - 1e-9]
+        ok = int((wide.half <= 3).sum())
+        worst = wide.loc[wide.half.idxmax()] if len(wide) and wide.half.notna().any() else None
+        decides = (f"95% CI half-width (t-interval) at most 3 points in {ok} of {len(wide)} cells from 2% up" +
+                   (f"; widest ±{worst.half:.1f} (`{worst.method}` at {pct(worst.fraction)})" if worst is not None else ""))
+        rec = recommend_lownoise(table, model)
+        lo, hi = int(t.n_pairs.min()), int(t.n_pairs.max())
+        out[model] = (f"**{name[0].upper() + name[1:]}, low-noise protocol ({lo if lo == hi else f'{lo}–{hi}'} seed pairs per cell):** significant wins over "
+                      f"random: {said(wins)}. Losses: {said(losses)}. The paper's IS minus random: {is_text}. {decides}. "
+                      f"Recommendation from these rows: {rec}.")
+    return out
+
+
+def recommend_lownoise(table, model: str) -> str:
+    from coreset_nb.compare import recommend
+    rec = recommend(table, model)
+    if rec["overall"] is None:
+        return "none: no selector wins somewhere without losing elsewhere, so random sampling is as good as any here"
+    wins = table[(table.model == model) & (table.method == rec["overall"]) & (table.verdict == "win")]
+    return f"`{rec['overall']}` (never significantly below random, significant wins at {', '.join(f'{100 * f:g}%' for f in wins.fraction)})"
+
+
+def transfer_survival(table) -> str:
+    "Does the transfer model's ranking of the selectors survive the low-noise protocol? Mean differences, old vs new, same cells."
+    from scipy import stats
+    old = compare(GRID, baseline="random", metric="test_accuracy")
+    old, new = old[old.model == "transfer"], table[table.model == "transfer_lownoise"]
+    both = old.merge(new, on=["method", "fraction"], suffixes=("_old", "_new"))
+    if len(both) < 3: return ""
+    rho = stats.spearmanr(both.diff_mean_old, both.diff_mean_new).statistic
+    same = int((both.verdict_old == both.verdict_new).sum())
+    small = both[both.fraction <= 0.02 + 1e-9]
+    order = lambda col: " > ".join(small.groupby("method")[col].mean().sort_values(ascending=False).index)  # noqa: E731
+    return (f"**Does the transfer model's ranking survive?** Over the {len(both)} selector × budget cells both grids have, the "
+            f"paired differences with random under the two protocols have a Spearman correlation of {rho:.2f}, and {same} of "
+            f"{len(both)} verdicts (win / tie / loss) are the same. Mean difference at budgets ≤ 2%, best first: paper-like protocol "
+            f"{order('diff_mean_old')}; low-noise protocol {order('diff_mean_new')}.")
+
+
+def lownoise_section(table, df) -> str:
+    "Both models under the low-noise protocol: the paired differences, their CI half-widths, and the verdict lines."
+    halves = paired_halfwidths(df)
+    parts = [f"Made by `make cnn-grid` (`coreset_nb experiment --config cnn-selectors-lownoise --dask --workers 2`, then "
+             f"`make results-tables`; the paired table: `{LOWNOISE_COMMAND}`). Cells so far: {_grid_progress(df)}.", ""]
+    full = df[df.method == "full"].groupby("model").test_accuracy
+    for model, line in lownoise_verdicts(table, halves).items():
+        grid = halves[halves.model == model].assign(text=lambda h: [f"±{v:.1f}" for v in h.half]).pivot(
+            index="method", columns="fraction", values="text")
+        grid.columns = [f"{f:g}" for f in grid.columns]
+        epochs = df[(df.method == "full") & (df.model == model)].epochs_run
+        ref = (f" The 100% reference: {100 * full.mean()[model]:.1f}% ({full.count()[model]} seeds), trained for the same step budget, "
+               f"which is {int(epochs.iloc[0])} passes over the full split: a reference, not a ceiling." if model in full.mean() else "")
+        parts += [line + ref, "", guidance_markdown(table[table.model == model], "random", "test_accuracy").strip(), "",
+                  "95% CI half-width of each difference above (t-interval, points):", "",
+                  grid.reset_index().to_markdown(index=False, disable_numparse=True), ""]
+    survival = transfer_survival(table)
+    return "\n".join(parts + ([survival] if survival else [])) + "\n"
 
 def table1_section() -> str:
     "Table 1 (100%, RS and IS at 25%, both models) from the same committed grid, beside the paper's values."

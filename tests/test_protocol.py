@@ -46,3 +46,24 @@ def test_a_cell_with_a_step_budget(tmp_path):
     paper = run_experiment({**_config(tmp_path), "results_dir": str(tmp_path / "paper")}, progress=False)
     assert paper.cell_id.iloc[0] != row.cell_id  # the protocol is part of the cell's settings
     assert json.loads(row.class_counts) == [8, 8]
+
+
+def test_standardizing_cached_features_is_refused(tmp_path):
+    cfg = _config(tmp_path)
+    cfg["models"] = dict(head=dict(kind="transfer", backbone="mobilenet", weights=None, image_size=32, steps=10, standardize=True))
+    with pytest.raises(ValueError, match="model 'head': standardize is a setting of the custom CNN"): load_config(cfg)
+
+
+def test_a_cell_with_standardized_inputs(tmp_path):
+    "`standardize: true` is part of the cell's settings, repeats with its seed, and the CNN's first layer holds the coreset's statistics."
+    from coreset_nb.experiments import _KEPT_MODELS
+    plain = run_experiment(_config(tmp_path, steps=6), progress=False).iloc[0]
+    cfg = {**_config(tmp_path, steps=6, standardize=True), "results_dir": str(tmp_path / "std")}
+    row = run_experiment(cfg, progress=False).iloc[0]
+    assert row.cell_id != plain.cell_id and row.n_coreset == plain.n_coreset == 16 and 0 <= row.test_accuracy <= 1
+    again = run_experiment({**cfg, "results_dir": str(tmp_path / "again")}, progress=False).iloc[0]
+    assert (again.test_accuracy, again.train_loss) == (row.test_accuracy, row.train_loss)
+    kept = [m for key, m in _KEPT_MODELS.items() if ("standardize", True) in key and key[2] == (32, 32, 3)]
+    assert len(kept) == 1  # its own kept model: never the plain CNN's
+    mean = kept[0].get_layer("standardize").mean.numpy()
+    assert np.all((mean > 30) & (mean < 230)) and not np.allclose(mean, 0)  # pixel units of the coreset, not the initial zeros
