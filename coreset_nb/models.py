@@ -43,6 +43,7 @@ def fit_standardize(model:keras.Model, # a model; only its `Standardize` layers 
     "Set every `Standardize` layer of `model` to the per-channel mean and standard deviation of `x` (before training)."
     targets = [l for l in model.layers if isinstance(l, Standardize)]
     if not targets: return model
+    if len(x) == 0: raise ValueError("fit_standardize: no training images to take the input statistics from")
     total, squares, n = 0.0, 0.0, 0
     for start in range(0, len(x), chunk):
         part = np.asarray(x[start:start + chunk], dtype="float64").reshape(-1, x.shape[-1])

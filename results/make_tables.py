@@ -42,20 +42,22 @@ def outputs() -> dict:
     lownoise = None
     if (LOWNOISE / "results.csv").is_file():
         import pandas as pd
-        lownoise = compare(LOWNOISE, baseline="random", metric="test_accuracy")
-        files.update(comparison_files(LOWNOISE, lownoise, "test_accuracy", "compare", LOWNOISE_COMMAND))
-        page = replace_section(page, "lownoise", lownoise_section(lownoise, pd.read_csv(LOWNOISE / "results.csv")))
+        lownoise = compare(LOWNOISE, baseline="random", metric="test_accuracy"), pd.read_csv(LOWNOISE / "results.csv")
+        files.update(comparison_files(LOWNOISE, lownoise[0], "test_accuracy", "compare", LOWNOISE_COMMAND))
+        page = replace_section(page, "lownoise", lownoise_section(*lownoise))
     files[ROOT / "results" / "leaderboard.md"], guidance = leaderboard_section()
     page = replace_section(page, "leaderboard", guidance)
     page = replace_section(page, "scale", scale_section())
     page = replace_section(page, "dask", dask_section())
-    if noise_rows() is not None:
-        files[NOISE / "noise.md"] = f"# The custom CNN's seed-to-seed noise, per training protocol\n\n{noise_section()}"
-        page = replace_section(page, "cnn-noise", noise_section())
+    noise = noise_rows()
+    if noise is not None:
+        section = noise_section(*noise)
+        files[NOISE / "noise.md"] = f"# The custom CNN's seed-to-seed noise, per training protocol\n\n{section}"
+        page = replace_section(page, "cnn-noise", section)
     files[GRID / "table1.md"] = table1_section()
     files[RESULTS_PAGE] = replace_section(page, "table1", files[GRID / "table1.md"])
     files[ROOT / "README.md"] = replace_section((ROOT / "README.md").read_text(), "summary",
-                                                summary_section(accuracy, guidance.split("\n", 1)[0], lownoise))
+                                                summary_section(accuracy, guidance.split("\n", 1)[0], lownoise, noise))
     return files
 
 
@@ -67,7 +69,7 @@ def comparison_files(grid, table, metric: str, stem: str, command: str) -> dict:
                                   f"{readable.to_markdown(index=False)}\n\n{counts.reset_index().to_markdown(index=False)}\n")}
 
 
-def summary_section(accuracy, recommendation: str, lownoise=None) -> str:
+def summary_section(accuracy, recommendation: str, lownoise=None, noise=None) -> str:  # lownoise: (comparison, rows); noise: noise_rows()
     "The README's few lines of what the results say, each computed from the tables of results/README.md."
     import pandas as pd
     from coreset_nb.figures import paper_table1
@@ -82,11 +84,11 @@ def summary_section(accuracy, recommendation: str, lownoise=None) -> str:
     cnn = accuracy[accuracy.model == "cnn"]
     lines.append(f"- **The custom CNN (paper protocol, 5 seeds):** {int((cnn.verdict == 'win').sum())} significant wins and "
                  f"{int((cnn.verdict == 'loss').sum())} losses against random in {len(cnn)} selector × budget cells: with this "
-                 "protocol's seed-to-seed noise the grid cannot separate the selectors. " + noise_headline())
+                 "protocol's seed-to-seed noise the grid cannot separate the selectors. " + (noise_headline(*noise) if noise else "") +
+                 " [The noise per protocol](results/README.md#the-cnns-noise-per-training-protocol-issue-15-beyond-the-paper).")
     if lownoise is not None:
-        import pandas as pd
-        df = pd.read_csv(LOWNOISE / "results.csv")
-        verdicts = lownoise_verdicts(lownoise, paired_halfwidths(df))
+        table, df = lownoise
+        verdicts = lownoise_verdicts(table, paired_halfwidths(df))
         lines += [f"- {verdicts[m]}" for m in LOWNOISE_MODELS if m in verdicts]
         lines.append(f"- Low-noise grid so far: {_grid_progress(df)}. Tables: [results/README.md](results/README.md#both-models-under-the-low-noise-protocol-issue-15).")
     scale = BENCH / "selection_at_scale.csv"
@@ -274,27 +276,21 @@ def _spread(rows, model: str, fraction: float, method: str = "random"):
     return (acc.std(ddof=1), len(acc)) if len(acc) > 1 else (np.nan, len(acc))
 
 
-def noise_headline() -> str:
+def noise_headline(df, before) -> str:
     "One line: random's seed-to-seed SD at 2 / 10 / 25% before (paper protocol) and after (the chosen protocol)."
     import pandas as pd
-    rows = noise_rows()
-    if rows is None: return ""
-    rows = pd.concat(rows)
+    rows = pd.concat([df, before])
     say = lambda m: " / ".join(f"{_spread(rows, m, f)[0]:.1f}".replace("nan", "–") for f in (0.02, 0.10, 0.25)) + f" points ({_spread(rows, m, 0.10)[1]} seeds at 10%)"  # noqa: E731
     after, n = _spread(rows, "cnn_lownoise", 0.10)
     goal = "not measured yet" if n < 2 else ("met" if after <= 2 else "not met")
     return (f"Random's seed-to-seed SD at 2 / 10 / 25%: paper protocol {say(PAPER_RUN)}; the chosen low-noise protocol "
-            f"{say('cnn_lownoise')} (issue 15's goal, at most ~2 at 10%: {goal}; "
-            "[the noise per protocol](results/README.md#the-cnns-noise-per-training-protocol-issue-15-beyond-the-paper)).")
+            f"{say('cnn_lownoise')} (issue 15's goal, at most ~2 at 10%: {goal}).")
 
 
-def noise_section() -> str:
+def noise_section(df, before) -> str:
     "The CNN's seed-to-seed spread per protocol (results/cnn-noise), and what changes between 1 and 2 TensorFlow threads."
     import pandas as pd
     from scipy import stats
-    got = noise_rows()
-    if got is None: return "Not measured yet (`make cnn-noise`)."
-    df, before = got
     rows = []
     for (model, method, fraction), g in pd.concat([df, before]).groupby(["model", "method", "fraction"], sort=False):
         acc = 100 * g.test_accuracy
@@ -316,7 +312,7 @@ def noise_section() -> str:
     cmd = ("Made by `make cnn-noise` (`coreset_nb experiment --config cnn-noise`, one TensorFlow thread per process, then "
            "`make results-tables`). Protocols:")
     needed = seeds_needed(df)
-    return "\n".join([cmd, "", *legend, "", noise_headline(), "", table.to_markdown(index=False), "",
+    return "\n".join([cmd, "", *legend, "", noise_headline(df, before), "", table.to_markdown(index=False), "",
                       "1 vs 2 TensorFlow threads, same cells:", *(threads or ["- not run yet (`make cnn-noise` runs cnn-noise-threads)"]), "",
                       "How many paired seeds a CNN grid needs for a 95% CI half-width of ±3 points on the paired difference "
                       "(issue 15's target), from the spread measured here (t-interval, the spread taken as known):", "",
@@ -395,8 +391,11 @@ def lownoise_verdicts(table, halves) -> dict:
 def recommend_lownoise(table, model: str) -> str:
     from coreset_nb.compare import recommend
     rec = recommend(table, model)
-    if rec["overall"] is None:
-        return "none: no selector wins somewhere without losing elsewhere, so random sampling is as good as any here"
+    t = table[table.model == model]
+    if rec["overall"] is None and not (t.verdict == "win").any():
+        return ("none: no selector is significantly better than random at any budget" +
+                (" (too few seed pairs to test yet)" if (t.verdict == "no test").all() else ", so random sampling is as good as any here"))
+    if rec["overall"] is None: return "none: every selector that wins somewhere also loses somewhere"
     wins = table[(table.model == model) & (table.method == rec["overall"]) & (table.verdict == "win")]
     return f"`{rec['overall']}` (never significantly below random, significant wins at {', '.join(f'{100 * f:g}%' for f in wins.fraction)})"
 

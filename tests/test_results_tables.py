@@ -65,3 +65,22 @@ def test_readme_holds_the_index_notebook():
     "The README's one-page walk-through is `nbs/index.ipynb` (`make readme`): every shown cell, in order."
     run = subprocess.run([sys.executable, str(ROOT / "tools" / "make_readme.py"), "--check"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+LOWNOISE = ROOT / "results" / "cnn-selectors-lownoise" / "results.csv"
+
+
+@pytest.mark.skipif(not LOWNOISE.is_file(), reason="no committed low-noise grid")
+def test_the_readme_cnn_verdict_is_the_low_noise_grids():
+    "Issue 15: the README's verdict lines for both models are made from the committed low-noise grid, with its cell counts."
+    import pandas as pd
+    from coreset_nb.experiments import grid_cells, load_config
+    df = pd.read_csv(LOWNOISE)
+    cells = grid_cells(load_config(ROOT / "configs" / "cnn-selectors-lownoise.yaml"))
+    rows = {(m, me, round(f, 10), s) for m, me, f, s in zip(df.model, df.method, df.fraction, df.seed)}
+    assert rows <= {(c.model, c.method, round(c.fraction, 10), c.seed) for c in cells} and len(rows) == len(df)
+    summary = (ROOT / "README.md").read_text().split("<!-- summary:start -->")[1].split("<!-- summary:end -->")[0]
+    n_cnn = sum(c.model == "cnn_lownoise" for c in cells)
+    assert f"custom CNN: {int((df.model == 'cnn_lownoise').sum())} of {n_cnn} cells" in summary
+    assert "**Custom CNN, low-noise protocol (" in summary
+    if (df.model == "transfer_lownoise").any(): assert "**Transfer model, low-noise protocol (" in summary
