@@ -45,6 +45,7 @@ def outputs() -> dict:
         lownoise = compare(rows, baseline="random", metric="test_accuracy"), rows
         files.update(comparison_files(LOWNOISE, lownoise[0], "test_accuracy", "compare", LOWNOISE_COMMAND))
         page = replace_section(page, "lownoise", lownoise_section(*lownoise))
+    else: page = replace_section(page, "lownoise", "No paired cells yet: `make cnn-grid` runs them.")
     files[ROOT / "results" / "leaderboard.md"], guidance = leaderboard_section()
     page = replace_section(page, "leaderboard", guidance)
     page = replace_section(page, "scale", scale_section())
