@@ -44,7 +44,7 @@ def outputs() -> dict:
     if (LOWNOISE / "results.csv").is_file() and (rows := pd.read_csv(LOWNOISE / "results.csv")).method.eq("random").any():
         lownoise = compare(rows, baseline="random", metric="test_accuracy"), rows
         files.update(comparison_files(LOWNOISE, lownoise[0], "test_accuracy", "compare", LOWNOISE_COMMAND))
-        page = replace_section(page, "lownoise", lownoise_section(*lownoise))
+        page = replace_section(page, "lownoise", lownoise_section(*lownoise, accuracy))
     else: page = replace_section(page, "lownoise", "No paired cells yet: `make cnn-grid` runs them.")
     files[ROOT / "results" / "leaderboard.md"], guidance = leaderboard_section()
     page = replace_section(page, "leaderboard", guidance)
@@ -340,7 +340,7 @@ def seeds_needed(df, target: float=3.0):
 
 
 LOWNOISE = ROOT / "results" / "cnn-selectors-lownoise"
-LOWNOISE_MODELS = {"cnn_lownoise": ("custom CNN", "cnn"), "transfer_lownoise": ("transfer model", "transfer")}  # -> (name, paper-protocol block)
+LOWNOISE_MODELS = {"cnn_lownoise": "custom CNN", "transfer_lownoise": "transfer model"}
 LOWNOISE_COMMAND = "coreset_nb compare results/cnn-selectors-lownoise --baseline random --out results/cnn-selectors-lownoise/compare.md"
 
 
@@ -363,14 +363,14 @@ def _grid_progress(df) -> str:
     from coreset_nb.experiments import grid_cells, load_config
     cells = grid_cells(load_config(ROOT / "coreset_nb" / "configs" / "cnn-selectors-lownoise.yaml"))
     per_model = {m: sum(c.model == m for c in cells) for m in LOWNOISE_MODELS}
-    done = ", ".join(f"{name}: {int((df.model == m).sum())} of {per_model[m]} cells" for m, (name, _) in LOWNOISE_MODELS.items())
+    done = ", ".join(f"{name}: {int((df.model == m).sum())} of {per_model[m]} cells" for m, name in LOWNOISE_MODELS.items())
     return done + ("" if len(df) == len(cells) else " (the run is not finished; `make cnn-grid` resumes it)")
 
 
 def lownoise_verdicts(table, halves) -> dict:
     "Per model of the low-noise grid: its verdict line, computed from the paired comparison and the CI half-widths."
     out = {}
-    for model, (name, _) in LOWNOISE_MODELS.items():
+    for model, name in LOWNOISE_MODELS.items():
         t, h = table[table.model == model], halves[halves.model == model]
         if not len(t): continue
         pct = lambda f: f"{100 * f:g}%"  # noqa: E731
@@ -403,11 +403,10 @@ def recommend_lownoise(table, model: str) -> str:
     return f"`{rec['overall']}` (never significantly below random, significant wins at {', '.join(f'{100 * f:g}%' for f in wins.fraction)})"
 
 
-def transfer_survival(table) -> str:
-    "Does the transfer model's ranking of the selectors survive the low-noise protocol? Mean differences, old vs new, same cells."
+def transfer_survival(table, before) -> str:
+    "Does the transfer model's ranking of the selectors survive the low-noise protocol? `before`: the paper-like grid's comparison."
     from scipy import stats
-    old = compare(GRID, baseline="random", metric="test_accuracy")
-    old, new = old[old.model == "transfer"], table[table.model == "transfer_lownoise"]
+    old, new = before[before.model == "transfer"], table[table.model == "transfer_lownoise"]
     both = old.merge(new, on=["method", "fraction"], suffixes=("_old", "_new"))
     if len(both) < 3: return ""
     rho = stats.spearmanr(both.diff_mean_old, both.diff_mean_new).statistic
@@ -420,24 +419,25 @@ def transfer_survival(table) -> str:
             f"{order('diff_mean_old')}; low-noise protocol {order('diff_mean_new')}.")
 
 
-def lownoise_section(table, df) -> str:
+def lownoise_section(table, df, before) -> str:
     "Both models under the low-noise protocol: the paired differences, their CI half-widths, and the verdict lines."
     halves = paired_halfwidths(df)
     parts = [f"Made by `make cnn-grid` (`coreset_nb experiment --config cnn-selectors-lownoise --dask --workers 2`, then "
              f"`make results-tables`; the paired table: `{LOWNOISE_COMMAND}`). Cells so far: {_grid_progress(df)}.", ""]
     full = df[df.method == "full"].groupby("model").test_accuracy
     for model, line in lownoise_verdicts(table, halves).items():
-        grid = halves[halves.model == model].assign(text=lambda h: [f"±{v:.1f}" for v in h.half]).pivot(
-            index="method", columns="fraction", values="text")
+        grid = halves[halves.model == model].assign(text=lambda h: [f"±{v:.1f}" if v == v else "–" for v in h.half]).pivot(
+            index="method", columns="fraction", values="text").fillna("")
         grid.columns = [f"{f:g}" for f in grid.columns]
         epochs = df[(df.method == "full") & (df.model == model)].epochs_run
-        ref = (f" The 100% reference: {100 * full.mean()[model]:.1f}% ({full.count()[model]} seeds), trained for the same step budget, "
-               f"which is {int(epochs.iloc[0])} passes over the full split: a reference, not a ceiling." if model in full.mean() else "")
+        ref = (f" The 100% reference: {100 * full.mean()[model]:.1f}% ({full.count()[model]} seeds), trained for the same step budget "
+               f"({int(epochs.iloc[0])} passes over the full split)." if model in full.mean() else "")
         parts += [line + ref, "", guidance_markdown(table[table.model == model], "random", "test_accuracy").strip(), "",
                   "95% CI half-width of each difference above (t-interval, points):", "",
                   grid.reset_index().to_markdown(index=False, disable_numparse=True), ""]
-    survival = transfer_survival(table)
+    survival = transfer_survival(table, before)
     return "\n".join(parts + ([survival] if survival else [])) + "\n"
+
 
 def table1_section() -> str:
     "Table 1 (100%, RS and IS at 25%, both models) from the same committed grid, beside the paper's values."
