@@ -242,7 +242,7 @@ def dask_section() -> str:
 
 NOISE = ROOT / "results" / "cnn-noise"
 NOISE_THREADS = {ROOT / "results" / "pbc-cpu-selectors": "paper protocol, seeds 0-4 (pbc-cpu-selectors)",
-                 ROOT / "results" / "cnn-noise-threads": "cnn_lownoise at 10%, seeds 0-3 (cnn-noise-threads)"}
+                 ROOT / "results" / "cnn-noise-threads": "cnn_lownoise at 10%, seeds 0-1 (cnn-noise-threads)"}
 PAPER_RUN = "cnn (pbc-cpu-selectors)"  # the paper protocol's earlier 5-seed run of the same cells
 PROTOCOLS = {PAPER_RUN: "the paper's protocol: early stopping with best-weight restore on 10% of the coreset, constant learning "
                         "rate (the 5-seed run of pbc-cpu-selectors, TensorFlow's default threads)",
