@@ -61,7 +61,7 @@ def bootstrap_ci(
 
 # %% ../nbs/10_compare.ipynb
 COLUMNS = ["model", "method", "fraction", "n_pairs", "mean", "std", "baseline_mean", "diff_mean", "diff_ci_low",
-           "diff_ci_high", "p_value", "verdict"]
+           "diff_ci_high", "diff_std", "diff_t_halfwidth", "p_value", "verdict"]
 
 NO_TEST = "no test"  # the verdict of a cell with fewer than two seed pairs: a difference, but no test of it
 
@@ -78,7 +78,9 @@ def compare(
     n_boot:int=10000, # bootstrap resamples for the CI
     seed:int=0, # seed of the bootstrap
 )->pd.DataFrame: # one row per (model, method, fraction) other than the baseline, columns `COLUMNS`
-    "Pair every method with `baseline` by (model, fraction, seed): mean ± std, paired difference with bootstrap CI, paired t-test, verdict."
+    """Pair every method with `baseline` by (model, fraction, seed): mean ± std, paired difference with bootstrap CI, paired t-test, verdict.
+    `diff_std` is the seed-to-seed SD of the paired difference and `diff_t_halfwidth` the half-width of its (1 - alpha)
+    t-interval: what a reader needs to say how many seed pairs a narrower interval would take."""
     df = load_results(results)
     if metric not in df.columns: raise ValueError(f"no metric {metric!r} in the results; columns: {sorted(df.columns)}")
     df = df[(df["method"] != "full") & df[metric].notna()]
@@ -99,10 +101,12 @@ def compare(
         else: p = np.nan
         low, high = bootstrap_ci(d, n_boot, alpha, seed)
         mean_d = float(d.mean()) if n else np.nan
+        sd_d = float(d.std(ddof=1)) if n > 1 else np.nan
+        half_t = float(stats.t.ppf(1 - alpha / 2, n - 1) * sd_d / np.sqrt(n)) if n > 1 else np.nan
         rows.append(dict(model=model, method=method, fraction=float(fraction), n_pairs=n,
                          mean=float(a.mean()) if n else np.nan, std=float(a.std(ddof=1)) if n > 1 else np.nan,
                          baseline_mean=float(b.mean()) if n else np.nan, diff_mean=mean_d, diff_ci_low=low, diff_ci_high=high,
-                         p_value=p, verdict=_verdict(p, mean_d, alpha, n)))
+                         diff_std=sd_d, diff_t_halfwidth=half_t, p_value=p, verdict=_verdict(p, mean_d, alpha, n)))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 # %% ../nbs/10_compare.ipynb

@@ -89,7 +89,7 @@ def summary_section(accuracy, recommendation: str, lownoise=None, noise=None) ->
                  " [The noise per protocol](results/README.md#the-cnns-noise-per-training-protocol-issue-15-beyond-the-paper).")
     if lownoise is not None:
         table, df = lownoise
-        verdicts = lownoise_verdicts(table, paired_halfwidths(df))
+        verdicts = lownoise_verdicts(table, paired_halfwidths(table))
         lines += [f"- {verdicts[m]}" for m in LOWNOISE_MODELS if m in verdicts]
         lines.append(f"- Low-noise grid so far: {_grid_progress(df)}. Tables: [results/README.md](results/README.md#both-models-under-the-low-noise-protocol-issue-15).")
     scale = BENCH / "selection_at_scale.csv"
@@ -326,38 +326,24 @@ def seeds_needed(df, target: float=3.0):
     "Per protocol and budget: the spread of the paired difference hybrid − random, and the seeds a ±`target`-point 95% CI needs."
     import pandas as pd
     from scipy import stats
+    pairs = compare(df[df.method.isin(["random", "hybrid"])], baseline="random", metric="test_accuracy")
     rows = []
-    for (model, fraction), g in df[df.method.isin(["random", "hybrid"])].groupby(["model", "fraction"]):
-        pair = g.pivot_table(index="seed", columns="method", values="test_accuracy").dropna()
-        if len(pair) < 3 or not {"random", "hybrid"} <= set(pair.columns): continue
-        d = 100 * (pair.hybrid - pair.random)
-        sd = d.std(ddof=1)
+    for r in pairs[(pairs.method == "hybrid") & (pairs.n_pairs >= 3)].itertuples():
+        sd = 100 * r.diff_std
         need = next((n for n in range(3, 1000) if stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n) <= target), None)
-        rows.append({"protocol": f"`{model}`", "budget": f"{fraction:.0%}", "seed pairs": len(d), "hybrid − random (points)": f"{d.mean():+.1f}",
-                     "SD of the difference": f"{sd:.1f}", "95% CI (±)": f"{stats.t.ppf(0.975, len(d) - 1) * sd / np.sqrt(len(d)):.1f}",
-                     f"seeds for ±{target:g}": str(need or "> 1000")})
+        rows.append({"protocol": f"`{r.model}`", "budget": f"{r.fraction:.0%}", "seed pairs": r.n_pairs,
+                     "hybrid − random (points)": f"{100 * r.diff_mean:+.1f}", "SD of the difference": f"{sd:.1f}",
+                     "95% CI (±)": f"{100 * r.diff_t_halfwidth:.1f}", f"seeds for ±{target:g}": str(need or "> 1000")})
     return pd.DataFrame(rows)
-
 
 LOWNOISE = ROOT / "results" / "cnn-selectors-lownoise"
 LOWNOISE_MODELS = {"cnn_lownoise": "custom CNN", "transfer_lownoise": "transfer model"}
 LOWNOISE_COMMAND = "coreset_nb compare results/cnn-selectors-lownoise --baseline random --out results/cnn-selectors-lownoise/compare.md"
 
 
-def paired_halfwidths(df, baseline: str = "random"):
-    "Per (model, method, fraction): seed pairs, mean paired difference and its 95% t-interval half-width, in points."
-    import pandas as pd
-    from scipy import stats
-    df = df[df.method != "full"]
-    base = df[df.method == baseline].set_index(["model", "fraction", "seed"]).test_accuracy
-    rows = []
-    for (model, method, fraction), g in df[df.method != baseline].groupby(["model", "method", "fraction"]):
-        pair = g.set_index(["model", "fraction", "seed"]).test_accuracy.to_frame("a").join(base.rename("b"), how="inner")
-        d, n = 100 * (pair.a - pair.b), len(pair)
-        half = stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-        rows.append(dict(model=model, method=method, fraction=fraction, n_pairs=n, diff=d.mean(), half=half))
-    return pd.DataFrame(rows, columns=["model", "method", "fraction", "n_pairs", "diff", "half"])
-
+def paired_halfwidths(table):
+    "Per (model, method, fraction) of a `compare` table: seed pairs, mean paired difference and its 95% t-interval half-width, in points."
+    return table.assign(diff=100 * table.diff_mean, half=100 * table.diff_t_halfwidth)[["model", "method", "fraction", "n_pairs", "diff", "half"]]
 
 def _grid_progress(df) -> str:
     from coreset_nb.experiments import grid_cells, load_config
@@ -421,7 +407,7 @@ def transfer_survival(table, before) -> str:
 
 def lownoise_section(table, df, before) -> str:
     "Both models under the low-noise protocol: the paired differences, their CI half-widths, and the verdict lines."
-    halves = paired_halfwidths(df)
+    halves = paired_halfwidths(table)
     parts = [f"Made by `make cnn-grid` (`coreset_nb experiment --config cnn-selectors-lownoise --dask --workers 2`, then "
              f"`make results-tables`; the paired table: `{LOWNOISE_COMMAND}`). Cells so far: {_grid_progress(df)}.", ""]
     full = df[df.method == "full"].groupby("model").test_accuracy
