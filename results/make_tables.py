@@ -369,6 +369,9 @@ def lownoise_verdicts(table, halves) -> dict:
         worst = wide.loc[wide.half.idxmax()] if len(wide) and wide.half.notna().any() else None
         decides = (f"95% CI half-width (t-interval) at most 3 points in {ok} of {len(wide)} cells from 2% up" +
                    (f"; widest ±{worst.half:.1f} (`{worst.method}` at {pct(worst.fraction)})" if worst is not None else ""))
+        if wide.half.notna().any():  # what the ties exclude: every effect outside these bounds
+            decides += (f". Every 95% CI from 2% up lies within {(wide['diff'] - wide.half).min():+.1f} … "
+                        f"{(wide['diff'] + wide.half).max():+.1f} points of random")
         rec = recommend_lownoise(table, model)
         lo, hi = int(t.n_pairs.min()), int(t.n_pairs.max())
         out[model] = (f"**{name[0].upper() + name[1:]}, low-noise protocol ({lo if lo == hi else f'{lo}–{hi}'} seed pairs per cell):** significant wins over "
@@ -416,7 +419,7 @@ def lownoise_section(table, df, before) -> str:
             index="method", columns="fraction", values="text").fillna("")
         grid.columns = [f"{f:g}" for f in grid.columns]
         epochs = df[(df.method == "full") & (df.model == model)].epochs_run
-        ref = (f" The 100% reference: {100 * full.mean()[model]:.1f}% ({full.count()[model]} seeds), trained for the same step budget "
+        ref = (f" The 100% reference: {100 * full.mean()[model]:.1f}% ({full.count()[model]} seed{'s' if full.count()[model] > 1 else ''}), trained for the same step budget "
                f"({int(epochs.iloc[0])} passes over the full split)." if model in full.mean() else "")
         parts += [line + ref, "", guidance_markdown(table[table.model == model], "random", "test_accuracy").strip(), "",
                   "95% CI half-width of each difference above (t-interval, points):", "",
