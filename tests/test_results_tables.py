@@ -84,3 +84,18 @@ def test_the_readme_cnn_verdict_is_the_low_noise_grids():
     assert f"custom CNN: {int((df.model == 'cnn_lownoise').sum())} of {n_cnn} cells" in summary
     assert "**Custom CNN, low-noise protocol (" in summary
     if (df.model == "transfer_lownoise").any(): assert "**Transfer model, low-noise protocol (" in summary
+
+
+def test_the_committed_low_noise_grid_decides_from_2_percent_up():
+    """Issue 15's acceptance, read from the paired table a user opens (results/cnn-selectors-lownoise/compare.csv): for
+    both models, every selector × budget cell from 2% up has at least 8 seed pairs and a 95% CI half-width on its
+    difference with random of at most 3 points, and each model has its 100% reference."""
+    import pandas as pd
+    table = pd.read_csv(LOWNOISE.parent / "compare.csv")
+    wide = table[table.fraction >= 0.02 - 1e-9]
+    assert set(wide.model) == {"cnn_lownoise", "transfer_lownoise"}
+    assert set(wide.method) == {"stratified", "intelligent", "medoids", "hybrid"} and set(wide.fraction.round(4)) == {0.02, 0.05, 0.1, 0.25}
+    assert (wide.n_pairs >= 8).all(), wide[wide.n_pairs < 8][["model", "method", "fraction", "n_pairs"]]
+    assert (100 * wide.diff_t_halfwidth <= 3).all(), wide[100 * wide.diff_t_halfwidth > 3]
+    df = pd.read_csv(LOWNOISE)
+    assert set(df[df.method == "full"].model) == {"cnn_lownoise", "transfer_lownoise"}
