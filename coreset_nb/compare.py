@@ -14,7 +14,7 @@ from scipy import stats
 
 # %% auto 0
 __all__ = ['KEYS', 'COLUMNS', 'NO_TEST', 'load_results', 'bootstrap_ci', 'compare', 'format_comparison', 'verdict_counts',
-           'difference_grid', 'recommend', 'guidance_markdown', 'replace_section']
+           'holm_adjust', 'difference_grid', 'recommend', 'guidance_markdown', 'replace_section']
 
 # %% ../nbs/10_compare.ipynb
 KEYS = ["model", "method", "fraction", "seed"]
@@ -132,6 +132,18 @@ def verdict_counts(table:pd.DataFrame # the output of `compare`
     "Win / tie / loss counts per model and method."
     counts = table.groupby(["model", "method"])["verdict"].value_counts().unstack(fill_value=0)
     return counts.reindex(columns=["win", "tie", "loss"] + [NO_TEST] * bool((table["verdict"] == NO_TEST).any()), fill_value=0)
+
+# %% ../nbs/10_compare.ipynb
+def holm_adjust(p_values # p-values of one family of tests (NaN: not tested, left NaN)
+               )->np.ndarray: # Holm-adjusted p-values, in the input's order
+    "Holm's step-down adjustment: reject where the adjusted p-value is below alpha, and the family-wise error rate is at most alpha."
+    p = np.asarray(p_values, float)
+    tested = np.flatnonzero(~np.isnan(p))
+    order = tested[np.argsort(p[tested], kind="stable")]
+    m = len(order)
+    adjusted = np.full(p.shape, np.nan)
+    adjusted[order] = np.minimum(1, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    return adjusted
 
 # %% ../nbs/10_compare.ipynb
 def difference_grid(

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 from pathlib import Path
 
-from coreset_nb.compare import compare, format_comparison, guidance_markdown, replace_section, verdict_counts
+from coreset_nb.compare import compare, format_comparison, guidance_markdown, holm_adjust, replace_section, verdict_counts
 from coreset_nb.figures import load_results, table1, table1_markdown
 from coreset_nb.leaderboard import leaderboard, leaderboard_markdown, recommend_selector
 
@@ -372,6 +372,11 @@ def lownoise_verdicts(table, halves) -> dict:
         if wide.half.notna().any():  # what the ties exclude: every effect outside these bounds
             decides += (f". Every 95% CI from 2% up lies within {(wide['diff'] - wide.half).min():+.1f} … "
                         f"{(wide['diff'] + wide.half).max():+.1f} points of random")
+        tested = t[t.p_value.notna()]
+        holm = holm_adjust(tested.p_value.to_numpy())
+        kept = tested[(holm < 0.05) & tested.verdict.isin(["win", "loss"])]
+        decides += (f". After Holm's correction over the {len(tested)} tested cells: " +
+                    ("; ".join(f"`{r.method}` at {pct(r.fraction)} ({r.verdict})" for r in kept.itertuples()) or "no cell stays significant"))
         rec = recommend_lownoise(table, model)
         lo, hi = int(t.n_pairs.min()), int(t.n_pairs.max())
         out[model] = (f"**{name[0].upper() + name[1:]}, low-noise protocol ({lo if lo == hi else f'{lo}–{hi}'} seed pairs per cell):** significant wins over "
