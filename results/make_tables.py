@@ -336,6 +336,7 @@ def seeds_needed(df, target: float=3.0):
                      "95% CI (±)": f"{100 * r.diff_t_halfwidth:.1f}", f"seeds for ±{target:g}": str(need or "> 1000")})
     return pd.DataFrame(rows)
 
+
 LOWNOISE = ROOT / "results" / "cnn-selectors-lownoise"
 LOWNOISE_MODELS = {"cnn_lownoise": "custom CNN", "transfer_lownoise": "transfer model"}
 LOWNOISE_COMMAND = "coreset_nb compare results/cnn-selectors-lownoise --baseline random --out results/cnn-selectors-lownoise/compare.md"
@@ -344,6 +345,7 @@ LOWNOISE_COMMAND = "coreset_nb compare results/cnn-selectors-lownoise --baseline
 def paired_halfwidths(table):
     "Per (model, method, fraction) of a `compare` table: seed pairs, mean paired difference and its 95% t-interval half-width, in points."
     return table.assign(diff=100 * table.diff_mean, half=100 * table.diff_t_halfwidth)[["model", "method", "fraction", "n_pairs", "diff", "half"]]
+
 
 def _grid_progress(df) -> str:
     from coreset_nb.experiments import grid_cells, load_config
