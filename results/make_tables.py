@@ -91,7 +91,7 @@ def summary_section(accuracy, recommendation: str, lownoise=None, noise=None) ->
         table, df = lownoise
         verdicts = lownoise_verdicts(table, paired_halfwidths(table))
         lines += [f"- {verdicts[m]}" for m in LOWNOISE_MODELS if m in verdicts]
-        lines.append(f"- Low-noise grid so far: {_grid_progress(df)}. Tables: [results/README.md](results/README.md#both-models-under-the-low-noise-protocol-issue-15).")
+        lines.append(f"- Low-noise grid: {_grid_progress(df)}. Tables: [results/README.md](results/README.md#both-models-under-the-low-noise-protocol-issue-15).")
     scale = BENCH / "selection_at_scale.csv"
     if scale.is_file():
         t = pd.read_csv(scale)
@@ -419,7 +419,7 @@ def lownoise_section(table, df, before) -> str:
     "Both models under the low-noise protocol: the paired differences, their CI half-widths, and the verdict lines."
     halves = paired_halfwidths(table)
     parts = [f"Made by `make cnn-grid` (`coreset_nb experiment --config cnn-selectors-lownoise --dask --workers 2`, then "
-             f"`make results-tables`; the paired table: `{LOWNOISE_COMMAND}`). Cells so far: {_grid_progress(df)}.", ""]
+             f"`make results-tables`; the paired table: `{LOWNOISE_COMMAND}`). Cells: {_grid_progress(df)}.", ""]
     full = df[df.method == "full"].groupby("model").test_accuracy
     for model, line in lownoise_verdicts(table, halves).items():
         grid = halves[halves.model == model].assign(text=lambda h: [f"±{v:.1f}" if v == v else "–" for v in h.half]).pivot(
