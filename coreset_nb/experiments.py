@@ -90,6 +90,8 @@ def load_config(path_or_dict, # a YAML file or a dict
             raise ValueError(f"model {name!r}: standardize is a setting of the custom CNN (kind: cnn), not of a transfer model")
         if m.get("steps") is not None and not (isinstance(m["steps"], int) and m["steps"] > 0):
             raise ValueError(f"model {name!r}: steps must be a positive whole number of optimizer steps, got {m['steps']!r}")
+        if m.get("step_epochs") is not None and not (m.get("steps") and isinstance(m["step_epochs"], (int, float)) and m["step_epochs"] > 0):
+            raise ValueError(f"model {name!r}: step_epochs needs steps (the cap) and must be a positive number, got {m['step_epochs']!r}")
     return cfg
 
 # %% ../nbs/07_experiments.ipynb
@@ -196,10 +198,11 @@ def tf_threads() -> int:
 def fit_model(model, x, y, m: dict, seed: int, verbose: int=0):
     "Train a cell's model with its block's protocol: `train_steps` when the block sets `steps`, else the paper's `train`."
     from coreset_nb.train import train
-    from coreset_nb.protocol import train_steps
+    from coreset_nb.protocol import step_budget, train_steps
     common = dict(batch_size=m["batch_size"], learning_rate=m["learning_rate"], seed=seed, verbose=verbose)
     if m.get("steps"):
-        return train_steps(model, x, y, steps=m["steps"], lr_schedule=m.get("lr_schedule", "cosine"),
+        steps = step_budget(len(y), m["batch_size"], m["steps"], m.get("step_epochs"), m.get("min_steps", 0))
+        return train_steps(model, x, y, steps=steps, lr_schedule=m.get("lr_schedule", "cosine"),
                            augment=m.get("augment", m["kind"] == "cnn"), recalibrate_bn=m.get("precise_bn", True), **common)
     return train(model, x, y, epochs=cell_epochs(m, len(y)), val_fraction=m["val_fraction"], early_stopping_patience=m["patience"],
                  **common)
