@@ -8,17 +8,33 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .experiments import cell_id, grid_cells, read_grid
 
 # %% auto 0
-__all__ = ['LABELS', 'TITLES', 'PALETTE', 'OUTPUT_LINE', 'title_of', 'load_results', 'fraction_label', 'no_data', 'size_axis', 'plot_vs_size', 'plotted_values', 'legend', 'wrote', 'written_files', 'write_table', 'save', 'class_assignments', 'PAPER_CITATION', 'PAPER_TABLE1_NOTE', 'PAPER_KINDS', 'TABLE1_METRICS', 'paper_table1', 'table1', 'table1_markdown']
+__all__ = ['LABELS', 'TITLES', 'PALETTE', 'BEYOND_PAPER', 'EXTRA_COLOURS', 'OUTPUT_LINE', 'sampling_label', 'colour_of', 'title_of', 'load_results', 'fraction_label', 'no_data', 'size_axis', 'mean_ci', 'plot_vs_size', 'plotted_values', 'legend', 'wrote', 'written_files', 'write_table', 'save', 'class_assignments', 'PAPER_CITATION', 'PAPER_TABLE1_NOTE', 'PAPER_KINDS', 'TABLE1_METRICS', 'paper_table1', 'table1', 'table1_markdown']
 
 # %% ../nbs/11_figures.ipynb
 LABELS = {"full": "100%", "random": "RS", "intelligent": "IS"}  # method -> the paper's name of the sampling
 TITLES = {"cnn": "Custom CNN", "transfer": "Transfer model"}  # model kind -> the paper's name of the model
 PALETTE = {"100%": "black", "RS": "tab:orange", "IS": "tab:blue"}  # sampling -> colour
+BEYOND_PAPER = " (beyond the paper)"  # what the label of a selector the paper did not test ends with
+EXTRA_COLOURS = ("tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")  # for those selectors, in name order
+
+def sampling_label(method: str, # a method name of the results (`full`, `random`, `intelligent`, `facility_location`, ...)
+                  ) -> str:
+    "The paper's name of a sampling; a selector the paper did not test keeps its own name, marked as beyond the paper."
+    return LABELS.get(method, f"{method}{BEYOND_PAPER}")
+
+def colour_of(label: str, # a sampling label (`sampling_label`)
+              labels=(), # every sampling label of the figure (a colour per selector beyond the paper, in name order)
+             ) -> str:
+    "The colour of a sampling: the paper's three are fixed, others take the next free colour."
+    if label in PALETTE: return PALETTE[label]
+    extra = sorted(l for l in set(labels) | {label} if l not in PALETTE)
+    return EXTRA_COLOURS[extra.index(label) % len(EXTRA_COLOURS)]
 
 def title_of(d: pd.DataFrame, # results rows (with `model` and `model_kind` columns)
              model: str, # a model's config name
@@ -73,7 +89,7 @@ def load_results(path, # a `results.csv` of `run_experiment` (its `config.json` 
     df, grid = _grid_of(df, path, models)
     grid = {g for g in grid if g[0] in models}
     _report_completeness(df, grid, models, path)
-    return df[df.model.isin(models)].assign(sampling=lambda d: d.method.map(LABELS)), grid
+    return df[df.model.isin(models)].assign(sampling=lambda d: d.method.map(sampling_label)), grid
 
 # %% ../nbs/11_figures.ipynb
 def fraction_label(df: pd.DataFrame, # results rows (from `load_results`)
@@ -106,29 +122,48 @@ def size_axis(ax, # matplotlib axes whose x axis shows coreset sizes
     return pos
 
 # %% ../nbs/11_figures.ipynb
+def mean_ci(values, # one value per seed
+            level: float=0.95, # confidence level
+            bounds: tuple=(0.0, 1.0), # (low, high) the metric cannot leave (None: unbounded), e.g. (0, None) for times
+           ) -> tuple[float, float]: # (low, high); (mean, mean) for a single value
+    "The t-interval of the mean over seeds, clipped to `bounds` (a score's CI never leaves [0, 1])."
+    from scipy import stats
+    v = np.asarray(values, dtype=float); v = v[~np.isnan(v)]
+    if len(v) == 0: return (np.nan, np.nan)
+    mean = float(v.mean())
+    half = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else 0.0
+    low, high = mean - half, mean + half
+    if bounds[0] is not None: low = max(low, bounds[0])
+    if bounds[1] is not None: high = min(high, bounds[1])
+    return (low, high)
+
 def plot_vs_size(ax, # matplotlib axes to draw on
                  d: pd.DataFrame, # results rows with a `sampling` label (from `load_results`)
-                 col: str, # the column to plot (e.g. 'val_accuracy', 'train_time_s')
+                 col: str, # the column to plot (e.g. 'test_accuracy', 'train_time_s')
                  style: str|None=None, # a column whose values get a line style of their own (e.g. two timings)
+                 bounds: tuple=(0.0, 1.0), # what `col` cannot leave; the CIs are clipped to it ((0, None) for times)
                 ) -> bool:
-    "Mean ± std over seeds of `col` against coreset size: RS and IS lines, the 100% baseline as a star. False if nothing to draw."
+    "Mean and 95% CI over seeds of `col` against coreset size: one line per selector, the 100% baseline as a star. False if nothing to draw."
     import seaborn as sns
     d = d[d[col].notna()]
     if d.empty: return False
-    dodge = d.method.map({"random": -0.04, "intelligent": 0.04}).fillna(0)  # RS and IS error bars side by side
-    d = d.assign(pos=d.fraction.map(size_axis(ax, d)) + dodge)
+    order = [s for s in ("RS", "IS") if s in set(d.sampling)] + sorted(set(d.sampling) - {"RS", "IS", "100%"})
+    dodge = {s: 0.08 * (i - (len(order) - 1) / 2) for i, s in enumerate(order)}  # error bars side by side
+    d = d.assign(pos=d.fraction.map(size_axis(ax, d)) + d.sampling.map(dodge).fillna(0))
     seeds = d.groupby(["sampling", "fraction"]).seed.nunique().groupby("sampling").agg(["min", "max"])
     lab = {s: f"{s} ({a} seed{'s' * int(b > 1)})" if a == b else f"{s} ({a}–{b} seeds)" for s, (a, b) in seeds.iterrows()}
+    pal = {lab[s]: colour_of(s, order) for s in lab}
     d = d.assign(sampling=d.sampling.map(lab))
-    pal = {lab[s]: c for s, c in PALETTE.items() if s in lab}
+    ci = lambda v: mean_ci(v, bounds=bounds)
     sub = d[d.method != "full"]
     if len(sub):
-        sns.lineplot(data=sub, x="pos", y=col, hue="sampling", hue_order=[lab[s] for s in ("RS", "IS") if s in lab],
-                     style=style, palette=pal, errorbar="sd", err_style="bars", marker="o", markersize=6,
-                     err_kws=dict(capsize=3), ax=ax)
+        sns.lineplot(data=sub, x="pos", y=col, hue="sampling", hue_order=[lab[s] for s in order], style=style, palette=pal,
+                     errorbar=ci, err_style="bars", marker="o", markersize=6, err_kws=dict(capsize=3), ax=ax)
     for key, f in d[d.method == "full"].groupby(style) if style else [(None, d[d.method == "full"])]:
-        if len(f): ax.errorbar(f.pos.iloc[:1], [f[col].mean()], yerr=[f[col].std() if len(f) > 1 else 0], marker="*",
-                               ms=15, color="black", ls="none", capsize=3, label=lab["100%"])
+        if len(f):
+            mean, (low, high) = f[col].mean(), ci(f[col])
+            ax.errorbar(f.pos.iloc[:1], [mean], yerr=[[mean - low], [high - mean]], marker="*", ms=15, color="black",
+                        ls="none", capsize=3, label=lab["100%"])
     ax.set_xlabel("coreset size (% of the training set / images)")
     ax.margins(y=0.08)
     return True
@@ -136,13 +171,15 @@ def plot_vs_size(ax, # matplotlib axes to draw on
 def plotted_values(d: pd.DataFrame, # results rows with a `sampling` label (from `load_results`)
                    col: str, # the plotted column
                    style: str|None=None, # the column `plot_vs_size` gave line styles to, if any
+                   bounds: tuple=(0.0, 1.0), # the `bounds` given to `plot_vs_size`
                   ) -> pd.DataFrame:
-    "What `plot_vs_size` draws, as numbers: mean, std and seed count per model, sampling and fraction."
+    "What `plot_vs_size` draws, as numbers: mean, std, the clipped 95% CI and the seed count per model, sampling and fraction."
     keys = ["model", *([style] if style else []), "sampling", "method", "fraction"]
     d = d[d[col].notna()]
     g = d.groupby(keys, sort=True)
-    return pd.DataFrame(dict(n_coreset=g.n_coreset.median(), mean=g[col].mean(), std=g[col].std(), n_seeds=g.seed.nunique())
-                        ).reset_index().assign(column=col)
+    ci = g[col].apply(lambda v: mean_ci(v, bounds=bounds))
+    return pd.DataFrame(dict(n_coreset=g.n_coreset.median(), mean=g[col].mean(), std=g[col].std(),
+                             ci_low=ci.str[0], ci_high=ci.str[1], n_seeds=g.seed.nunique())).reset_index().assign(column=col)
 
 def legend(ax, # matplotlib axes
            **kw, # passed to `ax.legend` (fontsize, loc, ...)

@@ -14,7 +14,7 @@ import keras
 import tensorflow as tf
 
 from .models import fit_standardize
-from .train import EpochTimer, TrainResult
+from .train import TrainResult
 
 # %% ../nbs/06b_protocol.ipynb
 def flip_rotate(image, # one image (H, W, C), H = W; any dtype (pixels are only moved)
@@ -57,6 +57,18 @@ def _fit_plan(n:int, batch_size:int, steps:int) -> tuple[int, int]:
     per_epoch = min(steps, max(1, math.ceil(n / batch_size)))
     return math.ceil(steps / per_epoch), per_epoch
 
+def _step_function(model:keras.Model, optimizer):
+    "One compiled optimizer step on a batch, returning (loss, correct predictions): what `fit` runs, without its per-call overhead."
+    loss_of = keras.losses.SparseCategoricalCrossentropy()  # the mean over the batch, as `compile(loss=...)` uses it
+    @tf.function
+    def step(xb, yb):
+        with tf.GradientTape() as tape:
+            probs = model(xb, training=True)
+            loss = loss_of(yb, probs)
+        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss, tf.reduce_sum(tf.cast(tf.equal(tf.argmax(probs, axis=-1), yb), tf.int64))
+    return step
+
 def train_steps(model:keras.Model, # a model ending in softmax (e.g. `custom_cnn(seed=...)`)
                 x:np.ndarray, # inputs: uint8 images (N, H, W, 3), or features (N, F) with augment=False
                 y:np.ndarray, # integer class labels, shape (N,) or (N, 1)
@@ -68,7 +80,7 @@ def train_steps(model:keras.Model, # a model ending in softmax (e.g. `custom_cnn
                 augment:bool=True, # seeded `flip_rotate` of every image
                 recalibrate_bn:bool=True, # `precise_bn` on (x, y) after the last step
                 seed:int=0, # seeds the batch order, the augmentation and Keras' global RNGs
-                verbose:int=0, # Keras verbosity
+                verbose:int=0, # 1: one line per epoch
                ) -> TrainResult:
     "Fit `model` for a fixed number of steps (no validation, no early stopping); keep the last weights, BatchNorm re-estimated."
     y = np.asarray(y).reshape(-1).astype("int64")
@@ -78,13 +90,21 @@ def train_steps(model:keras.Model, # a model ending in softmax (e.g. `custom_cnn
     fit_standardize(model, x)  # a `custom_cnn(standardize=True)` learns its input statistics from the coreset
     epochs, per_epoch = _fit_plan(len(y), batch_size, int(steps))
     rate = keras.optimizers.schedules.CosineDecay(learning_rate, epochs * per_epoch) if lr_schedule == "cosine" else learning_rate
-    model.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    timer, start = EpochTimer(), time.perf_counter()
-    fit = model.fit(step_batches(x, y, batch_size, seed, augment), epochs=epochs, steps_per_epoch=per_epoch,
-                    callbacks=[timer], verbose=verbose, shuffle=False)  # the stream shuffles, with its own seed
+    model.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # for later `evaluate`/`fit` calls
+    step, batches = _step_function(model, model.optimizer), iter(step_batches(x, y, batch_size, seed, augment))
+    history, epoch_times, start = {"loss": [], "accuracy": []}, [], time.perf_counter()
+    for epoch in range(epochs):
+        t, losses, correct, seen = time.perf_counter(), [], [], 0
+        for _ in range(per_epoch):
+            xb, yb = next(batches)
+            loss, right = step(xb, yb)
+            losses.append(loss); correct.append(right); seen += len(yb)
+        history["loss"].append(float(np.mean([l.numpy() for l in losses])))  # reading the values waits for the epoch's steps
+        history["accuracy"].append(float(np.sum([c.numpy() for c in correct])) / seen)
+        epoch_times.append(time.perf_counter() - t)
+        if verbose: print(f"epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.4f}, accuracy {history['accuracy'][-1]:.4f}")
     if recalibrate_bn: precise_bn(model, x)
-    history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
-    return TrainResult(model=model, history=history, epoch_times=list(timer.epoch_times), total_time=time.perf_counter() - start,
+    return TrainResult(model=model, history=history, epoch_times=epoch_times, total_time=time.perf_counter() - start,
                        best_epoch=epochs - 1, monitor="loss", stopped_early=False, restored_best_weights=False,
                        n_train=len(y), n_val=0)
 
