@@ -163,6 +163,8 @@ def _add_experiment(sub):
     p.add_argument("--reuse", action="append", default=[], metavar="RESULTS",
                    help="a results.csv (or folder) whose rows of this grid's cells count as done (repeatable)")
     p.add_argument("--results-dir", default=None, help="override the config's results directory")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                   help="change one setting of the config, e.g. seeds=[0,1] or models.cnn.steps=600 (repeatable; the key must exist)")
     p.add_argument("--cache-dir", default=None, help="override the feature/image cache directory")
     p.add_argument("--max-cells", type=_count, default=None, help="stop after this many new cells")
     p.add_argument("--model", action="append", default=None, dest="models",
@@ -182,7 +184,7 @@ def _run_experiment(args) -> int:
     if args.data: args.data = _shipped(args.data)
     from coreset_nb.experiments import run_experiment, summarize
     df = run_experiment(args.config, progress=not args.quiet, max_cells=args.max_cells, only_models=args.models, data=args.data,
-                        results_dir=args.results_dir, cache_dir=args.cache_dir, reuse=args.reuse,
+                        results_dir=args.results_dir, cache_dir=args.cache_dir, reuse=args.reuse, sets=args.sets,
                         dask=args.dask, workers=args.workers)
     if len(df): print(summarize(df).to_string())
     return 0
@@ -192,7 +194,10 @@ def _add_reproduce(sub):
     p = sub.add_parser("reproduce", help="regenerate every figure and table of the paper (experiments + papermill)",
                        description="Run a preset's experiments and selection, execute every notebook in paper_figures/ "
                                    "with papermill, and write an index report.md. Everything cached is reused.")
-    p.add_argument("--preset", default="demo", help="demo (default, offline, embedded data) | pbc-cpu | paper")
+    p.add_argument("--preset", default="demo", help="demo (default: offline, embedded data, low-noise protocol) | demo-paper "
+                                                    "(the same data, paper-like protocol) | pbc-cpu | paper")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                   help="change one setting of the preset, e.g. seeds=[0,1] or fractions=[0.05,0.25] (repeatable; the key must exist)")
     p.add_argument("--data", default=None, help="dataset path (overrides the preset's; required for 'paper')")
     p.add_argument("--out", default=None, help="output folder (default reproduce_out/<preset>)")
     p.add_argument("--cache-dir", default=None, help="feature/image cache (default $CORESET_NB_CACHE or ~/.cache/coreset_nb)")
@@ -207,7 +212,9 @@ def _run_reproduce(args) -> int:
     if args.preset not in PRESETS: raise CLIError(f"unknown preset {args.preset!r}; known: {', '.join(PRESETS)}")
     if args.data and not Path(args.data).expanduser().exists(): raise CLIError(f"dataset not found: {args.data}")
     report = reproduce(args.preset, args.data, args.out, args.cache_dir, args.figures, class_name=args.class_name,
-                       progress=not args.quiet)
+                       progress=not args.quiet, sets=args.sets)
+    print("verdict (test accuracy minus RS, points, 95% CI over seed pairs):")
+    print((report.parent / "verdict.txt").read_text(), end="")
     print(f"report: {report}")
     return 0
 

@@ -13,8 +13,10 @@ import pandas as pd
 from scipy import stats
 
 # %% auto 0
-__all__ = ['KEYS', 'COLUMNS', 'NO_TEST', 'load_results', 'bootstrap_ci', 'compare', 'format_comparison', 'verdict_counts',
-           'holm_adjust', 'difference_grid', 'recommend', 'guidance_markdown', 'replace_section']
+__all__ = ['KEYS', 'COLUMNS', 'NO_TEST', 'VERDICT_COLUMNS', 'load_results', 'bootstrap_ci', 'compare', 'format_comparison',
+           'verdict_counts', 'holm_adjust', 'difference_grid', 'recommend', 'guidance_markdown', 'replace_section',
+           'verdict_table', 'verdict_markdown', 'verdict_lines', 'reference_verdicts', 'agreement',
+           'agreement_sentence']
 
 # %% ../nbs/10_compare.ipynb
 KEYS = ["model", "method", "fraction", "seed"]
@@ -209,3 +211,100 @@ def replace_section(
         raise ValueError(f"need exactly one {start} before one {end}")
     head, rest = text.split(start)
     return f"{head}{start}\n{body.strip()}\n{end}{rest.split(end, 1)[1]}"
+
+# %% ../nbs/10_compare.ipynb
+VERDICT_COLUMNS = ["model", "method", "fraction", "n_pairs", "diff_mean", "ci_low", "ci_high", "p_value", "verdict"]
+
+def verdict_table(
+    results, # results table, results.csv or results folder(s) (see `load_results`)
+    methods, # the selectors to judge, in column order (e.g. ['intelligent', 'facility_location'])
+    baseline:str="random", # what each is paired with
+    metric:str="test_accuracy", # a results column; higher is better
+    alpha:float=0.05, # significance level; the interval is (1 - alpha)
+)->pd.DataFrame: # one row per (model, method, fraction): `VERDICT_COLUMNS`
+    "Per model, selector and budget: the mean paired difference from `baseline`, its t-interval and win / tie / loss."
+    t = compare(results, baseline=baseline, metric=metric, alpha=alpha)
+    absent = [m for m in methods if m not in set(t["method"])]
+    if absent: raise ValueError(f"no runs of {absent} paired with {baseline!r}; methods there: {sorted(set(t['method']))}")
+    t = t[t["method"].isin(methods)].assign(ci_low=lambda d: d.diff_mean - d.diff_t_halfwidth,
+                                            ci_high=lambda d: d.diff_mean + d.diff_t_halfwidth)
+    t = t.assign(order=t["method"].map({m: i for i, m in enumerate(methods)}))  # per budget, the selectors in the order asked
+    return t.sort_values(["model", "fraction", "order"])[VERDICT_COLUMNS].reset_index(drop=True)
+
+def _difference(r, scale:float=100) -> str:
+    "'+2.1 [-1.0, +5.2] tie' (points), or the difference alone without a test."
+    if r.verdict == NO_TEST: return f"{r.diff_mean * scale:+.1f} (1 pair: no test)"
+    return f"{r.diff_mean * scale:+.1f} [{r.ci_low * scale:+.1f}, {r.ci_high * scale:+.1f}] {r.verdict}"
+
+def verdict_markdown(
+    table:pd.DataFrame, # the output of `verdict_table`
+    labels:dict|None=None, # method -> its name in the header (e.g. {'intelligent': 'IS'})
+    baseline_label:str="RS", # the baseline's name in the header
+    titles:dict|None=None, # model -> its name in the rows
+)->str:
+    "The verdict as Markdown: one row per model and budget, one column per selector (difference [95% CI] verdict), seed pairs."
+    labels, titles = labels or {}, titles or {}
+    methods = list(dict.fromkeys(table["method"]))
+    head = ["model", "budget", "seed pairs"] + [f"{labels.get(m, m)} − {baseline_label}" for m in methods]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for (model, fraction), g in table.groupby(["model", "fraction"], sort=False):
+        g = g.set_index("method")
+        pairs = sorted(set(g["n_pairs"]))
+        lines.append("| " + " | ".join([titles.get(model, model), f"{fraction * 100:g}%", "–".join(map(str, pairs))]
+                                       + [_difference(g.loc[m]) if m in g.index else "—" for m in methods]) + " |")
+    return "\n".join(lines)
+
+def verdict_lines(
+    table:pd.DataFrame, # the output of `verdict_table`
+    labels:dict|None=None, # method -> its short name
+    baseline_label:str="RS", # the baseline's name
+)->list: # one line per model and selector
+    "The verdict in a few console lines: per model and selector, every budget's difference in points, 95% CI and verdict."
+    labels = labels or {}
+    return [f"{model} {labels.get(method, method)} − {baseline_label}: "
+            + "; ".join(f"{r.fraction * 100:g}% {_difference(r)}" for r in g.itertuples())
+            for (model, method), g in table.groupby(["model", "method"], sort=False)]
+
+# %% ../nbs/10_compare.ipynb
+def reference_verdicts(
+    results_dir, # a committed experiment folder (results.csv, config.json)
+    methods=None, # the selectors to keep (None: every one but the baseline)
+    baseline:str="random", # what each is paired with
+)->pd.DataFrame: # `verdict_table` rows with model_kind, protocol ('low-noise' or 'paper-like') and grid (the folder's name)
+    "The verdicts of a committed grid, labelled with each model's kind and protocol, to compare a run with."
+    import json
+    folder = Path(results_dir)
+    df = load_results(folder)
+    blocks = json.loads((folder / "config.json").read_text())["models"]
+    kinds = {m: b["kind"] for m, b in blocks.items()}
+    protocols = {m: "low-noise" if b.get("steps") else "paper-like" for m, b in blocks.items()}
+    ran = sorted(set(df["method"]) - {baseline, "full"})
+    t = verdict_table(df, ran if methods is None else [m for m in methods if m in ran], baseline)
+    return t.assign(model_kind=t["model"].map(kinds), protocol=t["model"].map(protocols), grid=folder.name)
+
+def agreement(
+    ours:pd.DataFrame, # `verdict_table` of this run, with a `model_kind` column
+    reference:pd.DataFrame, # `reference_verdicts` (one or more grids)
+)->pd.DataFrame: # one row per cell both have: our and the reference's verdict and `relation`
+    "Our verdicts beside the reference's at the same model kind, selector and budget: 'same', 'one tie' or 'opposite'."
+    m = ours.merge(reference, on=["model_kind", "method", "fraction"], suffixes=("", "_ref"))
+    opposite = {("win", "loss"), ("loss", "win")}
+    relation = ["same" if a == b else "opposite" if (a, b) in opposite else "one tie" for a, b in zip(m["verdict"], m["verdict_ref"])]
+    return m.assign(relation=relation)
+
+def agreement_sentence(
+    agr:pd.DataFrame, # the output of `agreement`
+    labels:dict|None=None, # method -> its short name
+)->str:
+    "One sentence: how many shared cells agree, differ by a tie, or are opposite (named)."
+    if not len(agr): return "No model × selector × budget cell of this run is in the committed full-PBC grids."
+    labels, counts = labels or {}, agr["relation"].value_counts()
+    grids = ", ".join(f"`results/{g}` ({p}, {n} seed pairs)" for (g, p), n in
+                      agr.groupby(["grid", "protocol"])["n_pairs_ref"].min().items())
+    name = lambda r: f"{r.model_kind} {labels.get(r.method, r.method)} at {r.fraction * 100:g}%"
+    text = (f"Against the committed full-PBC grids ({grids}), of the {len(agr)} model × selector × budget cells both ran, "
+            f"{counts.get('same', 0)} have the same verdict, {counts.get('one tie', 0)} a tie on one side only "
+            f"({', '.join(f'{name(r)}: {r.verdict} here, {r.verdict_ref} there' for r in agr[agr.relation == 'one tie'].itertuples())}), "
+            f"and {counts.get('opposite', 0)} the opposite verdict")
+    opp = agr[agr.relation == "opposite"]
+    return text + (": " + ", ".join(name(r) for r in opp.itertuples()) if len(opp) else "") + "."

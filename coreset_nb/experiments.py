@@ -20,7 +20,7 @@ from .pipeline import (SelectionSettings, package_versions, settings_hash, needs
 from .sample import parse_method
 
 # %% auto 0
-__all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'CONFIGS_DIR', 'GRID_KEYS', 'load_config', 'Cell', 'model_grid', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image', 'seed_clustering', 'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'collect_results', 'write_results', 'run_and_save_cell', 'write_grid', 'read_grid', 'run_experiment', 'summarize', 'claim_cell', 'release_cell', 'reuse_cells']
+__all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'CONFIGS_DIR', 'GRID_KEYS', 'set_setting', 'load_config', 'Cell', 'model_grid', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image', 'seed_clustering', 'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'collect_results', 'write_results', 'run_and_save_cell', 'write_grid', 'read_grid', 'run_experiment', 'summarize', 'claim_cell', 'release_cell', 'reuse_cells']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -64,7 +64,25 @@ def _merge(base: dict, over: dict) -> dict:
         out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "models" else v
     return out
 
+def set_setting(cfg: dict, # a config, changed in place
+                assignment: str, # 'key=value' or 'block.key=value' (e.g. 'seeds=[0,1]', 'models.cnn.steps=600'); the value is YAML
+               ) -> dict:
+    "Change one existing setting of `cfg`; a key the config does not have is an error naming the keys it has."
+    path, sep, text = assignment.partition("=")
+    if not sep or not path.strip(): raise ValueError(f"--set {assignment!r}: expected KEY=VALUE, e.g. seeds=[0,1] or models.cnn.steps=600")
+    *parents, key = path.strip().split(".")
+    node = cfg
+    for i, part in enumerate(parents):
+        if not isinstance(node.get(part), dict):
+            raise ValueError(f"--set {assignment!r}: no settings block {'.'.join(parents[:i + 1])!r}; blocks there: "
+                             f"{', '.join(sorted(k for k, v in node.items() if isinstance(v, dict)))}")
+        node = node[part]
+    if key not in node: raise ValueError(f"--set {assignment!r}: unknown setting {path.strip()!r}; known here: {', '.join(sorted(node))}")
+    node[key] = yaml.safe_load(text)
+    return cfg
+
 def load_config(path_or_dict, # a YAML file or a dict
+                sets=(), # 'key=value' changes of existing settings, applied last (`set_setting`; the CLI's --set)
                 **overrides, # top-level keys to override (e.g. data=..., results_dir=...); None values are ignored
                ) -> dict:
     "Read an experiment config, fill defaults, apply overrides, and validate it."
@@ -74,6 +92,7 @@ def load_config(path_or_dict, # a YAML file or a dict
         kinds = {m["kind"]: m for m in DEFAULT_CONFIG["models"].values()}
         cfg["models"] = {n: _merge(kinds.get(m.get("kind"), {}), m) for n, m in raw["models"].items()}
     cfg.update({k: v for k, v in overrides.items() if v is not None})
+    for assignment in sets: set_setting(cfg, assignment)
     cfg = _expand(cfg)
     if not cfg["data"]: raise ValueError("config has no 'data' (a dataset path)")
     for name, m in [("config", cfg), *cfg["models"].items()]:  # a model block may narrow the grid for itself

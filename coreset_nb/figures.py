@@ -14,7 +14,7 @@ import pandas as pd
 from .experiments import cell_id, grid_cells, read_grid
 
 # %% auto 0
-__all__ = ['LABELS', 'TITLES', 'PALETTE', 'BEYOND_PAPER', 'EXTRA_COLOURS', 'OUTPUT_LINE', 'sampling_label', 'colour_of', 'title_of', 'load_results', 'fraction_label', 'no_data', 'size_axis', 'mean_ci', 'plot_vs_size', 'plotted_values', 'legend', 'wrote', 'written_files', 'write_table', 'save', 'class_assignments', 'PAPER_CITATION', 'PAPER_TABLE1_NOTE', 'PAPER_KINDS', 'TABLE1_METRICS', 'paper_table1', 'table1', 'table1_markdown']
+__all__ = ['LABELS', 'TITLES', 'PALETTE', 'BEYOND_PAPER', 'EXTRA_COLOURS', 'OUTPUT_LINE', 'sampling_label', 'colour_of', 'title_of', 'load_results', 'fraction_label', 'protocol_of', 'protocol_caption', 'no_data', 'size_axis', 'mean_ci', 'plot_vs_size', 'plotted_values', 'legend', 'wrote', 'written_files', 'write_table', 'save', 'class_assignments', 'PAPER_CITATION', 'PAPER_TABLE1_NOTE', 'PAPER_KINDS', 'TABLE1_METRICS', 'PAPER_FIG9_TEXT', 'paper_table1', 'table1', 'table1_markdown', 'paper_points', 'mark_paper']
 
 # %% ../nbs/11_figures.ipynb
 LABELS = {"full": "100%", "random": "RS", "intelligent": "IS"}  # method -> the paper's name of the sampling
@@ -101,6 +101,30 @@ def fraction_label(df: pd.DataFrame, # results rows (from `load_results`)
     if round(fraction, 6) not in sized:
         raise ValueError(f"fraction {fraction} is not in {source}; coreset fractions there: {sized}")
     return f"{fraction * 100:g}%"
+
+# %% ../nbs/11_figures.ipynb
+def protocol_of(m: dict, # a model block of an experiment config
+               ) -> str:
+    "One line naming the training protocol of a model block, with the settings that define it."
+    if m.get("steps"):
+        budget = (f"{m['step_epochs']:g} passes over the coreset, clipped to [{m.get('min_steps', 0)}, {m['steps']}] steps"
+                  if m.get("step_epochs") else f"{m['steps']} steps for every coreset size")
+        augment = "flips and 90° rotations, " if m.get("augment", m.get("kind") == "cnn") else ""
+        return (f"low-noise step protocol: {budget}, batch {m['batch_size']}, Adam {m['learning_rate']:g} with a "
+                f"{m.get('lr_schedule', 'cosine')} schedule, {augment}precise BatchNorm, no validation split, last weights")
+    return (f"paper-like protocol (our reading of an unstated one): up to {m['epochs']} epochs, early stopping "
+            f"(patience {m['patience']}) on {m['val_fraction']:.0%} of the coreset, batch {m['batch_size']}, Adam {m['learning_rate']:g}")
+
+def protocol_caption(results_csv, # a `results.csv` of `run_experiment` (its `config.json` is read from beside it)
+                     models, # model config names, in caption order
+                     d: pd.DataFrame|None=None, # rows with `model_kind` (to name the models as the paper does)
+                    ) -> str:
+    "'Protocol — Custom CNN: …; Transfer model: …', from the experiment's `config.json` ('' when there is none)."
+    path = Path(results_csv).parent / "config.json"
+    if not path.exists(): return ""
+    blocks = json.loads(path.read_text()).get("models", {})
+    name = (lambda m: title_of(d, m)) if d is not None else (lambda m: m)
+    return "Protocol — " + "; ".join(f"{name(m)}: {protocol_of(blocks[m])}" for m in models if m in blocks)
 
 # %% ../nbs/11_figures.ipynb
 def no_data(ax, # matplotlib axes to mark as empty
@@ -290,6 +314,7 @@ def table1(df: pd.DataFrame, # rows from `load_results`
 def table1_markdown(table: pd.DataFrame, # the output of `table1`
                     average: str="macro", # the averaging used (for the caption)
                     source: str="results.csv", # where our numbers come from (for the caption)
+                    protocol: str="", # how our models were trained (`protocol_caption`), for the caption
                    ) -> str:
     "Table 1 as Markdown: ours (mean ± std over seeds) beside the paper's value, with the caption and the paper's oddities."
     cell = lambda r: "missing" if r.n_seeds == 0 else f"{r['mean']:.4f}" + (f" ± {r['std']:.4f}" if r.n_seeds > 1 else "")
@@ -301,8 +326,38 @@ def table1_markdown(table: pd.DataFrame, # the output of `table1`
         lines.append("| " + " | ".join([TITLES.get(g.model_kind.iloc[0], model), setting, str(g.n_seeds.iloc[0])] + vals) + " |")
     missing = table.drop_duplicates(["model", "setting"]).query("missing_seeds != ''")
     caption = (f"Table 1 — test metrics ({average} precision/recall/F1), mean ± std over seeds. Ours: {source}. "
-               f"Paper: {PAPER_CITATION} (25% coresets only; ResNet101V2 is the paper's transfer backbone).")
+               f"Paper: {PAPER_CITATION} (25% coresets only; ResNet101V2 is the paper's transfer backbone)."
+               + (f" {protocol}." if protocol else ""))
     out = [caption, "", *lines, "", PAPER_TABLE1_NOTE]
     if len(missing): out += ["", "Missing (partial run): " + "; ".join(f"{r.model} {r.setting}: seeds [{r.missing_seeds}] missing"
                                                                     for r in missing.itertuples())]
     return "\n".join(out) + "\n"
+
+# %% ../nbs/11b_table1.ipynb 10
+PAPER_FIG9_TEXT = (  # the paper's text on its Fig. 9a (custom CNN, training accuracy)
+    dict(model_kind="cnn", split="train", sampling="IS", fraction=0.05, value=0.65, relation="≈", source="text on Fig. 9a: IS about 65% at 5%"),
+    dict(model_kind="cnn", split="train", sampling="RS", fraction=0.05, value=0.25, relation="<", source="text on Fig. 9a: RS below 25% at 5%"))
+
+def paper_points(kind: str, # model kind: 'cnn' or 'transfer'
+                 split: str, # 'train' (the text's numbers) or 'test' (Table 1's accuracy)
+                ) -> pd.DataFrame: # columns sampling, fraction, value, relation ('=', '≈' or '<'), source
+    "The paper's own accuracies for one panel of Fig. 9: Table 1 on test panels, the text's numbers on the CNN's training panel."
+    if split == "test":
+        t = paper_table1().query("model_kind == @kind")
+        return pd.DataFrame(dict(sampling=t.setting, fraction=t.fraction, value=t.accuracy, relation="=",
+                                 source="Table 1")).reset_index(drop=True)
+    return pd.DataFrame([{k: r[k] for k in ("sampling", "fraction", "value", "relation", "source")}
+                         for r in PAPER_FIG9_TEXT if r["model_kind"] == kind and r["split"] == split],
+                        columns=["sampling", "fraction", "value", "relation", "source"])
+
+def mark_paper(ax, # axes drawn by `plot_vs_size`
+               d: pd.DataFrame, # the rows it drew (their coreset sizes are the x categories)
+               points: pd.DataFrame, # `paper_points(...)`
+              ) -> pd.DataFrame: # the points drawn, with their x position
+    "The paper's values as black markers at their coreset size (diamond: value, triangle: upper bound), labelled once."
+    pos = {f: i for i, f in enumerate(sorted(set(d.fraction.round(6))))}
+    shown = points[points.fraction.round(6).isin(pos)].assign(pos=lambda p: p.fraction.round(6).map(pos))
+    for r in shown.itertuples():
+        ax.scatter(r.pos, r.value, marker="v" if r.relation == "<" else "D", s=42, color="black", zorder=6,
+                   label="paper (arXiv 2509.21380)")
+    return shown

@@ -10,27 +10,30 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .data import load_dataset, load_or_make_split, atomic_write_text, file_md5
-from .experiments import CONFIGS_DIR, load_config, run_experiment, summarize, _identity
+from .experiments import ASSETS_DIR, CONFIGS_DIR, load_config, run_experiment, summarize, _identity
 from .pipeline import settings_hash
 
 # %% auto 0
-__all__ = ['PRESETS', 'preset_config', 'selection_artifacts', 'find_figures_dir', 'announced_outputs', 'run_figure_notebook',
-           'kernel_log', 'run_figures', 'write_report', 'reproduce']
+__all__ = ['PRESETS', 'REFERENCE_GRIDS', 'REFERENCE_VERDICTS', 'PAPER_CLAIM', 'preset_config', 'selection_artifacts',
+           'find_figures_dir', 'announced_outputs', 'run_figure_notebook', 'kernel_log', 'run_figures',
+           'write_reference_verdicts', 'run_verdict', 'write_report', 'reproduce']
 
 # %% ../nbs/08_reproduce.ipynb
-PRESETS = ("demo", "pbc-cpu", "paper")
+PRESETS = ("demo", "demo-paper", "pbc-cpu", "paper")
 
-def preset_config(preset: str="demo", # 'demo' | 'pbc-cpu' | 'paper'
+def preset_config(preset: str="demo", # 'demo' | 'demo-paper' | 'pbc-cpu' | 'paper'
                   data=None, # dataset path (overrides the preset's)
                   out=None, # output folder (default reproduce_out/<preset>)
                   cache_dir=None, # feature/image cache
+                  sets=(), # 'key=value' changes of the preset's settings (`coreset_nb.experiments.set_setting`)
                  ) -> dict:
     "The experiment config of a preset, with its results written under `out/results`."
     if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
     out = Path(out or f"reproduce_out/{preset}")
-    cfg = load_config(CONFIGS_DIR / f"{preset}.yaml", data=str(data) if data else None,
+    cfg = load_config(CONFIGS_DIR / f"{preset}.yaml", sets=sets, data=str(data) if data else None,
                       results_dir=str(out / "results"), cache_dir=cache_dir)
     if not Path(cfg["data"]).exists(): raise FileNotFoundError(f"dataset not found: {cfg['data']} (pass --data PATH)")
     return cfg
@@ -129,16 +132,57 @@ def run_figures(figures_dir, out_dir, params: dict, workers: int=2, progress: bo
     return records
 
 # %% ../nbs/08_reproduce.ipynb
-def write_report(out: Path, preset: str, cfg: dict, df, selection: dict, figures: list, timings: dict) -> Path:
-    "`report.md`: every artifact with the settings that made it."
+REFERENCE_GRIDS = ("cnn-selectors-lownoise", "leaderboard-pbc")  # committed full-PBC grids (results/) a run is read against
+REFERENCE_VERDICTS = ASSETS_DIR / "full_pbc_verdicts.csv"
+PAPER_CLAIM = ("The paper's claim: IS beats RS for both models; at 25% its Table 1 gives 0.813 test accuracy for IS against "
+               "0.125 (chance) for RS, and its Fig. 9 shows IS above RS at every coreset size.")
+
+def write_reference_verdicts(results_root="results", # the repository's committed results
+                             out=REFERENCE_VERDICTS, # the shipped table
+                            ) -> Path:
+    "The verdicts of the committed full-PBC grids (every selector against random), as the package ships them."
+    from coreset_nb.compare import reference_verdicts
+    table = pd.concat([reference_verdicts(Path(results_root) / g) for g in REFERENCE_GRIDS], ignore_index=True)
+    atomic_write_text(out, table.to_csv(index=False))
+    return Path(out)
+
+def run_verdict(cfg: dict, # the preset's config
+                df: pd.DataFrame, # its results
+                reference=REFERENCE_VERDICTS, # `write_reference_verdicts`' table
+               ) -> dict: # table (`verdict_table` + model_kind), agreement, markdown, lines
+    "Every selector of the run against random, per model and budget, and how that agrees with the full-PBC grids."
+    from coreset_nb.compare import agreement, agreement_sentence, verdict_lines, verdict_markdown, verdict_table
+    from coreset_nb.figures import TITLES, sampling_label
+    methods = [m for m in cfg["methods"] if m != "random"]
+    kinds = {name: m["kind"] for name, m in cfg["models"].items()}
+    table = verdict_table(df, methods).assign(model_kind=lambda t: t["model"].map(kinds))
+    agr = agreement(table, pd.read_csv(reference))
+    labels = {m: sampling_label(m) for m in methods}
+    beyond = [labels[m] for m in methods if m not in ("random", "intelligent")]
+    md = [f"Test accuracy of each selector minus random sampling (RS) with the same seed, in points; 95% t-interval over "
+          f"seed pairs; win / loss when the paired t-test gives p < 0.05, else tie. "
+          + (f"{', '.join(beyond)}: the package's recommended selector (`results/leaderboard.md`), not in the paper. " if beyond else ""),
+          "", verdict_markdown(table, labels, titles={n: TITLES.get(k, n) for n, k in kinds.items()}), "",
+          PAPER_CLAIM + " " + agreement_sentence(agr, labels)]
+    short = {m: ("IS" if m == "intelligent" else m) for m in methods}
+    return dict(table=table, agreement=agr, markdown="\n".join(md), lines=verdict_lines(table, short))
+
+# %% ../nbs/08_reproduce.ipynb
+def write_report(out: Path, preset: str, cfg: dict, df, selection: dict, figures: list, timings: dict,
+                 verdict: dict|None=None, # `run_verdict`: the report opens with it
+                 sets=(), # the run's --set changes (named in its command)
+                ) -> Path:
+    "`report.md`: the verdict first, then every artifact with the settings that made it."
     from coreset_nb.pipeline import package_versions
-    lines = [f"# coreset_nb reproduction: preset `{preset}`", "",
-             f"- command: `coreset_nb reproduce --preset {preset} --data {cfg['data']} --out {out}`",
-             f"- data: `{cfg['data']}`", f"- wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()),
-             f"- versions: " + ", ".join(f"{k} {v}" for k, v in package_versions().items()), "",
-             "## Settings", "", "```json", json.dumps({k: cfg[k] for k in ("split", "selection", "methods", "fractions",
-             "seeds", "models")}, indent=1), "```", "",
-             "## Experiments", "", f"`results/results.csv`: {len(df)} runs (one row per model × method × fraction × seed).", ""]
+    lines = [f"# coreset_nb reproduction: preset `{preset}`", ""]
+    if verdict: lines += ["## Verdict: does a selector beat random sampling?", "", verdict["markdown"], ""]
+    lines += ["## Run", "", f"- command: `coreset_nb reproduce --preset {preset} --data {cfg['data']} --out {out}"
+              + "".join(f" --set '{s}'" for s in sets) + "`",
+              f"- data: `{cfg['data']}`", f"- wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()),
+              f"- versions: " + ", ".join(f"{k} {v}" for k, v in package_versions().items()), "",
+              "## Settings", "", "```json", json.dumps({k: cfg[k] for k in ("split", "selection", "methods", "fractions",
+              "seeds", "models")}, indent=1), "```", "",
+              "## Experiments", "", f"`results/results.csv`: {len(df)} runs (one row per model × method × fraction × seed).", ""]
     if len(df): lines += ["Test metrics, mean ± std over seeds:", "", summarize(df).to_markdown(), ""]
     lines += ["## Selection artifacts", ""]
     for method, p in selection.items():
@@ -158,7 +202,7 @@ def write_report(out: Path, preset: str, cfg: dict, df, selection: dict, figures
     return path
 
 # %% ../nbs/08_reproduce.ipynb
-def reproduce(preset: str="demo", # 'demo' | 'pbc-cpu' | 'paper'
+def reproduce(preset: str="demo", # 'demo' | 'demo-paper' | 'pbc-cpu' | 'paper'
               data=None, # dataset path (required for 'paper')
               out=None, # output folder (default reproduce_out/<preset>)
               cache_dir=None, # feature/image cache (default $CORESET_NB_CACHE or ~/.cache/coreset_nb)
@@ -166,11 +210,12 @@ def reproduce(preset: str="demo", # 'demo' | 'pbc-cpu' | 'paper'
               fraction: float=0.25, # Table 1's coreset fraction
               class_name: str="lymphocyte", # class shown in Figures 5 and 6
               progress: bool=True,
+              sets=(), # 'key=value' changes of the preset's settings (e.g. 'seeds=[0,1]')
              ) -> Path:
     "Run the experiments, selection and every figure notebook of a preset; return the path of `report.md`."
     t0 = time.perf_counter()
     out = Path(out or f"reproduce_out/{preset}").resolve()
-    cfg = preset_config(preset, data, out, cache_dir)
+    cfg = preset_config(preset, data, out, cache_dir, sets)
     figures_dir = find_figures_dir(figures_dir)  # fail before hours of work, not after
     timings = {}
     df = run_experiment(cfg, progress=progress); timings["experiments"] = time.perf_counter() - t0
@@ -184,5 +229,8 @@ def reproduce(preset: str="demo", # 'demo' | 'pbc-cpu' | 'paper'
     t = time.perf_counter()
     figures = run_figures(figures_dir, out / "figures", params, progress=progress)
     timings["figures"] = time.perf_counter() - t
+    verdict = run_verdict(cfg, df)
+    verdict["table"].to_csv(out / "verdict.csv", index=False)
+    atomic_write_text(out / "verdict.txt", "\n".join(verdict["lines"]) + "\n")  # what the command prints at the end
     timings["total"] = time.perf_counter() - t0
-    return write_report(out, preset, cfg, df, selection, figures, timings)
+    return write_report(out, preset, cfg, df, selection, figures, timings, verdict, sets)
