@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: install venvs bench-apricot test test-export test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
+.PHONY: full-pbc-verdicts install venvs bench-apricot test test-export test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -125,6 +125,10 @@ readme: $(STAMP)
 
 results-tables: $(STAMP)
 	$(BIN)/python results/make_tables.py
+
+# The committed full-PBC grids' verdicts that `reproduce` prints beside its own (coreset_nb/assets/full_pbc_verdicts.csv).
+full-pbc-verdicts: $(STAMP)
+	$(BIN)/python -c "from coreset_nb.reproduce import write_reference_verdicts; print(write_reference_verdicts())"
 
 # Issue 6, item 3: the ablation notebooks of paper_figures/ on full PBC and BloodMNIST (../shared/data; ~1-2 h on 2 CPU
 # cores, resumable: finished runs are cell files under results/ablations/runs/). Executed notebooks, figures and

@@ -53,7 +53,7 @@ def run(cfg, extra=()):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", default=str(ROOT / "coreset_nb" / "assets" / "pbc_demo_64perclass_128px.zip"))
+    p.add_argument("--data", default=str(ROOT / "coreset_nb" / "assets" / "pbc_demo_300perclass_96px.zip"))
     p.add_argument("--image-size", type=int, default=128)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "dask_grid.csv"))

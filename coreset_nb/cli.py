@@ -91,7 +91,7 @@ def _add_select(sub):
     p = sub.add_parser("select", help="select a coreset and write it as CSV + JSON sidecar",
                        description="Select a coreset from an image dataset (class folders, .zip, or MedMNIST .npz).")
     p.add_argument("--data", required=True, help="dataset: class-folder directory, .zip, MedMNIST .npz, a MedMNIST name (downloads), "
-                   "or a dataset shipped with the package (pbc_demo_64perclass_128px.zip)")
+                   "or a dataset shipped with the package (pbc_demo_300perclass_96px.zip)")
     p.add_argument("--split", default=None, help="MedMNIST files: the official split to select from: train (default), val, "
                    "test or all (a coreset is a training set); class folders: all")
     g = p.add_mutually_exclusive_group()

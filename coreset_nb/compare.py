@@ -304,7 +304,7 @@ def agreement_sentence(
     name = lambda r: f"{r.model_kind} {labels.get(r.method, r.method)} at {r.fraction * 100:g}%"
     text = (f"Against the committed full-PBC grids ({grids}), of the {len(agr)} model × selector × budget cells both ran, "
             f"{counts.get('same', 0)} have the same verdict, {counts.get('one tie', 0)} a tie on one side only "
-            f"({', '.join(f'{name(r)}: {r.verdict} here, {r.verdict_ref} there' for r in agr[agr.relation == 'one tie'].itertuples())}), "
+            f"({', '.join(f'{name(r)}: {r.verdict} here, {r.verdict_ref} in {r.grid}' for r in agr[agr.relation == 'one tie'].itertuples())}), "
             f"and {counts.get('opposite', 0)} the opposite verdict")
     opp = agr[agr.relation == "opposite"]
     return text + (": " + ", ".join(name(r) for r in opp.itertuples()) if len(opp) else "") + "."

@@ -14,7 +14,7 @@ import pandas as pd
 from .experiments import cell_id, grid_cells, read_grid
 
 # %% auto 0
-__all__ = ['LABELS', 'TITLES', 'PALETTE', 'BEYOND_PAPER', 'EXTRA_COLOURS', 'OUTPUT_LINE', 'sampling_label', 'colour_of', 'title_of', 'load_results', 'fraction_label', 'protocol_of', 'protocol_caption', 'no_data', 'size_axis', 'mean_ci', 'plot_vs_size', 'plotted_values', 'legend', 'wrote', 'written_files', 'write_table', 'save', 'class_assignments', 'PAPER_CITATION', 'PAPER_TABLE1_NOTE', 'PAPER_KINDS', 'TABLE1_METRICS', 'PAPER_FIG9_TEXT', 'paper_table1', 'table1', 'table1_markdown', 'paper_points', 'mark_paper']
+__all__ = ['LABELS', 'TITLES', 'PALETTE', 'BEYOND_PAPER', 'EXTRA_COLOURS', 'OUTPUT_LINE', 'sampling_label', 'colour_of', 'title_of', 'load_results', 'fraction_label', 'protocol_of', 'protocol_caption', 'no_data', 'size_axis', 'mean_ci', 'sampling_offsets', 'plot_vs_size', 'plotted_values', 'legend', 'wrote', 'written_files', 'write_table', 'save', 'class_assignments', 'PAPER_CITATION', 'PAPER_TABLE1_NOTE', 'PAPER_KINDS', 'TABLE1_METRICS', 'PAPER_FIG9_TEXT', 'paper_table1', 'table1', 'table1_markdown', 'paper_points', 'mark_paper']
 
 # %% ../nbs/11_figures.ipynb
 LABELS = {"full": "100%", "random": "RS", "intelligent": "IS"}  # method -> the paper's name of the sampling
@@ -161,6 +161,11 @@ def mean_ci(values, # one value per seed
     if bounds[1] is not None: high = min(high, bounds[1])
     return (low, high)
 
+def sampling_offsets(samplings) -> dict:
+    "Horizontal offset of each sampling's points (RS, IS, then the others by name), so that error bars sit side by side."
+    order = [s for s in ("RS", "IS") if s in set(samplings)] + sorted(set(samplings) - {"RS", "IS", "100%"})
+    return {s: 0.08 * (i - (len(order) - 1) / 2) for i, s in enumerate(order)}
+
 def plot_vs_size(ax, # matplotlib axes to draw on
                  d: pd.DataFrame, # results rows with a `sampling` label (from `load_results`)
                  col: str, # the column to plot (e.g. 'test_accuracy', 'train_time_s')
@@ -172,7 +177,7 @@ def plot_vs_size(ax, # matplotlib axes to draw on
     d = d[d[col].notna()]
     if d.empty: return False
     order = [s for s in ("RS", "IS") if s in set(d.sampling)] + sorted(set(d.sampling) - {"RS", "IS", "100%"})
-    dodge = {s: 0.08 * (i - (len(order) - 1) / 2) for i, s in enumerate(order)}  # error bars side by side
+    dodge = sampling_offsets(d.sampling)
     d = d.assign(pos=d.fraction.map(size_axis(ax, d)) + d.sampling.map(dodge).fillna(0))
     seeds = d.groupby(["sampling", "fraction"]).seed.nunique().groupby("sampling").agg(["min", "max"])
     lab = {s: f"{s} ({a} seed{'s' * int(b > 1)})" if a == b else f"{s} ({a}–{b} seeds)" for s, (a, b) in seeds.iterrows()}
@@ -354,10 +359,11 @@ def mark_paper(ax, # axes drawn by `plot_vs_size`
                d: pd.DataFrame, # the rows it drew (their coreset sizes are the x categories)
                points: pd.DataFrame, # `paper_points(...)`
               ) -> pd.DataFrame: # the points drawn, with their x position
-    "The paper's values as black markers at their coreset size (diamond: value, triangle: upper bound), labelled once."
-    pos = {f: i for i, f in enumerate(sorted(set(d.fraction.round(6))))}
-    shown = points[points.fraction.round(6).isin(pos)].assign(pos=lambda p: p.fraction.round(6).map(pos))
+    "The paper's values at their coreset size beside our curve of the same sampling (its colour, black edge; diamond: value, triangle: upper bound)."
+    pos, dodge = {f: i for i, f in enumerate(sorted(set(d.fraction.round(6))))}, sampling_offsets(d.sampling)
+    shown = points[points.fraction.round(6).isin(pos)]
+    shown = shown.assign(pos=shown.fraction.round(6).map(pos) + shown.sampling.map(dodge).fillna(0))
     for r in shown.itertuples():
-        ax.scatter(r.pos, r.value, marker="v" if r.relation == "<" else "D", s=42, color="black", zorder=6,
-                   label="paper (arXiv 2509.21380)")
+        ax.scatter(r.pos, r.value, marker="v" if r.relation == "<" else "D", s=46, color=colour_of(r.sampling), edgecolor="black",
+                   linewidth=1.2, zorder=6, label="paper (arXiv 2509.21380)")
     return shown

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 FIGS = REPO / "paper_figures"
-DEMO = REPO / "coreset_nb" / "assets" / "pbc_demo_64perclass_128px.zip"
+DEMO = REPO / "coreset_nb" / "assets" / "pbc_demo_300perclass_96px.zip"
 QUICK = dict(fractions=[0.25], seeds=[0], selection={"weights": None, "image_size": 32},
              model_overrides={"weights": None, "image_size": 32, "epochs": 10, "patience": None, "measure_backbone_time": False})
 

@@ -124,3 +124,14 @@ def test_cli_compare_writes_markdown_and_csv(tmp_path, capsys):
 def test_compare_does_not_import_tensorflow():
     code = "import sys, coreset_nb.compare; assert 'tensorflow' not in sys.modules, 'tensorflow imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_shipped_full_pbc_verdicts_are_the_committed_grids():
+    "assets/full_pbc_verdicts.csv (what `reproduce` compares a run with) is what `make full-pbc-verdicts` makes from results/."
+    import tempfile
+    from coreset_nb.reproduce import REFERENCE_VERDICTS, write_reference_verdicts
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = pd.read_csv(write_reference_verdicts(root / "results", Path(tmp) / "v.csv"))
+    pd.testing.assert_frame_equal(fresh, pd.read_csv(REFERENCE_VERDICTS))
+    assert {"cnn-selectors-lownoise", "leaderboard-pbc"} == set(fresh.grid) and fresh.verdict.isin(["win", "tie", "loss"]).all()

@@ -73,7 +73,7 @@ def test_split_is_deterministic_saved_and_guarded(tmp_path):
     a = load_or_make_split(ds, tmp_path / "split.json", test_size=0.2, val_size=0.1, seed=3)
     b = stratified_split(ds, test_size=0.2, val_size=0.1, seed=3)
     assert a.test.tolist() == b.test.tolist() and a.val.tolist() == b.val.tolist()
-    assert set(np.bincount(ds.labels[a.test]).tolist()) <= {12, 13}  # stratified: 20% of 64 per class
+    assert set(np.bincount(ds.labels[a.test]).tolist()) == {60}  # stratified: 20% of 300 per class
     assert stratified_split(ds, test_size=0.2, seed=4).test.tolist() != a.test.tolist()
     other = ds.subset(range(100))
     with pytest.raises(ValueError, match="made for other data"):

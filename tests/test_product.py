@@ -11,19 +11,75 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DEMO_WEIGHTS, DEMO_ZIP
+from conftest import DEMO_SETS, DEMO_WEIGHTS, DEMO_ZIP, reproduce_from_wheel
 
 # the tests sharing the `demo_run` reproduction live in this one file, which one xdist worker runs whole (conftest.py)
 CONFIG = Path(__file__).resolve().parents[1] / "coreset_nb" / "configs" / "demo.yaml"
 
 
-def grid():
-    "The demo preset's grid, read from its shipped config: every (model, sampling, fraction) a figure must show."
-    import yaml
-    cfg = yaml.safe_load(CONFIG.read_text())
-    label = {"random": "RS", "intelligent": "IS"}
-    cells = {(m, label[me], round(f, 6)) for m in cfg["models"] for me in cfg["methods"] for f in cfg["fractions"]}
+def grid(sets=DEMO_SETS):
+    "The demo preset's grid, read from its shipped config with the run's --set changes: every (model, sampling, fraction) a figure must show."
+    from coreset_nb.experiments import load_config
+    from coreset_nb.figures import sampling_label
+    cfg = load_config(CONFIG, sets=sets)
+    cells = {(m, sampling_label(me), round(f, 6)) for m in cfg["models"] for me in cfg["methods"] for f in cfg["fractions"]}
     return cells | {(m, "100%", 1.0) for m in cfg["models"]}, cfg
+
+
+RECOMMENDED = "facility_location"  # the package's recommended selector (results/leaderboard.md), the demo's third curve
+CHANCE = 1 / 8
+
+
+def check_what_the_user_reads(run):
+    """Issue 23's acceptance, on what a user of `reproduce` reads: Table 1's 100% rows above their floors, every RS/IS
+    cell at 5% or above 30 points above chance, the verdict opening report.md (and printed) with its rows and seed pairs,
+    every error bar within [0, 1], the recommended selector in the figures and the verdict."""
+    out, (cells, cfg) = run["out"], grid(run["sets"])
+    t1 = pd.read_csv(out / "figures" / "table1.csv").query("metric == 'accuracy'").set_index(["model", "setting"])["mean"]
+    assert t1[("cnn", "100%")] >= 0.85 and t1[("transfer", "100%")] >= 0.75, t1
+    df = pd.read_csv(out / "results" / "results.csv")
+    paper_cells = df[df.method.isin(["random", "intelligent"]) & (df.fraction >= 0.05)]
+    means = paper_cells.groupby(["model", "method", "fraction"]).test_accuracy.mean()
+    assert (means >= CHANCE + 0.30).all(), means[means < CHANCE + 0.30]
+    report = (out / "report.md").read_text()
+    first = report.split("\n## ")[1]  # the first section
+    assert first.startswith("Verdict"), report[:300]
+    rows = [l for l in first.splitlines() if l.startswith("| ") and not l.startswith("| model")]
+    n_seeds = len(cfg["seeds"])
+    assert n_seeds >= 3
+    want = [(t, f"{f * 100:g}%", str(n_seeds)) for t in ("Custom CNN", "Transfer model") for f in cfg["fractions"]]
+    assert [tuple(r.split(" | ")[i].strip("| ") for i in range(3)) for r in rows] == want, rows
+    assert all(len(re.findall(r"\[[-+]\d+\.\d, [-+]\d+\.\d\] (win|tie|loss)", r)) == 2 for r in rows), rows  # IS and recommended
+    assert "IS − RS" in first and f"{RECOMMENDED} (beyond the paper) − RS" in first
+    assert "The paper's claim" in first and "and 0 the opposite verdict" in first  # no significant verdict against the full-PBC grids
+    v = pd.read_csv(out / "verdict.csv")
+    assert len(v) == 2 * 2 * len(cfg["fractions"]) and (v.n_pairs == n_seeds).all()
+    assert (v.ci_low <= v.diff_mean).all() and (v.diff_mean <= v.ci_high).all()
+    printed = run["stdout"]
+    assert "verdict (test accuracy minus RS" in printed and printed.count(" − RS: ") == 4
+    figs = out / "figures"
+    for name in ["fig09a_cnn_train_accuracy", "fig09b_cnn_test_accuracy", "fig09c_transfer_train_accuracy",
+                 "fig09d_transfer_test_accuracy", "fig09_accuracy"]:
+        f = pd.read_csv(figs / f"{name}.csv")
+        assert f.ci_low.between(0, 1).all() and f.ci_high.between(0, 1).all() and (f.ci_low <= f["mean"]).all(), name
+        assert f"{RECOMMENDED} (beyond the paper)" in set(f.sampling), name
+    for name in ("fig10_metrics_cnn", "fig11_metrics_transfer"):
+        f = pd.read_csv(figs / f"{name}.csv")
+        assert f.ci_low.between(0, 1).all() and f.ci_high.between(0, 1).all(), name
+        assert f"{RECOMMENDED} (beyond the paper) 25%" in set(f.setting), name
+    for name in ("fig07_training_time_cnn", "fig08_epoch_time_transfer"):
+        assert (pd.read_csv(figs / f"{name}.csv").ci_low >= 0).all(), name
+    assert "Protocol — Custom CNN: low-noise step protocol" in (figs / "table1.md").read_text()
+
+
+def test_what_the_user_reads(demo_run):
+    check_what_the_user_reads(demo_run)
+
+
+@pytest.mark.slow
+def test_full_demo_as_make_reproduce_runs_it(tmp_path_factory, wheel):
+    "The whole demo preset (all four budgets), as `make reproduce` runs it: the same checks (~6 min; `make test-slow`)."
+    check_what_the_user_reads(reproduce_from_wheel(tmp_path_factory, wheel, []))
 
 
 def test_the_wheel_ships_everything_reproduce_needs_and_runs_from_it(wheel, demo_run):
@@ -31,7 +87,8 @@ def test_the_wheel_ships_everything_reproduce_needs_and_runs_from_it(wheel, demo
     names = zipfile.ZipFile(wheel["path"]).namelist()
     notebooks = sorted(p.name for p in (Path(__file__).resolve().parents[1] / "paper_figures").glob("*.ipynb"))
     assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("coreset_nb/paper_figures/")) == notebooks
-    for shipped in ("assets/pbc_demo_64perclass_128px.zip", "assets/mobilenet_2_5_224_tf_no_top.h5", "assets/paper_table1.csv",
+    for shipped in ("assets/pbc_demo_300perclass_96px.zip", "assets/mobilenet_2_5_224_tf_no_top.h5", "assets/paper_table1.csv",
+                    "assets/full_pbc_verdicts.csv", "configs/demo-paper.yaml",
                     "configs/demo.yaml", "configs/pbc-cpu.yaml", "cache.py", "cli.py"):
         assert f"coreset_nb/{shipped}" in names, shipped
     where = subprocess.run([sys.executable, "-c", "import coreset_nb, coreset_nb.reproduce as r; print(coreset_nb.__file__, r.find_figures_dir())"],
@@ -68,8 +125,8 @@ def test_no_executed_notebook_reports_partial_ignored_or_missing_results(demo_ru
 def test_every_figure_plots_every_cell_of_the_grid(demo_run):
     cells, _ = grid()
     figs = demo_run["out"] / "figures"
-    for name in ["fig09a_cnn_train_accuracy", "fig09b_cnn_val_accuracy", "fig09c_transfer_train_accuracy",
-                 "fig09d_transfer_val_accuracy", "fig07_training_time_cnn", "fig08_epoch_time_transfer"]:
+    for name in ["fig09a_cnn_train_accuracy", "fig09b_cnn_test_accuracy", "fig09c_transfer_train_accuracy",
+                 "fig09d_transfer_test_accuracy", "fig07_training_time_cnn", "fig08_epoch_time_transfer"]:
         v = pd.read_csv(figs / f"{name}.csv")
         model = name.split("_")[1] if name.startswith("fig09") else ("cnn" if "cnn" in name else "transfer")
         want = {c for c in cells if c[0] == model}
@@ -77,11 +134,12 @@ def test_every_figure_plots_every_cell_of_the_grid(demo_run):
         assert got == want, (name, want - got)
         assert v["mean"].notna().all() and (v.n_seeds == len(grid()[1]["seeds"])).all()
     both = pd.read_csv(figs / "fig09_accuracy.csv")
-    assert {(m, s) for m, s in zip(both.model, both.sampling)} == {(m, s) for m in ("cnn", "transfer") for s in ("RS", "IS", "100%")}
+    assert {(m, s) for m, s in zip(both.model, both.sampling)} == {(m, s) for m, s, _ in cells}
     for fig, model in (("fig10_metrics_cnn", "cnn"), ("fig11_metrics_transfer", "transfer")):
         v = pd.read_csv(figs / f"{fig}.csv")
-        assert set(v.setting) == {"100%", "RS 25%", "IS 25%"} and set(v.metric) == {"precision", "recall", "F1"}
-        assert v.paper.notna().all() and v["mean"].notna().all()
+        assert set(v.setting) == {"100%", "RS 25%", "IS 25%", f"{RECOMMENDED} (beyond the paper) 25%"}
+        assert set(v.metric) == {"precision", "recall", "F1"} and v["mean"].notna().all()
+        assert v.paper.notna().sum() == 9 and v[v.paper.isna()].setting.str.contains("beyond the paper").all()  # the paper's own three
 
 
 def test_report_lists_each_notebooks_own_files(demo_run):
@@ -109,17 +167,17 @@ def test_results_folder_stays_valid_when_moved(demo_run, tmp_path):
     assert "{assets}/" in (results / "config.json").read_text()
     moved = tmp_path / "moved"; shutil.copytree(results, moved, ignore=shutil.ignore_patterns("cells", "grid.json"))
     df, cells = load_results(moved / "results.csv", ["cnn", "transfer"])
-    assert len(df) == len(pd.read_csv(results / "results.csv")) == len(cells) == 28
+    assert len(df) == len(pd.read_csv(results / "results.csv")) == len(cells) == 2 * (3 * 2 * 3 + 3)
 
 
 def test_select_with_the_shipped_weights_on_real_images(demo_run, tmp_path):
-    args = demo_run["cli"] + ["select", "--data", "pbc_demo_64perclass_128px.zip", "--weights", "mobilenet_2_5_224_tf_no_top.h5",
-            "--backbone", "mobilenet", "--image-size", "128", "--pooling", "avg", "--fraction", "0.1", "--out", str(tmp_path / "c.csv")]
+    args = demo_run["cli"] + ["select", "--data", "pbc_demo_300perclass_96px.zip", "--weights", "mobilenet_2_5_224_tf_no_top.h5",
+            "--backbone", "mobilenet", "--image-size", "224", "--pooling", "avg", "--fraction", "0.1", "--out", str(tmp_path / "c.csv")]
     res = subprocess.run(args, capture_output=True, text=True, env=demo_run["env"], cwd=tmp_path, timeout=600)
     assert res.returncode == 0, res.stderr
     rows = pd.read_csv(tmp_path / "c.csv")
     side = json.loads((tmp_path / "c.json").read_text())
-    assert len(rows) == side["selected"]["n"] == 51 and rows["cluster"].notna().all()
+    assert len(rows) == side["selected"]["n"] == 240 and rows["cluster"].notna().all()
     assert Path(side["settings"]["data"]).name == DEMO_ZIP.name and side["features"]["cache_hit"]  # the reproduction's features
     assert str(demo_run["cwd"]) not in side["settings"]["data"]  # the wheel's own copy of the demo data
     assert set(side["clusters"]) == set(rows["class"]) and side["settings"]["split"] == "all"
@@ -131,17 +189,18 @@ def test_compare_on_the_demo_results(demo_run, tmp_path):
                          capture_output=True, text=True, env=demo_run["env"], timeout=300)
     assert res.returncode == 0, res.stderr
     table = pd.read_csv(tmp_path / "c.csv")
-    assert sorted(zip(table.model, table.method, table.fraction)) == [(m, "intelligent", f) for m in ("cnn", "transfer")
-                                                                     for f in (0.1, 0.25, 0.5)]
-    assert (table.n_pairs == 2).all() and table.verdict.isin(["win", "tie", "loss"]).all()  # two seeds: a test is possible
+    assert sorted(zip(table.model, table.method, table.fraction)) == [(m, me, f) for m in ("cnn", "transfer")
+                                                                     for me in ("facility_location", "intelligent") for f in (0.05, 0.25)]
+    assert (table.n_pairs == 3).all() and table.verdict.isin(["win", "tie", "loss"]).all()
 
 
 def test_experiment_accepts_a_shipped_config_by_name(demo_run, tmp_path):
     "`experiment --config demo` (a name) resumes the reproduction's grid: nothing to run."
-    res = subprocess.run(demo_run["cli"] + ["experiment", "--config", "demo", "--results-dir", str(demo_run["out"] / "results")],
+    res = subprocess.run(demo_run["cli"] + ["experiment", "--config", "demo", "--results-dir", str(demo_run["out"] / "results")]
+                         + [a for s in DEMO_SETS for a in ("--set", s)],
                          capture_output=True, text=True, env=demo_run["env"], cwd=demo_run["cwd"], timeout=600)
     assert res.returncode == 0, res.stderr
-    assert "28/28 cells done" in res.stdout + res.stderr and "(0 run by this process" in res.stdout + res.stderr
+    assert "42/42 cells done" in res.stdout + res.stderr and "(0 run by this process" in res.stdout + res.stderr
 
 
 # ---- the notebooks of paper_figures/ on the demo reproduction's outputs: they all ran and wrote their files; their
@@ -149,8 +208,8 @@ def test_experiment_accepts_a_shipped_config_by_name(demo_run, tmp_path):
 papermill = pytest.importorskip("papermill")
 REPO = Path(__file__).resolve().parents[1]
 FIGS = REPO / "paper_figures"
-FIG9 = ["fig09a_cnn_train_accuracy", "fig09b_cnn_val_accuracy", "fig09c_transfer_train_accuracy",
-        "fig09d_transfer_val_accuracy", "fig09_accuracy"]
+FIG9 = ["fig09a_cnn_train_accuracy", "fig09b_cnn_test_accuracy", "fig09c_transfer_train_accuracy",
+        "fig09d_transfer_test_accuracy", "fig09_accuracy"]
 OUTPUTS = {  # notebook: the files it writes in the demo reproduction (PNG + PDF + plotted values CSV per figure)
     "fig02_rs_vs_is": ["fig02_rs_vs_is"],
     "fig03_sample_images": ["fig03_sample_images"],
@@ -203,7 +262,7 @@ def test_table1_values_are_the_measured_means(demo):
         fraction = 1.0 if method == "full" else 0.25
         want = df[(df.model == model) & (df.method == method) & (df.fraction == fraction)].test_f1_macro
         got = table[(table.model == model) & (table.setting == setting) & (table.metric == "f1")].iloc[0]
-        assert got["n_seeds"] == 2 and np.isclose(got["mean"], want.mean()) and np.isclose(got["std"], want.std())
+        assert got["n_seeds"] == 3 and np.isclose(got["mean"], want.mean()) and np.isclose(got["std"], want.std())
 
 
 def test_fig05_any_class_and_unknown_class(demo, tmp_path):
@@ -217,7 +276,7 @@ def test_fig05_any_class_and_unknown_class(demo, tmp_path):
 def test_partial_results_are_plotted_and_reported(demo, tmp_path):
     "A results.csv alone (no config.json or grid.json beside it), one model's seed 1 and one IS cell missing."
     df = pd.read_csv(demo["results_csv"])
-    keep = ~((df.model == "cnn") & (df.seed == 1)) & ~((df.method == "intelligent") & (df.fraction == 0.5) & (df.seed == 0))
+    keep = ~((df.model == "cnn") & (df.seed == 1)) & ~((df.method == "intelligent") & (df.fraction == 0.25) & (df.seed == 0))
     (tmp_path / "partial").mkdir(); df[keep].to_csv(tmp_path / "partial" / "results.csv", index=False)
     executed = run("fig09_accuracy_vs_size", tmp_path, results_csv=str(tmp_path / "partial" / "results.csv"))
     for f in files(*FIG9): assert (tmp_path / f).is_file()
@@ -227,7 +286,7 @@ def test_partial_results_are_plotted_and_reported(demo, tmp_path):
 
 
 def test_missing_fraction_is_a_clear_error(demo, tmp_path):
-    with pytest.raises(papermill.PapermillExecutionError, match=r"fraction 0.3 is not in .*\[0.1, 0.25, 0.5\]"):
+    with pytest.raises(papermill.PapermillExecutionError, match=r"fraction 0.3 is not in .*\[0.05, 0.25\]"):
         run("fig10_11_metric_bars", tmp_path, results_csv=demo["results_csv"], fraction=0.3)
 
 
