@@ -190,6 +190,6 @@ def test_a_nested_folder_inside_a_class_is_skipped_and_named(tmp_path):
     res = run(["select", "--data", str(tmp_path / "ds"), "--method", "random", "--count", "16", "--out", str(tmp_path / "c.csv")], tmp_path)
     assert res.returncode == 0, res.stderr
     side = sidecar(tmp_path / "c.csv")
-    assert side["dataset"]["n_items"] == 512
+    assert side["dataset"]["n_items"] == 2400  # the demo sample: 8 classes x 300
     assert [s["item"] for s in side["dataset"]["skipped"]] == [f"monocyte/old copies/{one.name}"]
     assert "nested folder monocyte/old copies" in side["dataset"]["skipped"][0]["reason"]
