@@ -75,6 +75,7 @@ bench: $(STAMP) $(SKX_STAMP)
 	$(BIN)/python benchmarks/bench_head_training.py
 	$(BIN)/python benchmarks/bench_scalable_selection.py --quiet
 	$(BIN)/python benchmarks/bench_reproduce_demo.py
+	$(BIN)/python benchmarks/bench_cnn_cell.py
 
 # Facility location vs apricot's own implementation on the same class features (apricot only in its own venv).
 APRICOT := .venv-apricot
