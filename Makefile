@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: full-pbc-verdicts install venvs bench-apricot test test-export test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
+.PHONY: full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,7 +55,11 @@ test-skextra: $(SKX_STAMP)
 venvs:
 	@$(MAKE) --no-print-directory -j2 $(STAMP) $(SKX_STAMP)
 
-test: venvs test-export test-nbs test-py test-skextra
+# The layers of the library (.importlinter): each module imports only from the layers below it.
+test-layers: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
+test: venvs test-export test-layers test-nbs test-py test-skextra
 
 # The main job: every figure and table of the paper on the embedded offline sample (see README for presets).
 reproduce: $(STAMP)
@@ -87,7 +91,7 @@ $(APRICOT)/.installed:
 bench-apricot: $(STAMP) $(APRICOT)/.installed
 	$(BIN)/python benchmarks/bench_facility_location.py --apricot-python $(APRICOT)/bin/python --quiet
 
-# Issue 6: every selector vs random on full PBC (hours on 2 CPU cores; resumable), then the committed tables.
+# Every selector vs random on full PBC (hours on 2 CPU cores; resumable), then the committed tables.
 # WORKERS=2 runs the cells as tasks of a 2-worker Dask LocalCluster (one thread per worker). A cell's numbers depend
 # on TensorFlow's thread count (benchmarks/thread_effect.py), so keep one setting per grid column.
 WORKERS ?= 1
@@ -96,7 +100,7 @@ selectors: $(STAMP)
 	else $(BIN)/coreset_nb experiment --config configs/pbc-cpu-selectors.yaml --dask --workers $(WORKERS) || exit 1; fi
 	$(MAKE) results-tables
 
-# Issue 13: every selector (the peers' too) on the transfer model, PBC and BloodMNIST, 0.5-10%, 5 seeds (~1.5 h here,
+# Every selector (the peers' too) on the transfer model, PBC and BloodMNIST, 0.5-10%, 5 seeds (~1.5 h here,
 # resumable). Rows already in the committed results.csv files (same cell ids) are reused, not rerun.
 leaderboard: $(STAMP)
 	$(BIN)/coreset_nb experiment --config leaderboard-pbc --reuse results/leaderboard-pbc --reuse results/pbc-cpu-selectors
@@ -105,7 +109,7 @@ leaderboard: $(STAMP)
 	$(BIN)/coreset_nb experiment --config similarity-bloodmnist --reuse results/similarity-bloodmnist --reuse results/leaderboard-bloodmnist
 	$(MAKE) results-tables
 
-# Issue 15: the CNN's seed-to-seed noise per training protocol (results/cnn-noise; ~2.5 h on 2 cores from nothing), and
+# The CNN's seed-to-seed noise per training protocol (results/cnn-noise; ~2.5 h on 2 cores from nothing), and
 # the same cells with TensorFlow's default threads (results/cnn-noise-threads), then the tables (results/cnn-noise/noise.md).
 # Resumes from the committed results (--reuse): only the cells it lacks are run. The chosen protocol's cells are cells of
 # the low-noise selector grid too (the same cell ids), so that grid's committed rows count.
@@ -114,7 +118,7 @@ cnn-noise: $(STAMP)
 	$(BIN)/coreset_nb experiment --config cnn-noise-threads $(if $(wildcard results/cnn-noise-threads/results.csv),--reuse results/cnn-noise-threads) --quiet
 	$(BIN)/python results/make_tables.py
 
-# Issue 15: both models on every selector and budget under the low-noise protocol (results/cnn-selectors-lownoise;
+# Both models on every selector and budget under the low-noise protocol (results/cnn-selectors-lownoise;
 # ~3.5 h on 2 cores from nothing, resumable), then the tables and the README's verdict lines.
 cnn-grid: $(STAMP)
 	$(BIN)/coreset_nb experiment --config cnn-selectors-lownoise $(if $(wildcard results/cnn-selectors-lownoise/results.csv),--reuse results/cnn-selectors-lownoise) --dask --workers 2 --quiet
@@ -131,7 +135,7 @@ results-tables: $(STAMP)
 full-pbc-verdicts: $(STAMP)
 	$(BIN)/python -c "from coreset_nb.reproduce import write_reference_verdicts; print(write_reference_verdicts())"
 
-# Issue 6, item 3: the ablation notebooks of paper_figures/ on full PBC and BloodMNIST (../shared/data; ~1-2 h on 2 CPU
+# The ablation notebooks of paper_figures/ on full PBC and BloodMNIST (../shared/data; ~1-2 h on 2 CPU
 # cores, resumable: finished runs are cell files under results/ablations/runs/). Executed notebooks, figures and
 # tables go to results/ablations/<name>/. One ablation: make ablations ABLATIONS=k_choice
 ABLATIONS ?= k_choice allocation pca_variance backbone second_dataset

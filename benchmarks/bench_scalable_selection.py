@@ -53,7 +53,7 @@ def synthetic_embeddings(n=200_000, d=64, n_components=8, seed=0):
 def run_select(a):
     "Phase 1 (child process): the timed selection; prints one JSON line."
     from coreset_nb.cluster import EXACT_MAX_N, PerClassKMedoids
-    from coreset_nb.sample import get_selector
+    from coreset_nb.selectors import get_selector
     X = synthetic_embeddings(a.n, a.d, seed=a.seed)
     y = np.zeros(len(X), dtype=np.int64)
     rss_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

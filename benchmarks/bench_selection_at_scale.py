@@ -1,6 +1,6 @@
 """The registry's selectors on one very large class: the scalable paths against full FasterPAM and the exact path.
 
-Side by side in one command (issue 14, item 3); every selection runs in a child process so that its peak memory
+Side by side in one command; every selection runs in a child process so that its peak memory
 (`ru_maxrss`) is its own:
 
 1. **At 1,000,000 × 64-d** (a mixture of 8 anisotropic Gaussians, `bench_scalable_selection.synthetic_embeddings`):
@@ -38,7 +38,7 @@ import numpy as np
 from bench_scalable_selection import synthetic_embeddings
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET_S, TARGET_GB, TARGET_LOSS = 600.0, 4.0, 1.02  # hybrid at 1% on 1,000,000 points (issue 14's acceptance)
+TARGET_S, TARGET_GB, TARGET_LOSS = 600.0, 4.0, 1.02  # hybrid at 1% on 1,000,000 points: the targets
 SELECTORS = {"hybrid": "1%", "medoids": "K=1000", "intelligent": "1%"}
 
 
@@ -61,7 +61,7 @@ def run_child(a):
     "One selection (child process): prints one JSON line with time, peak memory, path, medoids and selected rows."
     from coreset_nb.cluster import PerClassKMedoids, class_seed
     from coreset_nb.reduce import ClassPCA
-    from coreset_nb.sample import get_selector
+    from coreset_nb.selectors import get_selector
     from coreset_nb.scale import scalable_medoids
     X = synthetic_embeddings(a.n, a.d, seed=a.seed)
     y = np.zeros(len(X), dtype=np.int64)
@@ -85,7 +85,7 @@ def run_child(a):
     elif a.child == "medoids":
         medoids, path = sel.indices_, sel.paths_[0]
     else:  # hybrid: its medoids are what `select_large_class` / `select_class` computed first; recompute them (not timed)
-        from coreset_nb.sample import class_medoids
+        from coreset_nb.scale import class_medoids
         Z = ClassPCA(sel.pca_variance).fit_transform(X)
         m, seed = min(sel.cap, _budget("hybrid", a.n)), class_seed(a.seed, 0)
         medoids = (class_medoids(Z, m, seed) if sel.paths_[0] == "exact" else scalable_medoids(Z, m, seed, exact_max_n=sel.exact_max_n)[0])
@@ -104,7 +104,7 @@ def child(a, name, n, path, registry=False):
 
 def large_phase(a, rows):
     from coreset_nb.reduce import ClassPCA
-    from coreset_nb.sample import class_medoids
+    from coreset_nb.scale import class_medoids
     Z = ClassPCA(0.95).fit_transform(synthetic_embeddings(a.n, a.d, seed=a.seed))  # what the selectors work on
     S = Z[np.sort(np.random.default_rng(a.seed + 1).choice(len(Z), min(a.ref_n, len(Z)), replace=False))]
     for name in a.selectors:
@@ -145,7 +145,7 @@ def small_phase(a, rows):
 
 
 def registry_phase(a, rows):
-    from coreset_nb.sample import SELECTORS
+    from coreset_nb.selectors import SELECTORS
     done = {r["selector"] for r in rows if str(r["phase"]) == str(a.n)}  # a rerun measures only the selectors still missing
     for name in SELECTORS:
         if "intelligent_" in name and not a.all_variants: continue  # IS variants share IS's clustering and sampling cost

@@ -12,17 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .experiments import ASSETS_DIR, CONFIGS_DIR, load_config, run_experiment
-from .sample import SELECTORS
+from .data import ASSETS_DIR
+from .experiments import CONFIGS_DIR, load_config, run_experiment
+from .selectors import SELECTORS
 
 # %% auto 0
-__all__ = ['CONFIGS_DIR', 'BASELINE', 'FULL', 'METRICS', 'default_store', 'ablation_config', 'Variant', 'variant_groups',
-           'run_sweep', 'ablation_table', 'format_table', 'findings', 'plot_ablation', 'per_class', 'k_per_class',
-           'write_outputs']
+__all__ = ['BASELINE', 'FULL', 'METRICS', 'default_store', 'ablation_config', 'Variant', 'variant_groups', 'run_sweep',
+           'ablation_table', 'format_table', 'findings', 'plot_ablation', 'per_class', 'k_per_class', 'write_outputs']
 
 # %% ../nbs/12_ablations.ipynb
-CONFIGS_DIR = ASSETS_DIR.parent / "configs"  # the configs shipped with the package
-
 def default_store(data, # the dataset path
                   root="results/ablations/runs", # where the cell stores live
                  ) -> str:

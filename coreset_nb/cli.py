@@ -36,8 +36,9 @@ def _weights(text: str):
 
 def _shipped(text: str) -> str:
     "A path as given, unless it names a file shipped with the package: '{assets}/x', or 'x' found in the package's assets."
-    from coreset_nb.experiments import ASSETS_DIR, _expand
-    text = _expand(text)
+    from coreset_nb.data import ASSETS_DIR
+    from coreset_nb.experiments import expand_grid
+    text = expand_grid(text)
     return str(ASSETS_DIR / text) if not Path(text).expanduser().exists() and (ASSETS_DIR / text).is_file() else text
 
 def _writable(out: Path) -> Path:

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from .reduce import ClassPCA
 
 # %% auto 0
-__all__ = ['BACKENDS', 'SWEEPS', 'EXACT_MAX_N', 'dissimilarity_matrix', 'count_distinct', 'get_backend', 'sweep_backend', 'ClassClustering', 'candidate_ks', 'resolve_method', 'cluster_class', 'class_seed', 'PerClassKMedoids', 'assign_to_medoids', 'cluster_class_scalable', 'clustering_state', 'clustering_from_state']
+__all__ = ['BACKENDS', 'SWEEPS', 'EXACT_MAX_N', 'dissimilarity_matrix', 'count_distinct', 'get_backend', 'sweep_backend', 'ClassClustering', 'candidate_ks', 'resolve_method', 'cluster_class', 'class_seed', 'PerClassKMedoids', 'assign_to_medoids', 'refine_medoids', 'cluster_class_scalable', 'clustering_state', 'clustering_from_state']
 
 # %% ../nbs/03_cluster.ipynb
 def dissimilarity_matrix(
@@ -286,7 +286,7 @@ def _distinct_rows(X:np.ndarray)->int:
     "Number of distinct rows of X."
     return len(np.unique(np.ascontiguousarray(X), axis=0))
 
-def _refine(X, medoids, labels, loss, metric, batch_size, rng, rounds, n_candidates=64, n_eval=2000):
+def refine_medoids(X, medoids, labels, loss, metric, batch_size, rng, rounds, n_candidates=64, n_eval=2000):
     "Voronoi refinement: in each cluster, try the points nearest its mean as medoid; keep a round only if the full loss drops."
     for _ in range(rounds):
         new = medoids.copy()
@@ -359,7 +359,7 @@ def cluster_class_scalable(
         best = _clara(X, ks, backend, metric, max_iter, rng, size, n_draws, batch_size, bar)
     if size < n:
         for k, (loss, medoids, labels) in best.items():
-            medoids, labels, loss = _refine(X, medoids, labels, loss, metric, batch_size, rng, refine)
+            medoids, labels, loss = refine_medoids(X, medoids, labels, loss, metric, batch_size, rng, refine)
             best[k] = (loss, medoids, labels)
     scores = _sampled_silhouettes(X, best, rng, silhouette_sample_size, metric)
     if not scores:  # degenerate class: one cluster around the most central point of a sample

@@ -9,7 +9,7 @@ import logging
 from contextlib import contextmanager
 from pathlib import Path
 
-from .experiments import _prepare, run_and_save_cell, settings_hash, write_results
+from .pipeline import settings_hash
 
 # %% auto 0
 __all__ = ['ONE_THREAD_ENV', 'dask_client', 'cell_task', 'run_on_dask']
@@ -42,16 +42,19 @@ def cell_task(cell, # the grid `Cell`
               cfg:dict, # the run's config (absolute paths)
               cells:list, # every cell the run has to do (which inputs to load)
               ds, # the `ImageDataset` (scattered to the workers once)
+              prepare, # (cfg, cells, progress, ds) -> the grid's inputs: `experiments.prepare_inputs`
+              run_cell, # (cell, cid, inputs, cfg, clusterings, verbose) -> ran: `experiments.run_and_save_cell`
               verbose:int=0, # Keras verbosity
              )->bool: # True if this task ran the cell (False: already done, or held by another process)
     "Run one cell in a Dask worker and write its file; the file, not the task's return value, is the record."
+    # The grid's own functions are passed in (Dask sends them by reference), so this runner sits below the grid's module.
     key = settings_hash({k: v for k, v in cfg.items() if k not in ("methods", "fractions", "seeds")})
     if key not in _WORKER_INPUTS:
         from coreset_nb.train import set_seed
         set_seed(0, deterministic_ops=True)  # as in one process: a cell's numbers must not depend on what ran before it
-        _WORKER_INPUTS[key] = (_prepare(cfg, cells, progress=False, ds=ds), {})
+        _WORKER_INPUTS[key] = (prepare(cfg, cells, progress=False, ds=ds), {})
     inputs, clusterings = _WORKER_INPUTS[key]
-    return run_and_save_cell(cell, cid, inputs, cfg, clusterings, verbose)
+    return run_cell(cell, cid, inputs, cfg, clusterings, verbose)
 
 # %% ../nbs/07b_dask_grid.ipynb
 def _absolute(cfg:dict)->dict:
@@ -62,20 +65,23 @@ def run_on_dask(todo:list, # the cells to run
                 ids:dict, # cell -> cell id, for the whole grid
                 inputs:dict, # the parent's prepared inputs (its dataset is sent to the workers)
                 cfg:dict, # the run's config
+                prepare, # see `cell_task`
+                run_cell, # see `cell_task`
+                on_done=None, # called after each finished cell (the grid rebuilds `results.csv`)
                 address=None, # see `dask_client`
                 workers:int=2, # LocalCluster workers
                 verbose:int=0, # Keras verbosity; > 0 also shows the cluster's log lines
                 bar=None, # a tqdm bar to advance per finished cell
                )->int: # how many cells the workers ran
-    "Run the cells as Dask tasks; every finished cell is in its file, and `results.csv` is rebuilt as they finish."
+    "Run the cells as Dask tasks; every finished cell is in its file, and `on_done` runs as each one finishes."
     from distributed import as_completed
     cfg, ran = _absolute(cfg), 0
     with dask_client(address, workers, verbose > 0) as client:
         ds = client.scatter(inputs["ds"], broadcast=True)
-        futures = [client.submit(cell_task, cell, ids[cell], cfg, todo, ds, verbose, key=f"cell-{ids[cell]}", pure=False)
+        futures = [client.submit(cell_task, cell, ids[cell], cfg, todo, ds, prepare, run_cell, verbose, key=f"cell-{ids[cell]}", pure=False)
                    for cell in todo]
         for future in as_completed(futures):
             ran += bool(future.result())
-            write_results(cfg["results_dir"], ids.values())
+            if on_done is not None: on_done()
             if bar is not None: bar.update(1)
     return ran

@@ -5,7 +5,7 @@
 # %% ../nbs/00_data.ipynb 4
 from __future__ import annotations
 
-import hashlib, io, json, os, urllib.request, zipfile
+import hashlib, importlib.resources, io, json, os, urllib.request, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -14,8 +14,10 @@ from PIL import Image
 
 from .cache import atomic_write_text
 
+ASSETS_DIR = Path(str(importlib.resources.files("coreset_nb"))) / "assets"  # data and weights shipped with the package
+
 # %% auto 0
-__all__ = ['IMAGE_EXTENSIONS', 'image_problem', 'ImageDataset', 'load_image_folder', 'load_dataset', 'Split', 'official_splits', 'stratified_split', 'load_or_make_split', 'MEDMNIST_URL', 'MEDMNIST_MD5', 'MEDMNIST_CLASSES', 'file_md5', 'download_medmnist', 'load_medmnist', 'image_pipeline', 'decoded_batches', 'load_images', 'write_sample_zip']
+__all__ = ['ASSETS_DIR', 'IMAGE_EXTENSIONS', 'image_problem', 'ImageDataset', 'load_image_folder', 'load_dataset', 'Split', 'official_splits', 'stratified_split', 'load_or_make_split', 'MEDMNIST_URL', 'MEDMNIST_MD5', 'MEDMNIST_CLASSES', 'file_md5', 'download_medmnist', 'load_medmnist', 'image_pipeline', 'decoded_batches', 'load_images', 'write_sample_zip']
 
 # %% ../nbs/00_data.ipynb
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}  # what tf.io.decode_image can decode

@@ -14,13 +14,14 @@ import pandas as pd
 import yaml
 
 from .cache import atomic_write_text, cache_path, cached_array
-from .data import ImageDataset, load_dataset, load_or_make_split, load_images
+from .data import ASSETS_DIR, ImageDataset, load_dataset, load_or_make_split, load_images
 from .pipeline import (SelectionSettings, package_versions, settings_hash, needs_features, needs_clustering, make_selector,
                                   fit_clustering, rows_digest)
-from .sample import parse_method
+from .selectors import parse_method
+from .dask_grid import run_on_dask
 
 # %% auto 0
-__all__ = ['DEFAULT_CONFIG', 'ASSETS_DIR', 'CONFIGS_DIR', 'GRID_KEYS', 'set_setting', 'load_config', 'Cell', 'model_grid', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image', 'seed_clustering', 'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'collect_results', 'write_results', 'run_and_save_cell', 'write_grid', 'read_grid', 'run_experiment', 'summarize', 'claim_cell', 'release_cell', 'reuse_cells']
+__all__ = ['DEFAULT_CONFIG', 'CONFIGS_DIR', 'GRID_KEYS', 'expand_grid', 'set_setting', 'load_config', 'Cell', 'grid_identity', 'model_grid', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image', 'seed_clustering', 'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'prepare_inputs', 'collect_results', 'write_results', 'run_and_save_cell', 'write_grid', 'read_grid', 'run_experiment', 'summarize', 'claim_cell', 'release_cell', 'reuse_cells']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -42,7 +43,6 @@ DEFAULT_CONFIG = dict(
                  learning_rate=1e-3, patience=5, val_fraction=0.1, min_steps=0)),
 )
 
-ASSETS_DIR = Path(str(importlib.resources.files("coreset_nb"))) / "assets"  # shipped demo data and weights
 CONFIGS_DIR = ASSETS_DIR.parent / "configs"  # shipped experiment configs (the presets of `reproduce`)
 
 def _replace_in_strings(obj, old: str, new: str):
@@ -50,12 +50,12 @@ def _replace_in_strings(obj, old: str, new: str):
     if isinstance(obj, list): return [_replace_in_strings(v, old, new) for v in obj]
     return obj.replace(old, new) if isinstance(obj, str) else obj
 
-def _expand(obj):
+def expand_grid(obj):
     "Replace '{assets}' in every string by the package's data folder (shipped demo data and weights)."
     return _replace_in_strings(obj, "{assets}", str(ASSETS_DIR.resolve()))
 
 def _portable(obj):
-    "The inverse of `_expand`, for the `config.json` a run writes: this machine's package path goes back to '{assets}'."
+    "The inverse of `expand_grid`, for the `config.json` a run writes: this machine's package path goes back to '{assets}'."
     return _replace_in_strings(obj, str(ASSETS_DIR.resolve()), "{assets}")
 
 def _merge(base: dict, over: dict) -> dict:
@@ -93,7 +93,7 @@ def load_config(path_or_dict, # a YAML file or a dict
         cfg["models"] = {n: _merge(kinds.get(m.get("kind"), {}), m) for n, m in raw["models"].items()}
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     for assignment in sets: set_setting(cfg, assignment)
-    cfg = _expand(cfg)
+    cfg = expand_grid(cfg)
     if not cfg["data"]: raise ValueError("config has no 'data' (a dataset path)")
     for name, m in [("config", cfg), *cfg["models"].items()]:  # a model block may narrow the grid for itself
         for method in m.get("methods", []):
@@ -122,13 +122,13 @@ class Cell:
     seed: int
     model: str
 
-def _identity(settings: dict|None) -> dict|None:
+def grid_identity(settings: dict|None) -> dict|None:
     """Settings as they matter for results: a weights file is identified by its content, not by where it lies (a
     config's portable '{assets}/...' and its expanded path give the same identity)."""
     if settings is None: return None
     from coreset_nb.data import file_md5
     w = settings.get("weights")
-    path = Path(_expand(w)) if isinstance(w, str) and w != "imagenet" else None
+    path = Path(expand_grid(w)) if isinstance(w, str) and w != "imagenet" else None
     return {**settings, "weights": f"md5:{file_md5(path)}"} if path is not None and path.is_file() else settings
 
 GRID_KEYS = ("methods", "fractions", "seeds")  # a model block may narrow the grid for itself (e.g. a costly model)
@@ -157,7 +157,7 @@ def cell_settings_hash(cfg: dict, cell: Cell, data_key: str) -> str:
     if sel is not None and sel.get("allocation") == "equal":  # equal budgets' leftover units now go to seeded classes
         sel = {**sel, "leftovers": "seeded"}
     model = {k: v for k, v in cfg["models"][cell.model].items() if k not in GRID_KEYS}
-    return settings_hash(dict(data=data_key, split=cfg["split"], selection=_identity(sel), model=_identity(model)))
+    return settings_hash(dict(data=data_key, split=cfg["split"], selection=grid_identity(sel), model=grid_identity(model)))
 
 def cell_id(cfg: dict, cell: Cell, data_key: str) -> str:
     return f"{cell.model}-{cell.method}-f{cell.fraction:g}-s{cell.seed}-{cell_settings_hash(cfg, cell, data_key)}"
@@ -309,7 +309,7 @@ def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: in
     return _cell_row(cell, m, inputs, chosen, res, metrics, selection_s, clusterings)
 
 # %% ../nbs/07_experiments.ipynb
-def _prepare(cfg: dict, cells: list, progress: bool, ds: ImageDataset|None=None) -> dict:
+def prepare_inputs(cfg: dict, cells: list, progress: bool, ds: ImageDataset|None=None) -> dict:
     "Load data (unless `ds` is given), split, features and images needed by `cells` (everything cached)."
     from coreset_nb.features import extract_features
     if ds is None: ds = load_dataset(cfg["data"], progress=progress)
@@ -401,12 +401,12 @@ def _run_cells(todo: list, cells: list, ids: dict, ds, cfg: dict, only_models, p
     from tqdm.auto import tqdm
     from coreset_nb.train import set_seed
     set_seed(0, deterministic_ops=True)  # a cell's numbers must not depend on what ran before it in this process
-    inputs = _prepare(cfg, todo, progress, ds)  # every cache (split, features, images) is filled once, here
+    inputs = prepare_inputs(cfg, todo, progress, ds)  # every cache (split, features, images) is filled once, here
     mine = [c for c in cells if only_models is None or c.model in set(only_models)]  # what this call can run
     with tqdm(total=len(mine), initial=len(mine) - len(todo), desc="cells", unit="cell", disable=not progress) as bar:
         if dask is None: return _run_here(todo, ids, inputs, cfg, verbose, bar)
-        from coreset_nb.dask_grid import run_on_dask
-        return run_on_dask(todo, ids, inputs, cfg, dask, workers, verbose, bar)
+        return run_on_dask(todo, ids, inputs, cfg, prepare_inputs, run_and_save_cell,
+                           lambda: write_results(cfg["results_dir"], ids.values()), dask, workers, verbose, bar)
 
 def _run_summary(results: Path, cells: list, ids: dict, ran: int, seconds: float) -> str:
     "One line: cells done, run by this process, held by others, and files of other settings."

@@ -10,7 +10,8 @@ import heapq, math
 import numpy as np
 from sklearn.metrics import pairwise_distances
 
-from .sample import PerClassFeatureSelector, register_selector
+from .more_selectors import PerClassFeatureSelector
+from .sample import register_selector
 
 # %% auto 0
 __all__ = ['SIMILARITIES', 'similarity_matrix', 'facility_location', 'FacilityLocationSelector', 'typicality',

@@ -14,17 +14,16 @@ import numpy as np
 
 from .cache import atomic_write_text, cache_path, cached_json
 from .data import ImageDataset, load_dataset, official_splits
-from .sample import SELECTORS, get_selector, parse_method, resolve_budget
+from .budgets import resolve_budget
+from .selectors import SELECTORS, get_selector, parse_method
 from .cluster import PerClassKMedoids, clustering_state, clustering_from_state
 
 # %% auto 0
-__all__ = ['FEATURE_FREE_METHODS', 'BACKBONE_DEFAULT_SIZE', 'BudgetWarning', 'package_versions', 'CoresetResult', 'settings_hash',
-           'selector_params', 'needs_features', 'needs_clustering', 'make_selector', 'selector_settings',
-           'fit_clustering', 'rows_digest', 'candidate_items', 'SelectionSettings', 'select_coreset']
+__all__ = ['BACKBONE_DEFAULT_SIZE', 'BudgetWarning', 'package_versions', 'CoresetResult', 'settings_hash', 'selector_params',
+           'needs_features', 'needs_clustering', 'make_selector', 'selector_settings', 'fit_clustering', 'rows_digest',
+           'candidate_items', 'SelectionSettings', 'select_coreset']
 
 # %% ../nbs/04b_pipeline.ipynb
-FEATURE_FREE_METHODS = {"random", "stratified"}  # kept for old callers; selectors declare it (`needs_features`)
-
 class BudgetWarning(UserWarning):
     "Some class gets no item in the coreset at this budget."
 

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from .data import load_dataset, load_or_make_split, atomic_write_text, file_md5
-from .experiments import ASSETS_DIR, CONFIGS_DIR, load_config, run_experiment, summarize, _identity
+from .data import ASSETS_DIR
+from .experiments import CONFIGS_DIR, load_config, run_experiment, summarize, grid_identity
 from .pipeline import settings_hash
 
 # %% auto 0
@@ -50,7 +51,7 @@ def selection_artifacts(cfg: dict, out_dir, fraction: float=0.25, seed: int=0, p
     for method in ("intelligent", "random"):
         stem = f"{method}_{round(fraction * 100)}"
         csv_path, assignments = out_dir / f"{stem}.csv", out_dir / f"{stem}_assignments.csv"
-        key = settings_hash(dict(data=ds.content_key(), train=split.train.tolist(), sel=_identity(sel), method=method,
+        key = settings_hash(dict(data=ds.content_key(), train=split.train.tolist(), sel=grid_identity(sel), method=method,
                          fraction=fraction, seed=seed))
         side = csv_path.with_suffix(".json")
         fresh = side.exists() and assignments.exists() and json.loads(side.read_text()).get("artifact_key") == key

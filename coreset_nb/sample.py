@@ -5,96 +5,17 @@
 # %% ../nbs/04_sample.ipynb 4
 from __future__ import annotations
 
-import inspect, math
-import numbers
+import inspect
 
-import time
-
-import kmedoids
 import numpy as np
 import yaml
 
-from .cluster import EXACT_MAX_N, PerClassKMedoids, class_seed, dissimilarity_matrix
-from .reduce import ClassPCA
+from .budgets import allocate_class_budgets, resolve_budget, split_equally
+from .cluster import PerClassKMedoids
 
 # %% auto 0
-__all__ = ['SELECTORS', 'resolve_budget', 'allocate_class_budgets', 'split_equally', 'register_selector', 'parse_method', 'get_selector', 'tie_rng', 'Selector', 'RandomSelector', 'StratifiedSelector', 'IntelligentSelector', 'IntelligentProportionalSelector', 'IntelligentMedoidFirstSelector', 'HYBRID_DEFAULT_CAP', 'split_proportionally', 'register_variant', 'PerClassFeatureSelector', 'class_medoids', 'MedoidsSelector', 'HybridSelector', 'k_center_greedy', 'KCenterSelector', 'herding', 'HerdingSelector']
-
-# %% ../nbs/04_sample.ipynb
-def resolve_budget(
-    budget:float|int, # fraction in (0, 1] or count in 1..n
-    n:int, # number of rows to choose from
-)->int: # number of rows to select
-    "Turn a fraction or a count into a number of rows, with a one-line error on anything else."
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"need at least one row to select from, got n={n!r}")
-    if isinstance(budget, (bool, np.bool_)):
-        raise ValueError(f"budget must be a fraction in (0, 1] or a count, not a bool ({budget!r})")
-    if isinstance(budget, numbers.Integral):
-        if not 1 <= budget <= n: raise ValueError(f"budget count must be between 1 and {n}, got {budget}")
-        return int(budget)
-    if isinstance(budget, numbers.Real):
-        if math.isnan(budget) or not 0 < budget <= 1:
-            raise ValueError(f"budget fraction must be in (0, 1] (pass an int for a count), got {budget}")
-        return max(1, round(float(budget) * int(n)))
-    raise ValueError(f"budget must be a float fraction or an int count, got {type(budget).__name__}")
-
-# %% ../nbs/04_sample.ipynb
-def _water_fill(sizes, budget:int, order)->np.ndarray:
-    "Split `budget` equally over groups of `sizes`; small groups give all they have; leftovers follow `order`."
-    sizes = np.asarray(sizes, dtype=np.int64)
-    if not 0 <= budget <= sizes.sum():
-        raise ValueError(f"cannot take {budget} from groups holding {int(sizes.sum())} items")
-    take = np.zeros(len(sizes), dtype=np.int64)
-    active = [int(i) for i in order if sizes[i] > 0]  # groups still below capacity, in leftover priority order
-    remaining = int(budget)
-    while active and remaining > 0:
-        share = remaining // len(active)
-        full = [i for i in active if sizes[i] <= share]
-        if full:  # these cannot take a full share: give them everything, re-split what is left
-            for i in full: take[i] = sizes[i]
-            remaining -= int(sizes[full].sum())
-            active = [i for i in active if sizes[i] > share]
-            continue
-        take[active] = share
-        for i in active[:remaining - share * len(active)]: take[i] += 1
-        remaining = 0
-    return take
-
-def allocate_class_budgets(
-    class_counts:dict, # {class: number of rows}, in class order
-    total:int, # rows to select over all classes
-    mode:str="proportional", # "proportional" (largest remainder) or "equal" (water-filling)
-    rng=None, # np.random.Generator or seed: who gets the units that cannot be shared exactly (None: class order)
-)->dict: # {class: rows to select}, summing to `total`
-    "Per-class budgets summing exactly to `total`, never above a class's size."
-    keys, counts = list(class_counts), np.array([int(v) for v in class_counts.values()], dtype=np.int64)
-    if (counts < 0).any(): raise ValueError(f"class counts must be >= 0, got {class_counts}")
-    if not 0 <= total <= counts.sum(): raise ValueError(f"total must be between 0 and {int(counts.sum())}, got {total}")
-    order = list(range(len(keys))) if rng is None else np.random.default_rng(rng).permutation(len(keys)).tolist()
-    rank = {c: r for r, c in enumerate(order)}
-    if mode == "proportional":
-        N = int(counts.sum())
-        quota = counts * int(total)  # exact integer numerators of total·n_c/N
-        alloc, remainder = quota // N, quota % N
-        leftover = int(total - alloc.sum())
-        by_remainder = sorted(range(len(keys)), key=lambda i: (-remainder[i], rank[i]))  # ties: `order`
-        alloc[by_remainder[:leftover]] += 1
-    elif mode == "equal":
-        alloc = _water_fill(counts, int(total), order)
-    else:
-        raise ValueError(f"unknown allocation mode {mode!r}; known: ['equal', 'proportional']")
-    return {k: int(a) for k, a in zip(keys, alloc)}
-
-# %% ../nbs/04_sample.ipynb
-def split_equally(
-    sizes, # number of items in each cluster
-    budget:int, # items to take from all clusters together (<= sum(sizes))
-    rng=None, # np.random.Generator or seed; decides which clusters get the indivisible leftovers
-)->np.ndarray: # items to take from each cluster (int64), summing to `budget`
-    "Equal split of `budget` across clusters with water-filling; leftovers to clusters in a seeded random order."
-    rng = np.random.default_rng(rng)
-    return _water_fill(sizes, int(budget), rng.permutation(len(sizes)))
+__all__ = ['SELECTORS', 'register_selector', 'parse_method', 'get_selector', 'class_rows', 'class_rngs', 'tie_rng', 'n_rows',
+           'Selector', 'RandomSelector', 'StratifiedSelector', 'IntelligentSelector']
 
 # %% ../nbs/04_sample.ipynb
 SELECTORS = {}
@@ -129,13 +50,13 @@ def get_selector(name:str, # a key of `SELECTORS`, or a variant `name[key=value,
     return SELECTORS[base](**{**kwargs, **changes})
 
 # %% ../nbs/04_sample.ipynb
-def _class_rows(y)->tuple:
+def class_rows(y)->tuple:
     "Sorted class labels (as Python scalars) and the ascending row indices of each class."
     y = np.asarray(y)
     classes = np.unique(y)
     return [c.item() if hasattr(c, "item") else c for c in classes], [np.flatnonzero(y == c) for c in classes]
 
-def _class_rngs(random_state, n_classes:int)->list:
+def class_rngs(random_state, n_classes:int)->list:
     "One independent generator per class, spawned deterministically from `random_state`."
     return [np.random.default_rng(s) for s in np.random.SeedSequence(random_state).spawn(n_classes)]
 
@@ -143,7 +64,7 @@ def tie_rng(random_state)->np.random.Generator:
     "The generator that orders the classes for units a budget cannot share exactly (its own stream of `random_state`)."
     return np.random.default_rng(None if random_state is None else np.random.SeedSequence([random_state, 1]))
 
-def _n_rows(X, y)->int:
+def n_rows(X, y)->int:
     return len(X) if X is not None else len(y)
 
 class Selector:
@@ -161,7 +82,7 @@ class Selector:
     def _class_budgets(self, X, y):
         "Class labels, rows of each class, and per-class budgets from `budget` and `allocation`."
         if y is None: raise ValueError(f"selector {self.name!r} needs class labels y")
-        classes, rows = _class_rows(y)
+        classes, rows = class_rows(y)
         if X is not None and len(X) != len(y): raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
         total = resolve_budget(self.budget, len(y))
         return classes, rows, allocate_class_budgets({c: len(r) for c, r in zip(classes, rows)}, total, self.allocation,
@@ -181,13 +102,13 @@ class RandomSelector(Selector):
             X:np.ndarray, # n×d features (only len(X) is used; may be None if y is given)
             y:np.ndarray=None, # class labels, used only to report `class_budgets_`
             **kwargs):
-        n = _n_rows(X, y)
+        n = n_rows(X, y)
         total = resolve_budget(self.budget, n)
         rng = np.random.default_rng(self.random_state)
         self.indices_ = np.sort(rng.choice(n, size=total, replace=False)).astype(np.int64)
         if y is None: self.class_budgets_ = {}
         else:
-            classes, rows = _class_rows(y)
+            classes, rows = class_rows(y)
             self.class_budgets_ = {c: int(np.isin(r, self.indices_).sum()) for c, r in zip(classes, rows)}
         return self
 
@@ -201,27 +122,16 @@ class StratifiedSelector(Selector):
             y:np.ndarray, # class labels
             **kwargs):
         classes, rows, budgets = self._class_budgets(X, y)
-        rngs = _class_rngs(self.random_state, len(classes))
+        rngs = class_rngs(self.random_state, len(classes))
         picks = [rng.choice(r, size=budgets[c], replace=False) for c, r, rng in zip(classes, rows, rngs)]
         self.indices_ = np.sort(np.concatenate(picks)).astype(np.int64)
         self.class_budgets_ = budgets
         return self
 
 # %% ../nbs/04_sample.ipynb
-def _cluster_medoid_mask(X, y, clusters, pca_variance)->np.ndarray:
-    "Boolean mask of the medoid of every (class, cluster): the member with the smallest total distance, in class PCA space."
-    if X is None: raise ValueError("medoid_first with given clusters needs the features X to find each cluster's medoid")
-    X, mask = np.asarray(X), np.zeros(len(y), dtype=bool)
-    for r in _class_rows(y)[1]:
-        Z = X[r] if pca_variance is None else ClassPCA(pca_variance).fit_transform(X[r])
-        for j in np.unique(clusters[r]):
-            members = r[clusters[r] == j]
-            mask[members[np.argmin(dissimilarity_matrix(Z[clusters[r] == j]).sum(axis=1))]] = True
-    return mask
-
 @register_selector("intelligent")
 class IntelligentSelector(Selector):
-    "Per-class budget split across the class's K-Medoids clusters (the paper's IS: equally, uniform inside a cluster)."
+    "The paper's IS: per class, K-Medoids clusters (K by silhouette), the class budget split equally across them, uniform draws inside each."
     needs_clustering = True
     def __init__(self,
                  budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
@@ -231,21 +141,29 @@ class IntelligentSelector(Selector):
                  backend:str="fasterpam", # K-Medoids backend, see `coreset_nb.cluster.BACKENDS`
                  pca_variance:float|None=0.95, # per-class PCA variance before clustering; None = no PCA
                  clusterer:PerClassKMedoids|None=None, # a PerClassKMedoids to reuse (fitted) or to fit
-                 cluster_allocation:str="equal", # split of a class's budget across its clusters: "equal" (paper) or "proportional"
-                 medoid_first:bool=False, # take each cluster's medoid first (if the cluster gets at least one row)
                 ):
         super().__init__(budget, allocation, random_state)
         self.k_range, self.backend, self.pca_variance, self.clusterer = k_range, backend, pca_variance, clusterer
-        self.cluster_allocation, self.medoid_first = cluster_allocation, medoid_first
 
     def fit(self,
             X:np.ndarray, # n×d features (may be None when `clusters` or a fitted `clusterer` is given)
             y:np.ndarray, # class labels
             clusters:np.ndarray=None, # within-class cluster id of every row; skips clustering
             **kwargs):
-        if self.cluster_allocation not in ("equal", "proportional"):
-            raise ValueError(f"cluster_allocation must be 'equal' or 'proportional', got {self.cluster_allocation!r}")
         classes, rows, budgets = self._class_budgets(X, y)
+        self.clusters_ = self.cluster_classes(X, y, clusters)  # 1. K-Medoids clusters in each class
+        picks, self.cluster_budgets_ = [], {}
+        for c, r, rng in zip(classes, rows, class_rngs(self.random_state, len(classes))):
+            member_of = np.unique(self.clusters_[r], return_inverse=True)[1].reshape(-1)
+            take = self.split_class_budget(np.bincount(member_of), budgets[c], rng)  # 2. the class budget across clusters
+            picks += [self.draw_from_cluster(r[member_of == j], t, rng) for j, t in enumerate(take)]  # 3. draws inside each
+            self.cluster_budgets_[c] = take
+        self.indices_ = np.sort(np.concatenate(picks)).astype(np.int64)
+        self.class_budgets_ = budgets
+        return self
+
+    def cluster_classes(self, X, y, clusters=None)->np.ndarray:
+        "Step 1: the within-class cluster id of every row: given, from a fitted `clusterer`, or K-Medoids fitted here."
         self.clustering_ = None
         if clusters is None:
             clusterer = self.clusterer or PerClassKMedoids(self.k_range, self.backend, self.pca_variance,
@@ -254,261 +172,12 @@ class IntelligentSelector(Selector):
             self.clustering_, clusters = clusterer, clusterer.labels_
         clusters = np.asarray(clusters)
         if len(clusters) != len(y): raise ValueError(f"clusters has {len(clusters)} entries but y has {len(y)} labels")
-        self.clusters_ = clusters
-        is_medoid = None
-        if self.medoid_first:
-            is_medoid = (self.clustering_.is_medoid_ if self.clustering_ is not None
-                         else _cluster_medoid_mask(X, np.asarray(y), clusters, self.pca_variance))
-        split = split_equally if self.cluster_allocation == "equal" else split_proportionally
-        picks, self.cluster_budgets_ = [], {}
-        for c, r, rng in zip(classes, rows, _class_rngs(self.random_state, len(classes))):
-            _, member_of = np.unique(clusters[r], return_inverse=True)
-            member_of = member_of.reshape(-1)
-            take = split(np.bincount(member_of), budgets[c], rng)
-            for j, t in enumerate(take):
-                members = r[member_of == j]
-                medoid = members[is_medoid[members]][:1] if is_medoid is not None and t > 0 else members[:0]
-                picks += [medoid, rng.choice(np.setdiff1d(members, medoid), size=t - len(medoid), replace=False)]
-            self.cluster_budgets_[c] = take
-        self.indices_ = np.sort(np.concatenate(picks)).astype(np.int64)
-        self.class_budgets_ = budgets
-        return self
+        return clusters
 
-# %% ../nbs/04a_more_selectors.ipynb 4
-def split_proportionally(
-    sizes, # number of items in each cluster
-    budget:int, # items to take from all clusters together (<= sum(sizes))
-    rng=None, # np.random.Generator or seed; breaks ties between equal remainders
-)->np.ndarray: # items to take from each cluster (int64), summing to `budget`, never above a cluster's size
-    "Split of `budget` across clusters in proportion to their sizes (largest remainder, seeded ties)."
-    rng, sizes = np.random.default_rng(rng), np.asarray(sizes, dtype=np.int64)
-    total = int(sizes.sum())
-    if not 0 <= budget <= total: raise ValueError(f"cannot take {budget} from groups holding {total} items")
-    quota = sizes * int(budget)
-    take, remainder = quota // max(total, 1), quota % max(total, 1)
-    priority = np.empty(len(sizes), dtype=np.int64); priority[rng.permutation(len(sizes))] = np.arange(len(sizes))
-    by_remainder = sorted(range(len(sizes)), key=lambda i: (-remainder[i], priority[i]))
-    take[by_remainder[:int(budget) - int(take.sum())]] += 1
-    return take
+    def split_class_budget(self, sizes:np.ndarray, k:int, rng:np.random.Generator)->np.ndarray:
+        "Step 2, the hook variants override: rows to take from each cluster of a class (the paper: equal shares)."
+        return split_equally(sizes, k, rng)
 
-# %% ../nbs/04a_more_selectors.ipynb 7
-def register_variant(name:str, # registry key of the variant
-                     base:type, # the registered selector it varies
-                     doc:str, # one line: what the variant does
-                     **defaults, # the constructor defaults it changes
-                    )->type: # the registered variant: a subclass of `base` whose constructor has the new defaults
-    "Register `base` under `name` with other constructor defaults (a variant is a name plus changed defaults)."
-    signature = inspect.signature(base.__init__)
-    if unknown := set(defaults) - set(signature.parameters):
-        raise TypeError(f"{base.__name__} has no parameter {sorted(unknown)}")
-    signature = signature.replace(parameters=[p.replace(default=defaults.get(p.name, p.default))
-                                              for p in signature.parameters.values()])
-    def __init__(self, *args, **kwargs):
-        bound = signature.bind(self, *args, **kwargs); bound.apply_defaults()
-        base.__init__(*bound.args, **bound.kwargs)
-    __init__.__signature__ = signature
-    class_name = "".join(part.title() for part in name.split("_")) + "Selector"
-    variant = type(class_name, (base,), dict(__init__=__init__, __doc__=doc, __module__=base.__module__,
-                                             __qualname__=class_name))
-    return register_selector(name)(variant)
-
-IntelligentProportionalSelector = register_variant(
-    "intelligent_proportional", IntelligentSelector,
-    "IS with each class's budget split across its clusters in proportion to their sizes.", cluster_allocation="proportional")
-IntelligentMedoidFirstSelector = register_variant(
-    "intelligent_medoid_first", IntelligentSelector,
-    "IS (equal split across clusters) that always takes the medoid of every cluster it samples from.", medoid_first=True)
-
-# %% ../nbs/04a_more_selectors.ipynb 13
-class PerClassFeatureSelector(Selector):
-    "Base of the selectors that look at each class's own PCA-reduced features; subclasses implement `select_class`."
-    def __init__(self,
-                 budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
-                 allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
-                 random_state:int|None=0, # seed of every random draw
-                 pca_variance:float|None=0.95, # per-class PCA variance kept before selecting; None = raw features
-                ):
-        super().__init__(budget, allocation, random_state)
-        self.pca_variance = pca_variance
-
-    exact_max_n = EXACT_MAX_N  # a larger class takes the scalable path (`select_large_class`, nbs/04d_scale)
-
-    def select_class(self, Z:np.ndarray, k:int, rng:np.random.Generator, seed:int|None)->np.ndarray:
-        raise NotImplementedError
-
-    def select_large_class(self, Z:np.ndarray, k:int, rng:np.random.Generator, seed:int|None)->tuple:
-        "A class above `exact_max_n`: (rows, path). Default: the exact selector on random parts (`coreset_nb.scale`)."
-        from coreset_nb.scale import select_by_parts
-        return select_by_parts(self.select_class, Z, k, rng, seed, self.exact_max_n), "parts"
-
-    def _select_one(self, Z, k, rng, seed)->tuple:
-        if len(Z) <= self.exact_max_n: return self.select_class(Z, k, rng, seed), "exact"
-        return self.select_large_class(Z, k, rng, seed)
-
-    def fit(self,
-            X:np.ndarray, # n×d features
-            y:np.ndarray, # class labels
-            **kwargs):
-        classes, rows, budgets = self._class_budgets(X, y)
-        if X is None: raise ValueError(f"selector {self.name!r} needs features X")
-        X = np.asarray(X)
-        picks, self.class_seconds_, self.paths_ = [], {}, {}
-        for i, (c, r, rng) in enumerate(zip(classes, rows, _class_rngs(self.random_state, len(classes)))):
-            t0, k, self.paths_[c] = time.perf_counter(), budgets[c], "all" if budgets[c] >= len(r) else "none" if budgets[c] == 0 else None
-            if k >= len(r): local = np.arange(len(r))
-            elif k == 0: local = np.zeros(0, dtype=np.int64)
-            else:
-                Z = X[r] if self.pca_variance is None else ClassPCA(self.pca_variance).fit_transform(X[r])
-                local, self.paths_[c] = self._select_one(np.asarray(Z, dtype=np.float64), k, rng, class_seed(self.random_state, i))
-                local = np.asarray(local)
-                if len(local) != k or len(np.unique(local)) != k:
-                    raise RuntimeError(f"{type(self).__name__} returned {len(np.unique(local))} distinct rows for a budget of {k}")
-            picks.append(r[local.astype(np.int64)])
-            self.class_seconds_[c] = time.perf_counter() - t0
-        self.indices_ = np.sort(np.concatenate(picks)).astype(np.int64)
-        self.class_budgets_ = budgets
-        return self
-
-# %% ../nbs/04a_more_selectors.ipynb 15
-def class_medoids(
-    Z:np.ndarray, # n×d (reduced) features of one class
-    k:int, # number of medoids, 1 <= k <= n
-    random_state:int|None=0, # FasterPAM's seed (processing order; the initialisation above `build_max_k`)
-    max_iter:int=100, # FasterPAM swap-iteration limit
-    build_max_k:int=100, # BUILD initialisation up to this K, a seeded random initialisation above (BUILD is O(K·n²))
-)->np.ndarray: # k distinct local row indices: FasterPAM's medoids, then any filler rows
-    "The K-Medoids medoids of one class (FasterPAM), with K = k."
-    D = dissimilarity_matrix(Z)
-    n = len(D)
-    if not 1 <= k <= n: raise ValueError(f"need 1 <= k <= {n}, got {k}")
-    if k == n: return np.arange(n, dtype=np.int64)
-    if k == 1: return np.array([np.argmin(D.sum(axis=1))], dtype=np.int64)
-    init = "build" if k <= build_max_k else "random"
-    res = kmedoids.fasterpam(D, k, max_iter=max_iter, init=init, random_state=random_state, n_cpu=1)
-    medoids = np.asarray(res.medoids, dtype=np.int64)
-    if len(np.unique(medoids)) < k:  # fewer distinct points than K: BUILD stopped at loss 0
-        medoids = np.unique(medoids)
-        rest = np.setdiff1d(np.arange(n), medoids)
-        medoids = np.concatenate([medoids, np.random.default_rng(random_state).choice(rest, k - len(medoids), replace=False)])
-    return medoids
-
-# %% ../nbs/04a_more_selectors.ipynb 17
-@register_selector("medoids")
-class MedoidsSelector(PerClassFeatureSelector):
-    "Per class, the K-Medoids medoids with K = the class budget (a typicality / facility-location coreset)."
-    def __init__(self,
-                 budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
-                 allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
-                 random_state:int|None=0, # FasterPAM's seed in class i is `class_seed(random_state, i)`
-                 pca_variance:float|None=0.95, # per-class PCA variance kept before clustering; None = raw features
-                 max_iter:int=100, # FasterPAM swap-iteration limit
-                 build_max_k:int=100, # BUILD initialisation up to this K; seeded random initialisation above (see `class_medoids`)
-                ):
-        super().__init__(budget, allocation, random_state, pca_variance)
-        self.max_iter, self.build_max_k = max_iter, build_max_k
-
-    def select_class(self, Z, k, rng, seed):
-        return class_medoids(Z, k, seed, self.max_iter, self.build_max_k)
-
-    def select_large_class(self, Z, k, rng, seed):
-        from coreset_nb.scale import scalable_medoids
-        return scalable_medoids(Z, k, seed, self.max_iter, self.build_max_k, exact_max_n=self.exact_max_n)
-
-# %% ../nbs/04a_more_selectors.ipynb 20
-HYBRID_DEFAULT_CAP = 50  # medoids per class before random sampling takes over; the evidence is below
-
-@register_selector("hybrid")
-class HybridSelector(PerClassFeatureSelector):
-    "Per class, K-Medoids medoids up to `cap`, the rest of the class budget uniformly at random."
-    def __init__(self,
-                 budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
-                 allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
-                 random_state:int|None=0, # seed of FasterPAM and of the random part
-                 pca_variance:float|None=0.95, # per-class PCA variance kept before clustering; None = raw features
-                 cap:int=HYBRID_DEFAULT_CAP, # at most this many medoids per class; 0 = stratified sampling
-                 max_iter:int=100, # FasterPAM swap-iteration limit
-                 build_max_k:int=100, # see `class_medoids`
-                ):
-        super().__init__(budget, allocation, random_state, pca_variance)
-        if isinstance(cap, (bool, np.bool_)) or not isinstance(cap, numbers.Integral) or cap < 0:
-            raise ValueError(f"cap must be a whole number >= 0, got {cap!r}")
-        self.cap, self.max_iter, self.build_max_k = int(cap), max_iter, build_max_k
-
-    def select_class(self, Z, k, rng, seed, medoids_of=None):
-        m = min(self.cap, k)
-        medoids_of = medoids_of or (lambda Z, m: class_medoids(Z, m, seed, self.max_iter, self.build_max_k))
-        medoids = np.asarray(medoids_of(Z, m) if m else np.zeros(0), dtype=np.int64)
-        rest = rng.choice(np.setdiff1d(np.arange(len(Z)), medoids), size=k - m, replace=False)
-        return np.concatenate([medoids, rest])
-
-    def select_large_class(self, Z, k, rng, seed):
-        from coreset_nb.scale import scalable_medoids
-        path = {}
-        def medoids_of(Z, m):
-            rows, path["name"] = scalable_medoids(Z, m, seed, self.max_iter, self.build_max_k, exact_max_n=self.exact_max_n)
-            return rows
-        rows = self.select_class(Z, k, rng, seed, medoids_of)
-        return rows, path.get("name", "exact")
-
-# %% ../nbs/04a_more_selectors.ipynb 23
-def k_center_greedy(
-    Z:np.ndarray, # n×d features of one class
-    k:int, # number of points to choose, 1 <= k <= n
-    start:int=0, # local index of the first point
-)->np.ndarray: # k distinct local indices, in the order chosen
-    "Greedy k-center: repeatedly add the point farthest from the points chosen so far."
-    Z = np.asarray(Z, dtype=np.float64)
-    chosen = np.empty(k, dtype=np.int64); chosen[0] = start
-    gap = ((Z - Z[start]) ** 2).sum(axis=1)  # squared distance to the nearest chosen point
-    gap[start] = -np.inf  # chosen points can never be chosen again
-    for i in range(1, k):
-        j = int(np.argmax(gap)); chosen[i] = j
-        np.minimum(gap, ((Z - Z[j]) ** 2).sum(axis=1), out=gap); gap[j] = -np.inf
-    return chosen
-
-@register_selector("kcenter")
-class KCenterSelector(PerClassFeatureSelector):
-    "Per class, k-center greedy on the PCA-reduced features (maximal coverage; picks outliers early)."
-    def __init__(self,
-                 budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
-                 allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
-                 random_state:int|None=0, # seed of the first point when `start="random"`
-                 pca_variance:float|None=0.95, # per-class PCA variance kept; None = raw features
-                 start:str="mean", # first point: "mean" (closest to the class mean, deterministic) or "random" (seeded)
-                ):
-        super().__init__(budget, allocation, random_state, pca_variance)
-        if start not in ("mean", "random"): raise ValueError(f"start must be 'mean' or 'random', got {start!r}")
-        self.start = start
-
-    exact_max_n = math.inf  # O(n·k) time and O(n) extra memory: exact at any class size
-
-    def select_class(self, Z, k, rng, seed):
-        first = int(np.argmin(((Z - Z.mean(axis=0)) ** 2).sum(axis=1))) if self.start == "mean" else int(rng.integers(len(Z)))
-        return k_center_greedy(Z, k, first)
-
-# %% ../nbs/04a_more_selectors.ipynb 26
-def herding(
-    Z:np.ndarray, # n×d features of one class
-    k:int, # number of points to choose, 1 <= k <= n
-)->np.ndarray: # k distinct local indices, in the order chosen
-    "Greedy herding: each new point makes the running mean of the chosen points closest to the mean of all."
-    Z = np.asarray(Z, dtype=np.float64)
-    mu, sq = Z.mean(axis=0), (Z ** 2).sum(axis=1)
-    chosen, total, free = np.empty(k, dtype=np.int64), np.zeros(Z.shape[1]), np.ones(len(Z), dtype=bool)
-    for t in range(k):
-        target = (t + 1) * mu - total  # the point that would make the running mean exactly mu
-        score = sq - 2 * Z @ target  # ‖target − z‖² minus a constant
-        score[~free] = np.inf
-        j = int(np.argmin(score)); chosen[t], free[j] = j, False
-        total += Z[j]
-    return chosen
-
-@register_selector("herding")
-class HerdingSelector(PerClassFeatureSelector):
-    "Per class, greedy herding (mean matching) on the PCA-reduced features."
-    exact_max_n = math.inf  # O(n·k) time and O(n) extra memory: exact at any class size
-    def select_class(self, Z, k, rng, seed):
-        return herding(Z, k)
-
-# %% ../nbs/04a_more_selectors.ipynb 32
-from . import peers  # registers facility_location, typiclust, probcover and moderate (nbs/04c_peers)
+    def draw_from_cluster(self, members:np.ndarray, t:int, rng:np.random.Generator)->np.ndarray:
+        "Step 3, the hook variants override: `t` of a cluster's rows (the paper: uniformly at random)."
+        return rng.choice(members, size=t, replace=False)

@@ -5,13 +5,37 @@
 # %% ../nbs/04d_scale.ipynb 4
 from __future__ import annotations
 
+import kmedoids
 import numpy as np
 
-from .cluster import EXACT_MAX_N, _refine, assign_to_medoids
-from .sample import class_medoids, split_proportionally
+from .budgets import split_proportionally
+from .cluster import EXACT_MAX_N, assign_to_medoids, dissimilarity_matrix, refine_medoids
 
 # %% auto 0
-__all__ = ['select_by_parts', 'scalable_medoids']
+__all__ = ['class_medoids', 'select_by_parts', 'scalable_medoids']
+
+# %% ../nbs/04d_scale.ipynb
+def class_medoids(
+    Z:np.ndarray, # n×d (reduced) features of one class
+    k:int, # number of medoids, 1 <= k <= n
+    random_state:int|None=0, # FasterPAM's seed (processing order; the initialisation above `build_max_k`)
+    max_iter:int=100, # FasterPAM swap-iteration limit
+    build_max_k:int=100, # BUILD initialisation up to this K, a seeded random initialisation above (BUILD is O(K·n²))
+)->np.ndarray: # k distinct local row indices: FasterPAM's medoids, then any filler rows
+    "The K-Medoids medoids of one class (FasterPAM), with K = k."
+    D = dissimilarity_matrix(Z)
+    n = len(D)
+    if not 1 <= k <= n: raise ValueError(f"need 1 <= k <= {n}, got {k}")
+    if k == n: return np.arange(n, dtype=np.int64)
+    if k == 1: return np.array([np.argmin(D.sum(axis=1))], dtype=np.int64)
+    init = "build" if k <= build_max_k else "random"
+    res = kmedoids.fasterpam(D, k, max_iter=max_iter, init=init, random_state=random_state, n_cpu=1)
+    medoids = np.asarray(res.medoids, dtype=np.int64)
+    if len(np.unique(medoids)) < k:  # fewer distinct points than K: BUILD stopped at loss 0
+        medoids = np.unique(medoids)
+        rest = np.setdiff1d(np.arange(n), medoids)
+        medoids = np.concatenate([medoids, np.random.default_rng(random_state).choice(rest, k - len(medoids), replace=False)])
+    return medoids
 
 # %% ../nbs/04d_scale.ipynb
 def select_by_parts(select_class, # the exact selector of one class: (Z, k, rng, seed) -> k local rows
@@ -54,5 +78,5 @@ def scalable_medoids(Z:np.ndarray, # n×d features of one class
         labels, dist = assign_to_medoids(Z, medoids, "euclidean", batch_size)
         if best is None or dist.sum() < best[0]: best = (float(dist.sum()), medoids, labels)
     loss, medoids, labels = best
-    medoids, _, _ = _refine(Z, medoids, labels, loss, "euclidean", batch_size, rng, refine)
+    medoids, _, _ = refine_medoids(Z, medoids, labels, loss, "euclidean", batch_size, rng, refine)
     return np.asarray(medoids, dtype=np.int64), "clara"

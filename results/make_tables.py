@@ -177,7 +177,7 @@ def leaderboard_section() -> tuple:
     if sims:
         srec = recommend_selector(sims, max_fraction=0.10)
         import inspect
-        from coreset_nb.sample import SELECTORS
+        from coreset_nb.selectors import SELECTORS
         default = inspect.signature(SELECTORS["facility_location"]).parameters["similarity"].default
         full += ["## Facility location: which similarity?", "",
                  f"`facility_location` is the selector with its default similarity (`{default}`: s = max d − d); the others "
@@ -211,7 +211,7 @@ def _registry_table() -> str:
     path = BENCH / "selection_at_scale_registry.csv"
     if not path.is_file(): return ""
     t = pd.read_csv(path)
-    from coreset_nb.sample import SELECTORS
+    from coreset_nb.selectors import SELECTORS
     wanted = [s for s in SELECTORS if not s.startswith("intelligent_")]  # the IS variants share IS's clustering and sampling cost
     missing = [s for s in wanted if s not in set(t.selector)]
     rows = t.rename(columns={"seconds": "time (s)", "peak_gb": "peak memory (GB)"})[["selector", "path", "time (s)", "peak memory (GB)"]]

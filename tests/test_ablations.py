@@ -1,4 +1,4 @@
-"""The ablation notebooks of paper_figures/ (issue 6, item 3) run with papermill on tiny data and write their outputs.
+"""The ablation notebooks of paper_figures/ run with papermill on tiny data and write their outputs.
 
 PBC ablations run on the demo sample shipped with the package (512 images) with an untrained MobileNet at 32 px, one
 fraction, one seed and a short head training; they share one cell store and one feature cache (as the real runs do),

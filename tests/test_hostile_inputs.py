@@ -1,4 +1,4 @@
-"""Bad input and faults, as a hostile user would try them (issue 11, item 5): each gives a clear one-line error that
+"""Bad input and faults, as a hostile user would try them: each gives a clear one-line error that
 names the file and what to do, or a documented, counted skip. Never a traceback, a hang or a silent wrong answer.
 
 Everything here uses only what ships with the package (the demo zip and the MobileNet weights), so it runs on any clone.

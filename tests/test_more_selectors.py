@@ -11,8 +11,11 @@ from sklearn.datasets import make_blobs
 
 from coreset_nb.cluster import PerClassKMedoids, class_seed, dissimilarity_matrix
 from coreset_nb.reduce import ClassPCA
-from coreset_nb.sample import (SELECTORS, IntelligentSelector, allocate_class_budgets, tie_rng, class_medoids, get_selector,
-                               herding, k_center_greedy, resolve_budget, split_equally, _class_rngs)
+from coreset_nb.budgets import allocate_class_budgets, resolve_budget, split_equally
+from coreset_nb.more_selectors import herding, k_center_greedy
+from coreset_nb.sample import IntelligentSelector, class_rngs, tie_rng
+from coreset_nb.scale import class_medoids
+from coreset_nb.selectors import SELECTORS, get_selector
 
 NEW = ["medoids", "hybrid", "kcenter", "herding", "intelligent_proportional", "intelligent_medoid_first"]
 
@@ -154,7 +157,7 @@ def paper_is(y, clusters, budget, seed):
     rows = [np.flatnonzero(y == c) for c in classes]
     budgets = allocate_class_budgets({c.item(): len(r) for c, r in zip(classes, rows)}, resolve_budget(budget, len(y)))
     picks = []
-    for c, r, rng in zip(classes, rows, _class_rngs(seed, len(classes))):
+    for c, r, rng in zip(classes, rows, class_rngs(seed, len(classes))):
         _, member_of = np.unique(clusters[r], return_inverse=True)
         take = split_equally(np.bincount(member_of), budgets[c.item()], rng)
         picks += [rng.choice(r[member_of == j], size=t, replace=False) for j, t in enumerate(take)]
@@ -184,8 +187,8 @@ def test_is_variants(data):
     for m in clu.medoid_indices_:  # every cluster that gets a row gives its medoid
         c = int(y[m])
         if mf.cluster_budgets_[c][clu.labels_[m]] > 0: assert m in set(mf.indices_)
-    with pytest.raises(ValueError, match="cluster_allocation"):
-        IntelligentSelector(cluster_allocation="sizes", clusterer=clu).fit(X, y)
+    with pytest.raises(TypeError, match="cluster_allocation"):  # a variant is a registered subclass, not a setting of IS
+        IntelligentSelector(cluster_allocation="proportional", clusterer=clu)
 
 
 def test_pipeline_passes_each_selector_its_settings():

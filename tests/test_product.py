@@ -1,4 +1,4 @@
-"""The product as it ships (issue 11): `coreset_nb reproduce` with its defaults, from a wheel, then what a user reads: Table 1, the
+"""The product as it ships: `coreset_nb reproduce` with its defaults, from a wheel, then what a user reads: Table 1, the
 figures' plotted values, the executed notebooks, `report.md` — and `select` / `compare` on the shipped data and weights."""
 import json
 import re
@@ -31,7 +31,7 @@ CHANCE = 1 / 8
 
 
 def check_what_the_user_reads(run):
-    """Issue 23's acceptance, on what a user of `reproduce` reads: Table 1's 100% rows above their floors, every RS/IS
+    """The main job's promise, on what a user of `reproduce` reads: Table 1's 100% rows above their floors, every RS/IS
     cell at 5% or above 30 points above chance, the verdict opening report.md (and printed) with its rows and seed pairs,
     every error bar within [0, 1], the recommended selector in the figures and the verdict."""
     out, (cells, cfg) = run["out"], grid(run["sets"])

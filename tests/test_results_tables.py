@@ -37,7 +37,7 @@ def test_the_committed_leaderboard_is_its_configs_whole_grid(name):
     "Every selector of the registry, 0.5%-10%, 5 seeds: every cell of the config, each exactly once."
     import pandas as pd
     from coreset_nb.experiments import grid_cells, load_config
-    from coreset_nb.sample import SELECTORS
+    from coreset_nb.selectors import SELECTORS
     cfg = load_config(ROOT / "configs" / f"{name}.yaml")
     assert set(cfg["methods"]) == set(SELECTORS) and cfg["fractions"] == [0.005, 0.01, 0.02, 0.05, 0.1] and len(cfg["seeds"]) == 5
     df = pd.read_csv(ROOT / "results" / name / "results.csv")

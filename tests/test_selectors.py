@@ -7,7 +7,8 @@ import pytest
 from sklearn.datasets import make_blobs
 
 from coreset_nb.cluster import PerClassKMedoids, cluster_class
-from coreset_nb.sample import SELECTORS, allocate_class_budgets, get_selector, resolve_budget, split_equally
+from coreset_nb.budgets import allocate_class_budgets, resolve_budget, split_equally
+from coreset_nb.selectors import SELECTORS, get_selector
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,47 @@
+"""The library's structure: the layer contract of `.importlinter` holds, and no module imports another's private name."""
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LIBRARY = ROOT / "coreset_nb"
+
+
+def private_imports() -> list:
+    "Every `from coreset_nb.x import _name` (or `from .x import _name`) in the library, as 'file: module._name'."
+    found = []
+    for path in sorted(LIBRARY.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("coreset_nb")):
+                found += [f"{path.name}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+    return found
+
+
+def test_no_module_imports_a_private_name_of_another():
+    assert private_imports() == []
+
+
+def test_private_import_check_sees_one(tmp_path, monkeypatch):
+    (tmp_path / "a.py").write_text("from .b import _hidden\nfrom coreset_nb.c import public\n")
+    monkeypatch.setattr(sys.modules[__name__], "LIBRARY", tmp_path)
+    assert private_imports() == ["a.py: b._hidden"]
+
+
+def test_layer_contract_holds():
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    if lint is None: pytest.skip("import-linter is not installed (make install adds it)")
+    run = subprocess.run([lint, "--no-cache", "--config", str(ROOT / ".importlinter")], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert "Contracts: 1 kept, 0 broken." in run.stdout
+
+
+def test_contract_names_every_module():
+    "A new module must be placed in a layer, or the contract would not check it."
+    text = (ROOT / ".importlinter").read_text()
+    layers = {name.strip() for line in text.split("layers =")[1].splitlines() for name in line.split("|") if name.strip()}
+    modules = {p.stem for p in LIBRARY.glob("*.py") if not p.stem.startswith("_")}
+    assert modules == layers
