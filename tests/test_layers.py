@@ -45,3 +45,11 @@ def test_contract_names_every_module():
     layers = {name.strip() for line in text.split("layers =")[1].splitlines() for name in line.split("|") if name.strip()}
     modules = {p.stem for p in LIBRARY.glob("*.py") if not p.stem.startswith("_")}
     assert modules == layers
+
+
+def test_sidebar_lists_every_notebook_once():
+    "The reading order (nbs/sidebar.yml) covers every notebook of nbs/, each once."
+    import yaml
+    sidebar = yaml.safe_load((ROOT / "nbs" / "sidebar.yml").read_text())["website"]["sidebar"]["contents"]
+    listed = [e for e in sidebar if isinstance(e, str)] + [n for e in sidebar if isinstance(e, dict) for n in e["contents"]]
+    assert sorted(listed) == sorted(p.name for p in (ROOT / "nbs").glob("*.ipynb"))
