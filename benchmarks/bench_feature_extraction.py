@@ -51,7 +51,8 @@ def main(argv=None):
 
     import keras
     import tensorflow as tf
-    from coreset_nb.data import image_pipeline, load_dataset
+    from coreset_nb.data import load_dataset
+    from coreset_nb.images import image_pipeline
     from coreset_nb.features import extract_features, feature_extractor
 
     ds = load_dataset(a.data, progress=False)

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import ASSETS_DIR
 from .experiments import CONFIGS_DIR, load_config, run_experiment
 from .selectors import SELECTORS
 

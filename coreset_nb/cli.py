@@ -129,7 +129,7 @@ def _run_select(args) -> int:
     from coreset_nb.pipeline import select_coreset
     if args.k_min < 1 or args.k_max < args.k_min: raise CLIError(f"need 1 <= --k-min <= --k-max (got {args.k_min}, {args.k_max})")
     if not 0 <= args.pca_variance <= 1: raise CLIError(f"--pca-variance must be in [0, 1], got {args.pca_variance}")
-    from coreset_nb.data import MEDMNIST_CLASSES
+    from coreset_nb.medmnist import MEDMNIST_CLASSES
     args.data = _shipped(args.data)
     if not Path(args.data).expanduser().exists() and args.data.lower() not in MEDMNIST_CLASSES:  # a name downloads
         raise CLIError(f"dataset not found: {args.data} (a path, or a MedMNIST name: {', '.join(sorted(MEDMNIST_CLASSES))})")

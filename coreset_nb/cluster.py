@@ -16,7 +16,9 @@ from tqdm import tqdm
 from .reduce import ClassPCA
 
 # %% auto 0
-__all__ = ['BACKENDS', 'SWEEPS', 'EXACT_MAX_N', 'dissimilarity_matrix', 'count_distinct', 'get_backend', 'sweep_backend', 'ClassClustering', 'candidate_ks', 'resolve_method', 'cluster_class', 'class_seed', 'PerClassKMedoids', 'assign_to_medoids', 'refine_medoids', 'cluster_class_scalable', 'clustering_state', 'clustering_from_state']
+__all__ = ['BACKENDS', 'SWEEPS', 'EXACT_MAX_N', 'CLUSTERING_PATHS', 'dissimilarity_matrix', 'count_distinct', 'get_backend',
+           'sweep_backend', 'ClassClustering', 'candidate_ks', 'best_k', 'resolve_method', 'register_clustering_path',
+           'cluster_class', 'class_seed', 'PerClassKMedoids']
 
 # %% ../nbs/03_cluster.ipynb
 def dissimilarity_matrix(
@@ -141,11 +143,11 @@ def _cluster_matrix(D, k_range, backend, max_iter, random_state)->ClassClusterin
         scores[k] = float(silhouette_score(D, labels, metric="precomputed"))
         losses[k], fits[k] = loss, (labels, medoids, loss)
     if not scores: return _single_cluster(D)
-    k = _best_k(scores)
+    k = best_k(scores)
     labels, medoids, loss = fits[k]
     return ClassClustering(k=k, labels=labels, medoids=medoids, loss=loss, silhouette=scores, losses=losses)
 
-def _best_k(scores:dict)->int:
+def best_k(scores:dict)->int:
     "The K with the highest silhouette; ties (within 1e-12) go to the smaller K."
     best = max(scores.values())
     return min(k for k, s in scores.items() if s >= best - 1e-12)
@@ -164,6 +166,14 @@ def resolve_method(method:str, # "auto", "exact" or "scalable"
     if method == "auto": return "exact" if n <= exact_max_n else "scalable"
     return method
 
+CLUSTERING_PATHS = {}  # path name -> clustering of one large class; "scalable" is registered by `coreset_nb.cluster_scalable`
+
+def register_clustering_path(name:str, # the `method` that selects it
+                             cluster:callable, # (X, k_range, backend, metric, max_iter, random_state, **options) -> ClassClustering
+                            ):
+    "Add a clustering path beyond the exact n×n one (a module of its own registers each)."
+    CLUSTERING_PATHS[name] = cluster
+
 def cluster_class(
     X:np.ndarray, # n×d features of one class (or an n×n matrix if metric="precomputed")
     k_range:tuple=(2, 10), # (smallest K, largest K) tried, both included
@@ -179,8 +189,12 @@ def cluster_class(
     unknown = set(scalable_kw) - {"clara_samples", "clara_sample_size", "silhouette_sample_size", "batch_size", "refine",
                                 "progress"}
     if unknown: raise TypeError(f"cluster_class got unexpected options {sorted(unknown)}")
-    if resolve_method(method, len(X), exact_max_n, metric) == "scalable":
-        return cluster_class_scalable(X, k_range, backend, metric, max_iter, random_state, **scalable_kw)
+    path = resolve_method(method, len(X), exact_max_n, metric)
+    if path != "exact":
+        if path not in CLUSTERING_PATHS:
+            raise ValueError(f"a class of {len(X)} points takes the {path} path (above exact_max_n={exact_max_n}): "
+                             f"import coreset_nb.cluster_scalable, which registers it (coreset_nb.selectors and the pipeline do)")
+        return CLUSTERING_PATHS[path](X, k_range, backend, metric, max_iter, random_state, **scalable_kw)
     D = np.asarray(X) if metric == "precomputed" else dissimilarity_matrix(X, metric)
     return _cluster_matrix(D, k_range, backend, max_iter, random_state)
 
@@ -262,137 +276,3 @@ class PerClassKMedoids:
         self.is_medoid_ = np.zeros(n, dtype=bool)
         self.is_medoid_[self.medoid_indices_] = True
         return self
-
-# %% ../nbs/03b_cluster_scalable.ipynb 5
-def assign_to_medoids(
-    X:np.ndarray, # n×d features
-    medoids:np.ndarray, # row indices (into X) of the K medoids
-    metric:str="euclidean", # any `sklearn.metrics.pairwise_distances` metric
-    batch_size:int=16384, # rows per batch: memory is batch_size × K distances
-)->tuple: # (labels: (n,) index into `medoids` of each row's nearest medoid, distances: (n,) distance to it)
-    "Nearest medoid of every row, computed in batches; medoid j gets label j and distance 0."
-    X, medoids = np.asarray(X), np.asarray(medoids, dtype=np.int64)
-    M = X[medoids]
-    labels, dist = np.empty(len(X), dtype=np.int64), np.empty(len(X), dtype=np.float64)
-    for start in range(0, len(X), batch_size):
-        d = pairwise_distances(X[start:start + batch_size], M, metric=metric)
-        lab = d.argmin(axis=1)
-        labels[start:start + len(d)], dist[start:start + len(d)] = lab, d[np.arange(len(d)), lab]
-    labels[medoids], dist[medoids] = np.arange(len(medoids)), 0.0  # not ~1e-8 from the dot-product formula
-    return labels, dist
-
-# %% ../nbs/03b_cluster_scalable.ipynb 8
-def _distinct_rows(X:np.ndarray)->int:
-    "Number of distinct rows of X."
-    return len(np.unique(np.ascontiguousarray(X), axis=0))
-
-def refine_medoids(X, medoids, labels, loss, metric, batch_size, rng, rounds, n_candidates=64, n_eval=2000):
-    "Voronoi refinement: in each cluster, try the points nearest its mean as medoid; keep a round only if the full loss drops."
-    for _ in range(rounds):
-        new = medoids.copy()
-        for j in range(len(medoids)):
-            members = np.flatnonzero(labels == j)
-            if len(members) < 3: continue
-            to_mean = pairwise_distances(X[members], X[members].mean(axis=0, keepdims=True), metric=metric).ravel()
-            cand = np.union1d(members[np.argsort(to_mean, kind="stable")[:n_candidates]], medoids[j:j + 1])
-            ev = members if len(members) <= n_eval else rng.choice(members, n_eval, replace=False)
-            new[j] = cand[np.argmin(pairwise_distances(X[cand], X[ev], metric=metric).sum(axis=1))]
-        if np.array_equal(new, medoids) or _distinct_rows(X[new]) < len(new): break
-        new_labels, dist = assign_to_medoids(X, new, metric, batch_size)
-        if dist.sum() >= loss: break
-        medoids, labels, loss = new, new_labels, float(dist.sum())
-    return medoids, labels, loss
-
-def _clara(X, ks, backend, metric, max_iter, rng, size, n_draws, batch_size, bar)->dict:
-    "For each K in `ks` (K=1: the sample's most central point): the sample medoids with the lowest full loss."
-    best = {}  # K -> (full loss, medoids, labels)
-    for _ in range(n_draws):
-        rows = np.sort(rng.choice(len(X), size, replace=False))
-        D = dissimilarity_matrix(X[rows], metric)
-        seed = int(rng.integers(2**31 - 1))
-        fits = sweep_backend(D, [k for k in ks if k > 1], backend, seed, max_iter)
-        for k in ks:
-            local = fits[k][1] if k > 1 else [int(np.argmin(D.sum(axis=1)))]
-            medoids = rows[np.asarray(local, dtype=np.int64)]
-            bar.update()
-            if _distinct_rows(X[medoids]) < k: continue  # duplicate medoids: not K clusters
-            labels, dist = assign_to_medoids(X, medoids, metric, batch_size)
-            loss = float(dist.sum())
-            if k not in best or loss < best[k][0]: best[k] = (loss, medoids, labels)
-        del D
-    return best
-
-def _sampled_silhouettes(X:np.ndarray, best:dict, rng, sample_size:int, metric:str) -> dict:
-    "Silhouette of each K's labels ({K: (loss, medoids, labels)}), estimated on one random sample of the class."
-    n = len(X)
-    m = min(n, int(sample_size))
-    rows = np.sort(rng.choice(n, m, replace=False))
-    D = dissimilarity_matrix(X[rows], metric) if best else None  # memory ~ m², whatever the class size
-    return {k: float(silhouette_score(D, labels[rows], metric="precomputed"))
-            for k, (_, _, labels) in sorted(best.items()) if 2 <= len(np.unique(labels[rows])) <= m - 1}
-
-def cluster_class_scalable(
-    X:np.ndarray, # n×d features of one class
-    k_range:tuple=(2, 10), # (smallest K, largest K) tried, both included
-    backend:str="fasterpam", # a key of `BACKENDS`, run on each sample
-    metric:str="euclidean", # dissimilarity, see `dissimilarity_matrix`
-    max_iter:int=100, # K-Medoids iteration limit
-    random_state:int|None=0, # seed of the samples and of the backend
-    clara_samples:int=5, # number of random samples clustered (one when the sample is the whole class)
-    clara_sample_size:int=2000, # points per sample: memory ~ its square
-    silhouette_sample_size:int=5000, # points on which the silhouette is estimated: memory ~ its square
-    batch_size:int=16384, # rows per batch of the nearest-medoid assignment
-    refine:int=3, # rounds of medoid refinement over the whole class (0: plain CLARA)
-    progress:bool=False, # show a progress bar over the (sample, K) fits
-)->ClassClustering:
-    "K-Medoids for a large class with bounded memory: CLARA samples, full assignment, sampled silhouette."
-    X = np.asarray(X)
-    if X.ndim != 2: raise ValueError(f"X must be n×d features, got shape {X.shape}")
-    n = len(X)
-    get_backend(backend)  # fail early on a typo
-    rng = np.random.default_rng(random_state)
-    ks = candidate_ks(k_range, n, _distinct_rows(X))
-    size = min(n, int(clara_sample_size))
-    n_draws = max(1, int(clara_samples)) if size < n else 1
-    with tqdm(total=n_draws * len(ks), desc=f"CLARA K-Medoids (n={n:,})", disable=not progress or not ks,
-              leave=False) as bar:
-        best = _clara(X, ks, backend, metric, max_iter, rng, size, n_draws, batch_size, bar)
-    if size < n:
-        for k, (loss, medoids, labels) in best.items():
-            medoids, labels, loss = refine_medoids(X, medoids, labels, loss, metric, batch_size, rng, refine)
-            best[k] = (loss, medoids, labels)
-    scores = _sampled_silhouettes(X, best, rng, silhouette_sample_size, metric)
-    if not scores:  # degenerate class: one cluster around the most central point of a sample
-        with tqdm(disable=True) as no_bar:
-            loss, medoids, labels = _clara(X, [1], backend, metric, max_iter, rng, size, n_draws, batch_size, no_bar)[1]
-        return ClassClustering(k=1, labels=labels, medoids=medoids, loss=loss, method="scalable")
-    k = _best_k(scores)
-    loss, medoids, labels = best[k]
-    return ClassClustering(k=k, labels=labels, medoids=medoids, loss=loss, silhouette=scores,
-                           losses={j: best[j][0] for j in scores}, method="scalable")
-
-# %% ../nbs/03c_cluster_state.ipynb 5
-_SETTINGS = ("k_range", "backend", "pca_variance", "metric", "max_iter", "random_state", "n_jobs", "progress", "method",
-             "exact_max_n", "clara_samples", "clara_sample_size", "silhouette_sample_size")
-
-def clustering_state(model:PerClassKMedoids, # a fitted clustering
-                    )->dict: # JSON-able: settings and, per class, its rows and `ClassClustering`
-    "A fitted `PerClassKMedoids` as plain data (see `clustering_from_state`)."
-    pairs = lambda d: [[int(k), float(v)] for k, v in d.items()]
-    per_class = [dict(key=c.item() if hasattr(c, "item") else c, rows=model.class_indices_[c].tolist(), k=int(r.k),
-                      labels=r.labels.tolist(), medoids=r.medoids.tolist(), loss=float(r.loss), silhouette=pairs(r.silhouette),
-                      losses=pairs(r.losses), method=r.method, dims=int(model.n_components_[c]))
-                 for c, r in model.results_.items()]
-    settings = {s: list(v) if isinstance(v := getattr(model, s), tuple) else v for s in _SETTINGS}
-    return dict(settings=settings, n=int(len(model.labels_)), classes=per_class)
-
-def clustering_from_state(state:dict, # the output of `clustering_state`
-                         )->PerClassKMedoids: # fitted, equal to the one that was saved
-    "Rebuild a fitted `PerClassKMedoids` from `clustering_state`'s data."
-    s = dict(state["settings"]); s["k_range"] = tuple(s["k_range"])
-    model, cs = PerClassKMedoids(**s), state["classes"]
-    results = [ClassClustering(k=c["k"], labels=np.asarray(c["labels"], dtype=np.int64), medoids=np.asarray(c["medoids"], dtype=np.int64),
-                               loss=c["loss"], silhouette={int(k): v for k, v in c["silhouette"]},
-                               losses={int(k): v for k, v in c["losses"]}, method=c["method"]) for c in cs]
-    rows = [np.asarray(c["rows"], dtype=np.int64) for c in cs]
-    return model._set_fitted([c["key"] for c in cs], rows, results, [c["dims"] for c in cs], state["n"])

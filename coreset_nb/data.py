@@ -5,7 +5,7 @@
 # %% ../nbs/00_data.ipynb 4
 from __future__ import annotations
 
-import hashlib, importlib.resources, io, json, os, urllib.request, zipfile
+import hashlib, importlib.resources, io, json, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -17,7 +17,8 @@ from .cache import atomic_write_text
 ASSETS_DIR = Path(str(importlib.resources.files("coreset_nb"))) / "assets"  # data and weights shipped with the package
 
 # %% auto 0
-__all__ = ['ASSETS_DIR', 'IMAGE_EXTENSIONS', 'image_problem', 'ImageDataset', 'load_image_folder', 'load_dataset', 'Split', 'official_splits', 'stratified_split', 'load_or_make_split', 'MEDMNIST_URL', 'MEDMNIST_MD5', 'MEDMNIST_CLASSES', 'file_md5', 'download_medmnist', 'load_medmnist', 'image_pipeline', 'decoded_batches', 'load_images', 'write_sample_zip']
+__all__ = ['ASSETS_DIR', 'IMAGE_EXTENSIONS', 'DATASET_FORMATS', 'image_problem', 'ImageDataset', 'load_image_folder', 'file_md5',
+           'register_format', 'load_dataset', 'Split', 'official_splits', 'stratified_split', 'load_or_make_split']
 
 # %% ../nbs/00_data.ipynb
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}  # what tf.io.decode_image can decode
@@ -194,12 +195,29 @@ def load_image_folder(path, # a directory or a .zip with <class>/<image> (option
     return ds
 
 # %% ../nbs/00_data.ipynb
-def load_dataset(path, # class folder, .zip, or MedMNIST .npz (or a MedMNIST name such as 'bloodmnist')
+def file_md5(path, chunk: int=1 << 20) -> str:
+    "md5 of a file, read in chunks."
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""): h.update(block)
+    return h.hexdigest()
+
+DATASET_FORMATS = []  # (accepts(path) -> bool, load(path) -> ImageDataset), tried in order before folders and zips
+
+def register_format(accepts, # path or name -> whether this format reads it
+                    load, # path or name -> ImageDataset
+                   ):
+    "Teach `load_dataset` a dataset format beyond class folders and zips (a module of its own registers each, e.g. MedMNIST)."
+    DATASET_FORMATS.append((accepts, load))
+
+def load_dataset(path, # class folder, .zip, or a registered format (MedMNIST .npz or name, once `coreset_nb.medmnist` is imported)
                  progress: bool=True, # progress bar while scanning image files
                 ) -> ImageDataset:
     "Load any supported dataset from a path."
+    for accepts, load in DATASET_FORMATS:
+        if accepts(path): return load(path)
     p = Path(str(path)).expanduser()
-    if p.suffix == ".npz" or (not p.exists() and str(path) in MEDMNIST_CLASSES): return load_medmnist(path)
+    if p.suffix == ".npz": raise ValueError(f"{path}: .npz files are read by coreset_nb.medmnist; import it first (the pipeline, experiments and CLI do)")
     return load_image_folder(p, progress=progress)
 
 # %% ../nbs/00_data.ipynb
@@ -264,177 +282,3 @@ def load_or_make_split(ds: ImageDataset, path, **kwargs) -> Split:
             raise ValueError(f"{path} was made with seed {split.seed}, not {kwargs['seed']}")
         return split
     split = stratified_split(ds, **kwargs); split.to_json(path); return split
-
-# %% ../nbs/00b_medmnist.ipynb 4
-MEDMNIST_URL = "https://zenodo.org/records/10519652/files/{name}{suffix}.npz?download=1"
-MEDMNIST_MD5 = {  # official md5 of each file, from MedMNIST v2's own registry (medmnist/info.py)
-    ("bloodmnist", 28): "7053d0359d879ad8a5505303e11de1dc", ("bloodmnist", 64): "2b94928a2ae4916078ca51e05b6b800b",
-    ("bloodmnist", 128): "adace1e0ed228fccda1f39692059dd4c", ("bloodmnist", 224): "b718ff6835fcbdb22ba9eacccd7b2601"}
-MEDMNIST_CLASSES = {"bloodmnist": ["basophil", "eosinophil", "erythroblast", "ig", "lymphocyte", "monocyte",
-                                   "neutrophil", "platelet"]}
-
-def file_md5(path, chunk: int=1 << 20) -> str:
-    "md5 of a file, read in chunks."
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""): h.update(block)
-    return h.hexdigest()
-
-def download_medmnist(name: str="bloodmnist", # MedMNIST dataset name
-                      size: int=28, # 28, 64, 128 or 224
-                      cache_dir=None, # where to store it (default ~/.cache/coreset_nb/medmnist)
-                     ) -> Path:
-    "Download an official MedMNIST `.npz` (md5-checked); fails with how to pass a local file when offline."
-    fname = f"{name}{'' if size == 28 else f'_{size}'}.npz"
-    dst = Path(cache_dir or Path.home() / ".cache/coreset_nb/medmnist") / fname
-    expected = MEDMNIST_MD5.get((name, size))
-    if dst.exists() and (expected is None or file_md5(dst) == expected): return dst
-    url = MEDMNIST_URL.format(name=name, suffix="" if size == 28 else f"_{size}")
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_suffix(".part")
-    try: urllib.request.urlretrieve(url, tmp)
-    except Exception as e:
-        raise ConnectionError(f"could not download {fname} from {url} ({type(e).__name__}: {e}). Offline? Download "
-                              f"it elsewhere and pass the local file: load_medmnist('/path/to/{fname}') or "
-                              f"--data /path/to/{fname}") from None
-    if expected is not None and file_md5(tmp) != expected:
-        tmp.unlink(); raise ValueError(f"md5 mismatch for downloaded {fname}: expected {expected}")
-    os.replace(tmp, dst)
-    return dst
-
-# %% ../nbs/00b_medmnist.ipynb 5
-def _read_npz_splits(p: Path, splits: list) -> tuple:
-    "The image and label arrays of `splits` in a MedMNIST file, checked for the mistakes a damaged file makes."
-    try: z = np.load(p, allow_pickle=False)
-    except Exception as e: raise ValueError(f"{p}: not a readable .npz file ({type(e).__name__}: {e}); re-download it") from None
-    with z:
-        missing = [f"{s}_{k}" for s in splits for k in ("images", "labels") if f"{s}_{k}" not in z]
-        if missing: raise ValueError(f"{p}: no {missing} array(s) (keys: {sorted(z.keys())}); is it a MedMNIST file?")
-        arrays, labs = [z[f"{s}_images"] for s in splits], [z[f"{s}_labels"].reshape(-1) for s in splits]
-    for s, a, l in zip(splits, arrays, labs):
-        if a.ndim not in (3, 4) or a.dtype != np.uint8:
-            raise ValueError(f"{p}: {s}_images must be uint8 (N, H, W[, C]) images, got {a.dtype} {a.shape}")
-        if len(l) != len(a):
-            raise ValueError(f"{p}: {s}_labels has {len(l)} labels for {len(a)} images in {s}_images; "
-                             "the file is damaged or not a MedMNIST file: re-download it")
-        if len(l) and (not np.issubdtype(l.dtype, np.integer) or l.min() < 0):
-            raise ValueError(f"{p}: {s}_labels must be class indices >= 0, got {l.dtype} (min {l.min()})")
-    return arrays, labs
-
-def load_medmnist(path_or_name="bloodmnist", # a local .npz path, or a MedMNIST name to download
-                  split: str="all", # 'train' | 'val' | 'test' | 'all' (all three, items keep their split prefix)
-                  size: int=28, # image size to download when given a name
-                  class_names: list|None=None, # override class names (default: known names or '0'..'n-1')
-                 ) -> ImageDataset:
-    "Load a MedMNIST `.npz` (local path or official download) as an `ImageDataset` with in-memory images."
-    p = Path(str(path_or_name)).expanduser()
-    if p.suffix != ".npz": p = download_medmnist(str(path_or_name), size)
-    if not p.exists(): raise FileNotFoundError(f"MedMNIST file not found: {p}")
-    splits = ["train", "val", "test"] if split == "all" else [split]
-    arrays, labs = _read_npz_splits(p, splits)
-    images = np.concatenate(arrays)
-    if images.ndim == 3: images = np.repeat(images[..., None], 3, axis=-1)  # grayscale MedMNIST → RGB
-    elif images.shape[-1] == 1: images = np.repeat(images, 3, axis=-1)
-    labels = np.concatenate(labs).astype(np.int64)
-    items = [f"{s}/{i}" for s, a in zip(splits, arrays) for i in range(len(a))]
-    stem = p.stem.split("_")[0]
-    names = class_names or MEDMNIST_CLASSES.get(stem) or [str(i) for i in range(int(labels.max()) + 1)]
-    digests = [hashlib.md5(im.tobytes()).hexdigest() for im in images]
-    return ImageDataset(items, labels, list(names), str(p.resolve()), "npz", "", digests, [], [], images)
-
-# %% ../nbs/00c_image_pipeline.ipynb 4
-def image_pipeline(ds: ImageDataset, # the dataset
-                   indices=None, # which items (default: all), in this order
-                   image_size: int=224, # output is image_size × image_size × 3
-                   batch_size: int=32, # images per batch
-                   num_parallel_calls: int|None=None, # decode/resize parallelism (default: tf.data.AUTOTUNE)
-                  ):
-    "A tf.data pipeline of `(float32 images in 0..255, item index)` batches: parallel decode + resize, prefetched."
-    import tensorflow as tf
-    indices = np.arange(len(ds), dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
-    par = tf.data.AUTOTUNE if num_parallel_calls is None else num_parallel_calls
-    size = (image_size, image_size)
-    def resize(img):
-        img = tf.image.resize(tf.cast(img, tf.float32), size, method="bilinear", antialias=True)
-        return tf.clip_by_value(img, 0.0, 255.0)
-    if ds.kind == "npz":
-        data = tf.data.Dataset.from_tensor_slices((ds.arrays[indices], indices))
-        data = data.map(lambda img, i: (resize(img), i), num_parallel_calls=par)
-    else:
-        def gen():
-            for i, b in zip(indices, ds.iter_bytes(indices)): yield b, i
-        data = tf.data.Dataset.from_generator(gen, output_signature=(tf.TensorSpec((), tf.string), tf.TensorSpec((), tf.int64)))
-        def decode(b, i):
-            img = tf.io.decode_image(b, channels=3, expand_animations=False)
-            return resize(img), i
-        data = data.map(decode, num_parallel_calls=par)
-    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-# %% ../nbs/00c_image_pipeline.ipynb 6
-def _tf_reason(err) -> str:
-    "TensorFlow's error message without its op/graph decorations ({{function_node ...}}, [[node ...]])."
-    return str(err).split("}}")[-1].split("[[")[0].strip() or type(err).__name__
-
-def _undecodable(ds: ImageDataset, suspects, err) -> str:
-    "The message for a batch TensorFlow could not decode: which file of `suspects` it was, and what to do."
-    import tensorflow as tf
-    reason = _tf_reason(err)
-    for i in suspects:
-        try: tf.io.decode_image(ds.read_bytes(int(i)), channels=3, expand_animations=False)
-        except (tf.errors.InvalidArgumentError, OSError) as e:
-            reason = _tf_reason(e)
-            return f"{ds.source}: cannot decode {ds.items[int(i)]} ({reason}); the file changed or is damaged: remove or replace it"
-    return f"{ds.source}: an image could not be decoded ({reason}); check the dataset's files"
-
-def decoded_batches(ds: ImageDataset, # the dataset
-                    indices=None, # which items (default: all), in this order
-                    image_size: int=224, # output is image_size × image_size × 3
-                    batch_size: int=32, # images per batch
-                   ):
-    "Iterate `image_pipeline`; a file TensorFlow cannot decode stops it with a `ValueError` naming the file."
-    import tensorflow as tf
-    indices = np.arange(len(ds), dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
-    batches, done, message = iter(image_pipeline(ds, indices, image_size, batch_size)), 0, None
-    while True:
-        try: images, idx = next(batches)
-        except StopIteration: return
-        except tf.errors.InvalidArgumentError as e: message = _undecodable(ds, indices[done:done + batch_size], e); break
-        done += len(idx)
-        yield images, idx
-    del batches  # stop tf.data's reader thread now: left running while the error unwinds, it can hang the process at exit
-    raise ValueError(message)
-
-# %% ../nbs/00c_image_pipeline.ipynb 7
-def load_images(ds: ImageDataset, indices=None, image_size: int=64, batch_size: int=64, progress: bool=True) -> np.ndarray:
-    "Decode and resize items into one uint8 array (N, size, size, 3), in `indices` order."
-    from tqdm.auto import tqdm
-    indices = np.arange(len(ds)) if indices is None else np.asarray(indices)
-    out = np.empty((len(indices), image_size, image_size, 3), dtype=np.uint8)
-    pos = 0
-    with tqdm(total=len(indices), desc=f"decoding images @{image_size}px", disable=not progress, leave=False) as bar:
-        for imgs, _ in decoded_batches(ds, indices, image_size, batch_size):
-            n = imgs.shape[0]; out[pos:pos + n] = np.round(imgs.numpy()).astype(np.uint8); pos += n; bar.update(n)
-    return out
-
-# %% ../nbs/00c_image_pipeline.ipynb 10
-def write_sample_zip(ds: ImageDataset, # source dataset
-                     out, # the .zip to write
-                     n_per_class: int=64, # images per class (all of a smaller class)
-                     image_size: int|None=128, # resize to image_size × image_size (None keeps the size)
-                     quality: int=80, # JPEG quality
-                     seed: int=0, # which images are drawn
-                    ) -> Path:
-    "Write a class-balanced, resized JPEG sample of `ds` as a reproducible zip."
-    rng = np.random.default_rng(seed)
-    picks = np.sort(np.concatenate([rng.choice(np.flatnonzero(ds.labels == c), min(n_per_class, int((ds.labels == c).sum())),
-                                               replace=False) for c in range(len(ds.class_names))]))
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:  # JPEGs don't compress further
-        for i in picks:
-            im = Image.fromarray(ds.load_image(int(i), image_size))
-            buf = io.BytesIO(); im.save(buf, "JPEG", quality=quality)
-            name = f"{ds.class_names[ds.labels[i]]}/{PurePosixPath(ds.items[i]).stem}.jpg"
-            zf.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), buf.getvalue())
-    os.replace(tmp, out)
-    return out

@@ -5,7 +5,7 @@
 # %% ../nbs/07_experiments.ipynb 3
 from __future__ import annotations
 
-import copy, hashlib, importlib.resources, json, os, time
+import copy, json, os, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,14 +14,19 @@ import pandas as pd
 import yaml
 
 from .cache import atomic_write_text, cache_path, cached_array
-from .data import ASSETS_DIR, ImageDataset, load_dataset, load_or_make_split, load_images
+from .data import ASSETS_DIR, ImageDataset, load_dataset, load_or_make_split
+from .images import load_images
 from .pipeline import (SelectionSettings, package_versions, settings_hash, needs_features, needs_clustering, make_selector,
                                   fit_clustering, rows_digest)
 from .selectors import parse_method
 from .dask_grid import run_on_dask
+from .grid_sharing import claim_cell, release_cell, reuse_cells
 
 # %% auto 0
-__all__ = ['DEFAULT_CONFIG', 'CONFIGS_DIR', 'GRID_KEYS', 'expand_grid', 'set_setting', 'load_config', 'Cell', 'grid_identity', 'model_grid', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image', 'seed_clustering', 'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'prepare_inputs', 'collect_results', 'write_results', 'run_and_save_cell', 'write_grid', 'read_grid', 'run_experiment', 'summarize', 'claim_cell', 'release_cell', 'reuse_cells']
+__all__ = ['DEFAULT_CONFIG', 'CONFIGS_DIR', 'GRID_KEYS', 'expand_grid', 'set_setting', 'load_config', 'Cell', 'grid_identity',
+           'model_grid', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image',
+           'seed_clustering', 'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'prepare_inputs', 'collect_results',
+           'write_results', 'run_and_save_cell', 'write_grid', 'read_grid', 'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -451,50 +456,3 @@ def summarize(df: pd.DataFrame, metrics=("test_accuracy", "test_f1_macro", "test
                         for m in metrics})
     out["seeds"] = g.size()
     return out
-
-# %% ../nbs/07a_grid_sharing.ipynb 4
-def _process_alive(pid: int) -> bool:
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    return True
-
-def claim_cell(cells_dir, cid: str) -> bool:
-    "Take cell `cid` for this process; False if another live process has it."
-    import socket
-    path, me = Path(cells_dir) / f"{cid}.claim", socket.gethostname()
-    for _ in range(2):
-        try: fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            try: host, pid = path.read_text().split()
-            except (OSError, ValueError): return False  # its owner is writing it right now (or it was just released)
-            if host == me and not _process_alive(int(pid)):  # left by a dead process: take it over
-                path.unlink(missing_ok=True); continue
-            return False
-        with os.fdopen(fd, "w") as f: f.write(f"{me} {os.getpid()}")
-        return True
-    return False
-
-def release_cell(cells_dir, cid: str):
-    (Path(cells_dir) / f"{cid}.claim").unlink(missing_ok=True)
-
-# %% ../nbs/07a_grid_sharing.ipynb 7
-def reuse_cells(results_dir, # the grid's folder (its `cells/` receives the rows)
-                sources, # results.csv files or results folders whose rows may be reused
-                cell_ids, # the cell ids of the grid
-               ) -> int: # how many cell files were written
-    "Write a cell file for every row of `sources` whose `cell_id` is one of `cell_ids` and is not yet done."
-    cells_dir, wanted, n = Path(results_dir) / "cells", set(cell_ids), 0
-    cells_dir.mkdir(parents=True, exist_ok=True)
-    for source in sources:
-        path = Path(source) / "results.csv" if Path(source).is_dir() else Path(source)
-        if not path.is_file(): raise FileNotFoundError(f"--reuse: no results file {path}")
-        rows = pd.read_csv(path)
-        if "cell_id" not in rows.columns: raise ValueError(f"--reuse: {path} has no cell_id column (not a results.csv)")
-        for row in json.loads(rows[rows["cell_id"].isin(wanted)].to_json(orient="records")):
-            cell_file = cells_dir / f"{row['cell_id']}.json"
-            if cell_file.exists(): continue
-            row = {k: v for k, v in row.items() if v is not None}  # a column only other rows had is not this run's
-            atomic_write_text(cell_file, json.dumps({**row, "reused_from": row.get("reused_from") or str(path)}))  # the first source
-            n += 1
-    return n

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from .cache import cache_path, cached_array, default_cache_dir
-from .data import ImageDataset, decoded_batches, file_md5
+from .data import ImageDataset, file_md5
+from .images import decoded_batches
 
 # %% auto 0
 __all__ = ['BACKBONES', 'HDF5_SIGNATURE', 'POOLINGS', 'FEATURE_CACHE_VERSION', 'PreprocessInput', 'BackboneSpec',

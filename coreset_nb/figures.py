@@ -14,7 +14,10 @@ import pandas as pd
 from .experiments import cell_id, grid_cells, read_grid
 
 # %% auto 0
-__all__ = ['LABELS', 'TITLES', 'PALETTE', 'BEYOND_PAPER', 'EXTRA_COLOURS', 'OUTPUT_LINE', 'sampling_label', 'colour_of', 'title_of', 'load_results', 'fraction_label', 'protocol_of', 'protocol_caption', 'no_data', 'size_axis', 'mean_ci', 'sampling_offsets', 'plot_vs_size', 'plotted_values', 'legend', 'wrote', 'written_files', 'write_table', 'save', 'class_assignments', 'PAPER_CITATION', 'PAPER_TABLE1_NOTE', 'PAPER_KINDS', 'TABLE1_METRICS', 'PAPER_FIG9_TEXT', 'paper_table1', 'table1', 'table1_markdown', 'paper_points', 'mark_paper']
+__all__ = ['LABELS', 'TITLES', 'PALETTE', 'BEYOND_PAPER', 'EXTRA_COLOURS', 'OUTPUT_LINE', 'sampling_label', 'colour_of',
+           'title_of', 'load_results', 'fraction_label', 'protocol_of', 'protocol_caption', 'no_data', 'size_axis',
+           'mean_ci', 'sampling_offsets', 'plot_vs_size', 'plotted_values', 'legend', 'wrote', 'written_files',
+           'write_table', 'save', 'class_assignments']
 
 # %% ../nbs/11_figures.ipynb
 LABELS = {"full": "100%", "random": "RS", "intelligent": "IS"}  # method -> the paper's name of the sampling
@@ -272,98 +275,3 @@ def class_assignments(selection_json, # JSON sidecar written beside a coreset CS
     if rows["cluster"].isna().all():
         raise ValueError(f"{assignments_csv} has no clusters (method {info['settings']['method']!r}): use an intelligent selection")
     return info, rows
-
-# %% ../nbs/11b_table1.ipynb 4
-PAPER_CITATION = ("Ashraf, Ullah, Nadeem, Noor, \"Coreset selection based on Intra-class diversity\", "
-                  "arXiv:2509.21380 (v1, 2025), Table 1")
-PAPER_TABLE1_NOTE = ("Two oddities are visible in the paper's Table 1: RS 25% equals chance for 8 classes exactly (accuracy "
-                     "0.125, precision 0.015625 = 0.125², F1 0.027778), i.e. a model that predicts one class for every "
-                     "image; and the custom-CNN and ResNet101V2 columns are identical to the last digit. The paper does "
-                     "not say whether its precision/recall/F1 are macro or weighted averages.")
-PAPER_KINDS = {"custom_cnn": "cnn", "transfer_resnet101v2": "transfer"}  # the paper's model -> our model kind
-
-def paper_table1() -> pd.DataFrame:
-    "The paper's Table 1: one row per model kind × setting (100%, RS, IS at 25%), columns accuracy, precision, recall, f1."
-    from coreset_nb.data import ASSETS_DIR
-    t = pd.read_csv(ASSETS_DIR / "paper_table1.csv")
-    return t.assign(model_kind=t.model.map(PAPER_KINDS), setting=t.setting.str.split().str[0],
-                    fraction=t.setting.map(lambda s: 1.0 if s == "100%" else float(s.split()[1].rstrip("%")) / 100))
-
-# %% ../nbs/11b_table1.ipynb 6
-TABLE1_METRICS = ("accuracy", "precision", "recall", "f1")
-
-def table1(df: pd.DataFrame, # rows from `load_results`
-           grid: set, # the grid from `load_results` (to name missing seeds)
-           models: list, # the model config names, in table order
-           fraction: float=0.25, # coreset size of the RS and IS rows
-           average: str="macro", # precision/recall/F1 averaging: 'macro' or 'weighted'
-          ) -> pd.DataFrame:
-    "Table 1 in long form: per model, setting (100%, RS, IS) and metric our mean, std and seeds, and the paper's value."
-    cols = {"accuracy": "test_accuracy", **{m: f"test_{m}_{average}" for m in TABLE1_METRICS[1:]}}
-    pct, paper = fraction_label(df, fraction), paper_table1().set_index(["model_kind", "setting", "fraction"])
-    rows = []
-    for model in models:
-        kinds = set(df.loc[df.model == model, "model_kind"]); kind = kinds.pop() if len(kinds) == 1 else model
-        for label, method, frac in (("100%", "full", 1.0), ("RS", "random", round(fraction, 6)), ("IS", "intelligent", round(fraction, 6))):
-            d = df[(df.model == model) & (df.method == method) & (df.fraction == frac)]
-            expected = sorted(g[3] for g in grid if g[:3] == (model, method, frac))
-            for metric, col in cols.items():
-                theirs = paper[metric].get((kind, label, frac)) if (kind, label, frac) in paper.index else None
-                rows.append(dict(model=model, model_kind=kind, setting=label if label == "100%" else f"{label} {pct}",
-                                 method=method, fraction=frac, metric=metric, mean=d[col].mean() if len(d) else float("nan"),
-                                 std=d[col].std() if len(d) > 1 else float("nan"), n_seeds=len(d),
-                                 missing_seeds=" ".join(map(str, sorted(set(expected) - set(d.seed)))), paper=theirs))
-    return pd.DataFrame(rows)
-
-# %% ../nbs/11b_table1.ipynb 7
-def table1_markdown(table: pd.DataFrame, # the output of `table1`
-                    average: str="macro", # the averaging used (for the caption)
-                    source: str="results.csv", # where our numbers come from (for the caption)
-                    protocol: str="", # how our models were trained (`protocol_caption`), for the caption
-                   ) -> str:
-    "Table 1 as Markdown: ours (mean ± std over seeds) beside the paper's value, with the caption and the paper's oddities."
-    cell = lambda r: "missing" if r.n_seeds == 0 else f"{r['mean']:.4f}" + (f" ± {r['std']:.4f}" if r.n_seeds > 1 else "")
-    header = ["model", "setting", "seeds"] + [f"{m} ({who})" for m in TABLE1_METRICS for who in ("ours", "paper")]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for (model, setting), g in table.groupby(["model", "setting"], sort=False):
-        g = g.set_index("metric")
-        vals = [v for m in TABLE1_METRICS for v in (cell(g.loc[m]), "n/a" if pd.isna(g.loc[m, "paper"]) else f"{g.loc[m, 'paper']:.4f}")]
-        lines.append("| " + " | ".join([TITLES.get(g.model_kind.iloc[0], model), setting, str(g.n_seeds.iloc[0])] + vals) + " |")
-    missing = table.drop_duplicates(["model", "setting"]).query("missing_seeds != ''")
-    caption = (f"Table 1 — test metrics ({average} precision/recall/F1), mean ± std over seeds. Ours: {source}. "
-               f"Paper: {PAPER_CITATION} (25% coresets only; ResNet101V2 is the paper's transfer backbone)."
-               + (f" {protocol}." if protocol else ""))
-    out = [caption, "", *lines, "", PAPER_TABLE1_NOTE]
-    if len(missing): out += ["", "Missing (partial run): " + "; ".join(f"{r.model} {r.setting}: seeds [{r.missing_seeds}] missing"
-                                                                    for r in missing.itertuples())]
-    return "\n".join(out) + "\n"
-
-# %% ../nbs/11b_table1.ipynb 10
-PAPER_FIG9_TEXT = (  # the paper's text on its Fig. 9a (custom CNN, training accuracy)
-    dict(model_kind="cnn", split="train", sampling="IS", fraction=0.05, value=0.65, relation="≈", source="text on Fig. 9a: IS about 65% at 5%"),
-    dict(model_kind="cnn", split="train", sampling="RS", fraction=0.05, value=0.25, relation="<", source="text on Fig. 9a: RS below 25% at 5%"))
-
-def paper_points(kind: str, # model kind: 'cnn' or 'transfer'
-                 split: str, # 'train' (the text's numbers) or 'test' (Table 1's accuracy)
-                ) -> pd.DataFrame: # columns sampling, fraction, value, relation ('=', '≈' or '<'), source
-    "The paper's own accuracies for one panel of Fig. 9: Table 1 on test panels, the text's numbers on the CNN's training panel."
-    if split == "test":
-        t = paper_table1().query("model_kind == @kind")
-        return pd.DataFrame(dict(sampling=t.setting, fraction=t.fraction, value=t.accuracy, relation="=",
-                                 source="Table 1")).reset_index(drop=True)
-    return pd.DataFrame([{k: r[k] for k in ("sampling", "fraction", "value", "relation", "source")}
-                         for r in PAPER_FIG9_TEXT if r["model_kind"] == kind and r["split"] == split],
-                        columns=["sampling", "fraction", "value", "relation", "source"])
-
-def mark_paper(ax, # axes drawn by `plot_vs_size`
-               d: pd.DataFrame, # the rows it drew (their coreset sizes are the x categories)
-               points: pd.DataFrame, # `paper_points(...)`
-              ) -> pd.DataFrame: # the points drawn, with their x position
-    "The paper's values at their coreset size beside our curve of the same sampling (its colour, black edge; diamond: value, triangle: upper bound)."
-    pos, dodge = {f: i for i, f in enumerate(sorted(set(d.fraction.round(6))))}, sampling_offsets(d.sampling)
-    shown = points[points.fraction.round(6).isin(pos)]
-    shown = shown.assign(pos=shown.fraction.round(6).map(pos) + shown.sampling.map(dodge).fillna(0))
-    for r in shown.itertuples():
-        ax.scatter(r.pos, r.value, marker="v" if r.relation == "<" else "D", s=46, color=colour_of(r.sampling), edgecolor="black",
-                   linewidth=1.2, zorder=6, label="paper (arXiv 2509.21380)")
-    return shown

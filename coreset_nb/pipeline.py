@@ -13,10 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from .cache import atomic_write_text, cache_path, cached_json
+from . import medmnist  # registers MedMNIST files and names with `load_dataset`
 from .data import ImageDataset, load_dataset, official_splits
 from .budgets import resolve_budget
 from .selectors import SELECTORS, get_selector, parse_method
-from .cluster import PerClassKMedoids, clustering_state, clustering_from_state
+from .cluster import PerClassKMedoids
+from .cluster_state import clustering_from_state, clustering_state
 
 # %% auto 0
 __all__ = ['BACKBONE_DEFAULT_SIZE', 'BudgetWarning', 'package_versions', 'CoresetResult', 'settings_hash', 'selector_params',

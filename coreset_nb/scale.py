@@ -9,7 +9,8 @@ import kmedoids
 import numpy as np
 
 from .budgets import split_proportionally
-from .cluster import EXACT_MAX_N, assign_to_medoids, dissimilarity_matrix, refine_medoids
+from .cluster import EXACT_MAX_N, dissimilarity_matrix
+from .cluster_scalable import assign_to_medoids, refine_medoids
 
 # %% auto 0
 __all__ = ['class_medoids', 'select_by_parts', 'scalable_medoids']

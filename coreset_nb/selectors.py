@@ -6,6 +6,7 @@
 __all__ = ['SELECTORS', 'get_selector', 'parse_method', 'register_selector']
 
 # %% ../nbs/04e_selectors.ipynb
+from . import cluster_scalable  # registers the scalable clustering path for classes above EXACT_MAX_N
 from . import more_selectors, peers, sample  # importing a selector module registers its selectors
 from .sample import SELECTORS, get_selector, parse_method, register_selector
 _all_ = ["SELECTORS", "get_selector", "parse_method", "register_selector"]  # the registry, re-exported

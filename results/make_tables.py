@@ -14,7 +14,8 @@ import numpy as np
 from pathlib import Path
 
 from coreset_nb.compare import compare, format_comparison, guidance_markdown, holm_adjust, replace_section, verdict_counts
-from coreset_nb.figures import load_results, table1, table1_markdown
+from coreset_nb.figures import load_results
+from coreset_nb.table1 import table1, table1_markdown
 from coreset_nb.leaderboard import leaderboard, leaderboard_markdown, recommend_selector
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +74,7 @@ def comparison_files(grid, table, metric: str, stem: str, command: str) -> dict:
 def summary_section(accuracy, recommendation: str, lownoise=None, noise=None) -> str:  # lownoise: (comparison, rows); noise: noise_rows()
     "The README's few lines of what the results say, each computed from the tables of results/README.md."
     import pandas as pd
-    from coreset_nb.figures import paper_table1
+    from coreset_nb.table1 import paper_table1
     paper = paper_table1().set_index(["model_kind", "setting"])["accuracy"]
     is25 = accuracy[(accuracy.method == "intelligent") & np.isclose(accuracy.fraction, 0.25)].set_index("model")
     verdict = lambda m, r: (f"{100 * r.diff_mean:+.1f} points for the {'custom CNN' if m == 'cnn' else 'transfer model'} "  # noqa: E731

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from conftest import DEMO_ZIP
-from coreset_nb.data import load_dataset, load_image_folder, load_medmnist, stratified_split, load_or_make_split
+from coreset_nb.data import load_dataset, load_image_folder, stratified_split, load_or_make_split
+from coreset_nb.medmnist import load_medmnist
 
 
 def make_release_zip(src_zip, dst, n_per_class=4, mess=True):
@@ -81,7 +82,7 @@ def test_split_is_deterministic_saved_and_guarded(tmp_path):
 
 
 def test_image_pipeline_on_native_sizes(shared_file):
-    from coreset_nb.data import load_images
+    from coreset_nb.images import load_images
     ds = load_dataset(shared_file("pbc_native_sample_25perclass.zip"), progress=False)
     imgs = load_images(ds, [0, 1, 199], image_size=64, progress=False)
     assert imgs.shape == (3, 64, 64, 3) and imgs.dtype == np.uint8

@@ -69,7 +69,8 @@ def test_a_file_that_breaks_after_the_scan_is_named_and_the_process_exits(tmp_pa
     code = f"""
 import shutil, zipfile
 from pathlib import Path
-from coreset_nb.data import load_dataset, load_images
+from coreset_nb.data import load_dataset
+from coreset_nb.images import load_images
 root = Path({str(tmp_path)!r}) / "ds"
 with zipfile.ZipFile({str(DEMO_ZIP)!r}) as z: z.extractall(root)
 ds = load_dataset(root, progress=False)

@@ -53,3 +53,23 @@ def test_sidebar_lists_every_notebook_once():
     sidebar = yaml.safe_load((ROOT / "nbs" / "sidebar.yml").read_text())["website"]["sidebar"]["contents"]
     listed = [e for e in sidebar if isinstance(e, str)] + [n for e in sidebar if isinstance(e, dict) for n in e["contents"]]
     assert sorted(listed) == sorted(p.name for p in (ROOT / "nbs").glob("*.ipynb"))
+
+
+def notebook_modules(nb: Path) -> tuple:
+    "(the module a notebook exports, the coreset_nb modules its code cells import)."
+    import json, re
+    code = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
+    exported = re.search(r"^#\| default_exp (\w+)", code, re.M)
+    imported = set(re.findall(r"^\s*(?:from|import) coreset_nb\.(\w+)", code, re.M)) | {
+        m for names in re.findall(r"^\s*from coreset_nb import ([\w, ]+)", code, re.M) for m in re.split(r",\s*", names.strip())}
+    return exported.group(1) if exported else None, imported
+
+
+def test_the_papers_notebooks_import_nothing_beyond_the_paper():
+    import yaml
+    sections = {e["section"]: e["contents"] for e in yaml.safe_load((ROOT / "nbs" / "sidebar.yml").read_text())["website"]["sidebar"]["contents"]
+                if isinstance(e, dict)}
+    beyond = {notebook_modules(ROOT / "nbs" / nb)[0] for nb in sections["Beyond the paper"]}
+    found = {nb: sorted(notebook_modules(ROOT / "nbs" / nb)[1] & beyond) for nb in sections["The paper's method"]}
+    assert {nb: m for nb, m in found.items() if m} == {}
+    assert "medmnist" in beyond and "more_selectors" in beyond and "sample" not in beyond  # the check sees the modules

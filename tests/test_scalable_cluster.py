@@ -5,6 +5,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 import coreset_nb.cluster as cl
+import coreset_nb.cluster_scalable  # registers the scalable path
 from coreset_nb.cluster import EXACT_MAX_N, PerClassKMedoids, cluster_class, resolve_method
 
 SMALL = dict(clara_sample_size=300, silhouette_sample_size=600)
@@ -59,7 +60,7 @@ def test_cluster_class_default_switch(monkeypatch, n, expected):
     "With the default `exact_max_n`, cluster_class takes the exact path up to EXACT_MAX_N rows, scalable above."
     called = []
     monkeypatch.setattr(cl, "_cluster_matrix", lambda *a, **k: called.append("exact"))
-    monkeypatch.setattr(cl, "cluster_class_scalable", lambda *a, **k: called.append("scalable"))
+    monkeypatch.setitem(cl.CLUSTERING_PATHS, "scalable", lambda *a, **k: called.append("scalable"))
     monkeypatch.setattr(cl, "dissimilarity_matrix", lambda X, metric="euclidean": None)  # no 10k×10k matrix here
     cluster_class(np.zeros((n, 2)))
     assert called == [expected]
@@ -83,6 +84,7 @@ def test_scalable_never_builds_a_full_matrix(monkeypatch, blobs):
         sizes.append(len(X))
         return real(X, metric, dtype)
     monkeypatch.setattr(cl, "dissimilarity_matrix", spy)
+    monkeypatch.setattr(coreset_nb.cluster_scalable, "dissimilarity_matrix", spy)  # the scalable path's own reference
     cluster_class(blobs, method="scalable", **SMALL)
     assert sizes and max(sizes) <= max(SMALL.values()) < len(blobs)
 
@@ -95,3 +97,9 @@ def test_per_class_mixes_paths(blobs):
     assert pkm.k_["big"] == 4
     rows = pkm.class_indices_["big"]
     np.testing.assert_array_equal(pkm.labels_[rows[pkm.results_["big"].medoids]], np.arange(4))
+
+
+def test_large_class_without_the_scalable_path_says_what_to_import(monkeypatch):
+    monkeypatch.delitem(cl.CLUSTERING_PATHS, "scalable")
+    with pytest.raises(ValueError, match="import coreset_nb.cluster_scalable"):
+        cluster_class(np.zeros((30, 2)), method="scalable")
