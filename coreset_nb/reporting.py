@@ -513,8 +513,8 @@ def summary_lines(root, # the checkout
     if lownoise is not None and len(lownoise):
         counts = lownoise.groupby("method").verdict.agg(wins=lambda v: int((v == "win").sum()), losses=lambda v: int((v == "loss").sum()))
         counts = counts.sort_values(["wins", "losses"], ascending=[False, True])
-        budgets = lownoise.groupby("method").size().max()
-        lines.append(f"- **Low-noise grid, wins / losses against RS** (both models, {budgets} budgets): "
+        budgets, models = lownoise.groupby(["method", "model"]).size().max(), lownoise.model.nunique()
+        lines.append(f"- **Low-noise grid, wins / losses against RS** ({models} models × {budgets} budgets): "
                      + ", ".join(f"`{m}` {r.wins} / {r.losses}" for m, r in counts.iterrows()) + ".")
     if noise is not None:
         rows = pd.concat(noise)
