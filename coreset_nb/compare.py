@@ -14,9 +14,8 @@ from scipy import stats
 
 # %% auto 0
 __all__ = ['KEYS', 'COLUMNS', 'NO_TEST', 'VERDICT_COLUMNS', 'load_results', 'bootstrap_ci', 'compare', 'format_comparison',
-           'verdict_counts', 'holm_adjust', 'difference_grid', 'recommend', 'guidance_markdown', 'replace_section',
-           'verdict_table', 'verdict_markdown', 'verdict_lines', 'reference_verdicts', 'agreement',
-           'agreement_sentence']
+           'budget_label', 'verdict_counts', 'holm_adjust', 'difference_grid', 'replace_section', 'verdict_table',
+           'verdict_markdown', 'verdict_lines', 'reference_verdicts', 'agreement', 'agreement_sentence']
 
 # %% ../nbs/10_compare.ipynb
 KEYS = ["model", "method", "fraction", "seed"]
@@ -129,6 +128,12 @@ def format_comparison(
         "verdict": table["verdict"]})
 
 # %% ../nbs/10_compare.ipynb
+def budget_label(fraction:float, # a coreset fraction, e.g. 0.005
+                )->str: # the budget as a reader reads it, e.g. '0.5%'
+    "A coreset fraction as a percentage: 0.005 -> '0.5%', 0.1 -> '10%', 0.25 -> '25%'."
+    return f"{float(fraction) * 100:g}%"
+
+# %% ../nbs/10_compare.ipynb
 def verdict_counts(table:pd.DataFrame # the output of `compare`
                   )->pd.DataFrame: # per model and method: how many fractions are a win, a tie, a loss
     "Win / tie / loss counts per model and method."
@@ -164,42 +169,7 @@ def difference_grid(
     order = cells.groupby("method")["verdict"].apply(lambda v: (v == "win").sum() - (v == "loss").sum()).sort_values(ascending=False, kind="stable")
     return grid.loc[order.index]
 
-def recommend(
-    table:pd.DataFrame, # the output of `compare`
-    model:str, # which model's rows
-)->dict: # {'overall': method or None, 'per_fraction': {fraction: method or 'baseline'}}
-    "The never-losing method with the most wins (then the largest mean difference), and the best significant winner per fraction."
-    t = table[table["model"] == model]
-    stats_ = t.groupby("method").agg(wins=("verdict", lambda v: int((v == "win").sum())),
-                                     losses=("verdict", lambda v: int((v == "loss").sum())), mean_diff=("diff_mean", "mean"))
-    safe = stats_[(stats_["losses"] == 0) & (stats_["wins"] > 0)].sort_values(["wins", "mean_diff"], ascending=False)
-    per_fraction = {}
-    for f, g in t.groupby("fraction"):
-        wins = g[g["verdict"] == "win"]
-        per_fraction[float(f)] = wins.loc[wins["diff_mean"].idxmax(), "method"] if len(wins) else "baseline"
-    return {"overall": safe.index[0] if len(safe) else None, "per_fraction": per_fraction}
-
 # %% ../nbs/10_compare.ipynb
-def guidance_markdown(
-    table:pd.DataFrame, # the output of `compare`
-    baseline:str="random", # the baseline's name, for the captions
-    metric:str="test_accuracy", # the compared metric, for the captions
-)->str:
-    "Per model: the recommendation, and the difference grid in points (W / L = significant win / loss)."
-    out = []
-    for model in sorted(set(table["model"])):
-        t = table[table["model"] == model]
-        rec, grid = recommend(table, model), difference_grid(table, model)
-        lo, hi = int(t["n_pairs"].min()), int(t["n_pairs"].max())
-        base = t.groupby("fraction")["baseline_mean"].first()
-        grid.loc[f"*{baseline} ({metric})*"] = [f"{base[f] * 100:.1f}" for f in base.index]
-        per = ", ".join(f"{f:g}: {m}" for f, m in rec["per_fraction"].items())
-        out += [f"**{model}** — {lo if lo == hi else f'{lo}–{hi}'} seed pairs per cell. "
-                f"Recommended (never loses, most wins): **{rec['overall'] or 'none (no method wins without also losing)'}**. "
-                f"Best significant winner per fraction: {per}.", "",
-                grid.reset_index().rename(columns={"index": "method"}).to_markdown(index=False, disable_numparse=True), ""]
-    return "\n".join(out)
-
 def replace_section(
     text:str, # a Markdown document
     name:str, # the section's marker name
@@ -250,7 +220,7 @@ def verdict_markdown(
     for (model, fraction), g in table.groupby(["model", "fraction"], sort=False):
         g = g.set_index("method")
         pairs = sorted(set(g["n_pairs"]))
-        lines.append("| " + " | ".join([titles.get(model, model), f"{fraction * 100:g}%", "–".join(map(str, pairs))]
+        lines.append("| " + " | ".join([titles.get(model, model), budget_label(fraction), "–".join(map(str, pairs))]
                                        + [_difference(g.loc[m]) if m in g.index else "—" for m in methods]) + " |")
     return "\n".join(lines)
 
@@ -262,7 +232,7 @@ def verdict_lines(
     "The verdict in a few console lines: per model and selector, every budget's difference in points, 95% CI and verdict."
     labels = labels or {}
     return [f"{model} {labels.get(method, method)} − {baseline_label}: "
-            + "; ".join(f"{r.fraction * 100:g}% {_difference(r)}" for r in g.itertuples())
+            + "; ".join(f"{budget_label(r.fraction)} {_difference(r)}" for r in g.itertuples())
             for (model, method), g in table.groupby(["model", "method"], sort=False)]
 
 # %% ../nbs/10_compare.ipynb
@@ -301,7 +271,7 @@ def agreement_sentence(
     labels, counts = labels or {}, agr["relation"].value_counts()
     grids = ", ".join(f"`results/{g}` ({p}, {n} seed pairs)" for (g, p), n in
                       agr.groupby(["grid", "protocol"])["n_pairs_ref"].min().items())
-    name = lambda r: f"{r.model_kind} {labels.get(r.method, r.method)} at {r.fraction * 100:g}%"
+    name = lambda r: f"{r.model_kind} {labels.get(r.method, r.method)} at {budget_label(r.fraction)}"
     text = (f"Against the committed full-PBC grids ({grids}), of the {len(agr)} model × selector × budget cells both ran, "
             f"{counts.get('same', 0)} have the same verdict, {counts.get('one tie', 0)} a tie on one side only "
             f"({', '.join(f'{name(r)}: {r.verdict} here, {r.verdict_ref} in {r.grid}' for r in agr[agr.relation == 'one tie'].itertuples())}), "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .compare import compare, load_results
+from .compare import budget_label, compare, load_results
 
 # %% auto 0
 __all__ = ['STANDINGS', 'versus_best', 'leaderboard', 'recommend_selector', 'leaderboard_markdown']
@@ -53,8 +53,8 @@ def recommend_selector(boards, # a `leaderboard` table, or {table name: table} (
                        model:str="transfer", # which model's rows
                        baseline:str="random", # never recommended itself
                        max_fraction:float=1.0, # only budgets up to this fraction count
-                      )->dict: # {'method': str or None, 'passing': [...], 'table': per-method DataFrame}
-    "The selector never significantly below the best at any budget, with the most wins over the baseline (then best mean rank)."
+                      )->dict: # {'method': str or None, 'passing': [...], 'never_below': [...], 'table': per-method DataFrame}
+    "The selector never significantly below the best at any budget, with the most wins over the baseline (at least one; then best mean rank)."
     boards = boards if isinstance(boards, dict) else {"": boards}
     rows = pd.concat([b.assign(table=name) for name, b in boards.items()], ignore_index=True)
     rows = rows[(rows["model"] == model) & (rows["fraction"] <= max_fraction + 1e-12) & (rows["method"] != baseline)]
@@ -63,8 +63,9 @@ def recommend_selector(boards, # a `leaderboard` table, or {table name: table} (
                                      wins=("vs_baseline_verdict", lambda v: int((v == "win").sum())),
                                      losses=("vs_baseline_verdict", lambda v: int((v == "loss").sum())), mean_rank=("rank", "mean"))
     per = per.sort_values(["below", "wins", "mean_rank"], ascending=[True, False, True])
-    passing = [m for m in per.index if per.loc[m, "below"] == 0 and per.loc[m, "budgets"] == per["budgets"].max()]
-    return dict(method=passing[0] if passing else None, passing=passing, table=per)
+    never_below = [m for m in per.index if per.loc[m, "below"] == 0 and per.loc[m, "budgets"] == per["budgets"].max()]
+    passing = [m for m in never_below if per.loc[m, "wins"] > 0]
+    return dict(method=passing[0] if passing else None, passing=passing, never_below=never_below, table=per)
 
 # %% ../nbs/10b_leaderboard.ipynb
 def _cell(r) -> str:
@@ -79,7 +80,7 @@ def leaderboard_markdown(board:pd.DataFrame, # a `leaderboard` table
     t = board[board["model"] == model].assign(text=lambda d: d.apply(_cell, axis=1))
     order = t.groupby("method")["rank"].mean().sort_values(kind="stable").index
     grid = t.pivot(index="method", columns="fraction", values="text").loc[order]
-    grid.columns = [f"{f * 100:g}%" for f in grid.columns]
+    grid.columns = [budget_label(f) for f in grid.columns]
     lo, hi = int(t["n_pairs"].min()), int(t["n_pairs"].max())
     return (f"{lo if lo == hi else f'{lo}–{hi}'} seed pairs per cell.\n\n"
             + grid.reset_index().to_markdown(index=False, disable_numparse=True))
