@@ -9,7 +9,7 @@ import argparse, os, re, sys, threading, warnings
 from pathlib import Path
 
 # %% auto 0
-__all__ = ['NOISE', 'SUBCOMMANDS', 'CLIError', 'filter_stderr', 'build_parser', 'main']
+__all__ = ['NOISE', 'CLI_TYPES', 'SUBCOMMANDS', 'CLIError', 'filter_stderr', 'build_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb
 class CLIError(Exception):
@@ -98,18 +98,7 @@ def _add_select(sub):
     g = p.add_mutually_exclusive_group()
     g.add_argument("--fraction", type=_fraction, help="fraction of the dataset in (0, 1] (default 0.25)")
     g.add_argument("--count", type=_count, help="absolute number of items to select")
-    p.add_argument("--method", default="intelligent", help="selector: intelligent (IS, default), random (RS), stratified, ...")
-    p.add_argument("--backbone", default="vgg16", help="feature backbone: vgg16 (paper), resnet101v2, mobilenet")
-    p.add_argument("--weights", type=_weights, default="imagenet", help="'imagenet' (download), a local .h5 file, 'none', or a "
-                   "weights file shipped with the package (mobilenet_2_5_224_tf_no_top.h5)")
-    p.add_argument("--alpha", type=float, default=0.25, help="MobileNet width multiplier (default 0.25)")
-    p.add_argument("--image-size", type=int, default=None, help="input size (default 256 for vgg16/resnet101v2, 224 for mobilenet)")
-    p.add_argument("--pooling", default="flatten", choices=["flatten", "avg", "max"], help="feature pooling (paper: flatten)")
-    p.add_argument("--pca-variance", type=float, default=0.95, help="per-class PCA variance kept; 0 disables PCA")
-    p.add_argument("--k-min", type=int, default=2); p.add_argument("--k-max", type=int, default=10)
-    p.add_argument("--clustering-backend", default="fasterpam", help="fasterpam (default) | pam | alternate (scikit-learn-extra)")
-    p.add_argument("--allocation", default="proportional", choices=["proportional", "equal"], help="class budgets")
-    p.add_argument("--seed", type=int, default=0)
+    _add_selection_options(p)
     p.add_argument("--cache-dir", default=None, help="feature cache (default $CORESET_NB_CACHE or ~/.cache/coreset_nb)")
     p.add_argument("--out", required=True, help="output CSV; the JSON sidecar is written beside it (.json)")
     _add_dask_options(p, "feature extraction (by shards of the dataset) and the per-class clustering")
@@ -117,18 +106,45 @@ def _add_select(sub):
     p.set_defaults(func=_run_select)
     return p
 
-def _selection_settings(args):
-    "The `SelectionSettings` of the `select` command's options."
+def _optional(convert):
+    "An argparse type reading 'none' as None and anything else with `convert`."
+    def parse(text: str):
+        if text.lower() == "none": return None
+        try: return convert(text)
+        except ValueError: raise argparse.ArgumentTypeError(f"not a {convert.__name__}: {text!r} (or none)") from None
+    parse.__name__ = convert.__name__
+    return parse
+
+CLI_TYPES = dict(weights=_weights)  # settings whose text means more than its type (a file shipped with the package)
+
+def _add_selection_options(p):
+    "One option per field of `SelectionSettings`: its name, its default, its comment as help (the one definition)."
+    from dataclasses import fields
+    from fastcore.docments import docments
     from coreset_nb.pipeline import SelectionSettings
-    return SelectionSettings(method=args.method, backbone=args.backbone, weights=args.weights, image_size=args.image_size,
-                             pooling=args.pooling, alpha=args.alpha, pca_variance=args.pca_variance or None,
-                             k_range=(args.k_min, args.k_max), clustering_backend=args.clustering_backend,
-                             allocation=args.allocation, seed=args.seed)
+    docs = docments(SelectionSettings)
+    for f in fields(SelectionSettings):
+        kind = str(f.type).replace(" ", "")
+        default = "none" if f.default is None else " ".join(map(str, f.default)) if isinstance(f.default, tuple) else f.default
+        kw = dict(default=f.default, help=f"{docs[f.name]} (default: {default})")
+        if f.name in CLI_TYPES: kw["type"] = CLI_TYPES[f.name]
+        elif kind == "tuple": kw.update(nargs=2, type=int, metavar=("SMALLEST", "LARGEST"))
+        else:
+            base = dict(int=int, float=float, str=str)[kind.split("|")[0]]
+            kw["type"] = _optional(base) if kind.endswith("|None") else base
+        if f.name in SelectionSettings.CHOICES: kw["choices"] = SelectionSettings.CHOICES[f.name]
+        p.add_argument("--" + f.name.replace("_", "-"), **kw)
+
+def _selection_settings(args):
+    "The `SelectionSettings` of the `select` command's options, checked (a bad value is a one-line error)."
+    from dataclasses import fields
+    from coreset_nb.pipeline import SelectionSettings
+    try: return SelectionSettings(**{f.name: getattr(args, f.name) for f in fields(SelectionSettings)})
+    except ValueError as e: raise CLIError(str(e)) from None
 
 def _run_select(args) -> int:
     from coreset_nb.pipeline import select_coreset
-    if args.k_min < 1 or args.k_max < args.k_min: raise CLIError(f"need 1 <= --k-min <= --k-max (got {args.k_min}, {args.k_max})")
-    if not 0 <= args.pca_variance <= 1: raise CLIError(f"--pca-variance must be in [0, 1], got {args.pca_variance}")
+    settings = _selection_settings(args)  # every setting checked before any work
     from coreset_nb.medmnist import MEDMNIST_CLASSES
     args.data = _shipped(args.data)
     if not Path(args.data).expanduser().exists() and args.data.lower() not in MEDMNIST_CLASSES:  # a name downloads
@@ -140,7 +156,7 @@ def _run_select(args) -> int:
     from contextlib import nullcontext
     from coreset_nb.dask_grid import dask_client
     with (dask_client(args.dask, args.workers) if args.dask else nullcontext()) as client:
-        res = select_coreset(args.data, budget, settings=_selection_settings(args), cache_dir=args.cache_dir, split=args.split,
+        res = select_coreset(args.data, budget, settings=settings, cache_dir=args.cache_dir, split=args.split,
                              progress=not args.quiet, dask_client=client)
     csv_path, side = res.write(out)
     ks = {c: v["k"] for c, v in res.info.get("clusters", {}).items()}

@@ -16,7 +16,7 @@ import yaml
 from .cache import atomic_write_text, cache_path, cached_array
 from .data import ASSETS_DIR, ImageDataset, load_dataset, load_or_make_split
 from .images import load_images
-from .pipeline import (SelectionSettings, package_versions, settings_hash, needs_features, needs_clustering, make_selector,
+from .pipeline import (SelectionSettings, package_versions, settings_hash, needs_features, needs_clustering, fit_selector,
                                   fit_clustering, rows_digest)
 from .selectors import parse_method
 from .dask_grid import run_on_dask
@@ -35,8 +35,7 @@ DEFAULT_CONFIG = dict(
     results_dir="runs/experiment",  # cell files, results.csv, split.json
     cache_dir=None,                 # feature/image cache (default $CORESET_NB_CACHE or ~/.cache/coreset_nb)
     split=dict(test_size=0.2, seed=0),
-    selection=dict(backbone="vgg16", weights="imagenet", image_size=256, pooling="flatten", alpha=0.25,
-                   pca_variance=0.95, k_range=[2, 10], backend="fasterpam", allocation="proportional"),
+    selection=SelectionSettings.config_defaults(),  # every key and default from the one definition (nbs/04b_pipeline)
     methods=["random", "intelligent"],
     fractions=[0.05, 0.10, 0.15, 0.20, 0.25, 0.50],
     include_full=True,              # the 100% baseline (method 'full', fraction 1.0)
@@ -200,11 +199,9 @@ def seed_clustering(seed: int, y_train: np.ndarray, inputs: dict, clusterings: d
 def _select(cell: Cell, y_train: np.ndarray, inputs: dict, clusterings: dict, cfg: dict) -> np.ndarray:
     "Coreset positions (into the training split) for a cell."
     if cell.method == "full": return np.arange(len(y_train))
-    settings, X = SelectionSettings.from_config(cfg["selection"], cell.method, cell.seed), inputs.get("X_sel")
-    kwargs = settings.selector_kwargs()  # the wiring `select_coreset` uses
-    if needs_clustering(cell.method): kwargs["clusterer"] = seed_clustering(cell.seed, y_train, inputs, clusterings, cfg)
-    selector = make_selector(cell.method, cell.fraction, settings.allocation, cell.seed, **kwargs)
-    return selector.fit(X if X is not None else np.zeros((len(y_train), 0)), y_train).indices_
+    settings = SelectionSettings.from_config(cfg["selection"], cell.method, cell.seed)
+    clustering = lambda: seed_clustering(cell.seed, y_train, inputs, clusterings, cfg)  # fitted once per seed
+    return fit_selector(settings, cell.fraction, inputs.get("X_sel"), y_train, clustering).indices_
 
 # %% ../nbs/07_experiments.ipynb
 def cell_epochs(model_cfg: dict, n_coreset: int) -> int:
@@ -321,9 +318,9 @@ def prepare_inputs(cfg: dict, cells: list, progress: bool, ds: ImageDataset|None
     results = Path(cfg["results_dir"]); results.mkdir(parents=True, exist_ok=True)
     split = load_or_make_split(ds, results / "split.json", test_size=cfg["split"]["test_size"], seed=cfg["split"]["seed"])
     inputs = dict(ds=ds, split=split)
-    sel = cfg["selection"]
+    sel = SelectionSettings.from_config(cfg["selection"], "random", 0).resolved()  # checked against the one definition
     if any(needs_features(c.method) for c in cells):
-        fs = extract_features(ds, sel["backbone"], sel["weights"], sel["image_size"], sel["pooling"], sel["alpha"],
+        fs = extract_features(ds, sel.backbone, sel.weights, sel.image_size, sel.pooling, sel.alpha,
                               cache_dir=cfg["cache_dir"], progress=progress)
         inputs["X_sel"], inputs["sel_key"] = fs.X[split.train], f"{fs.key}-{rows_digest(split.train)}"
     for name in sorted({c.model for c in cells}):

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math, numbers, time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -51,16 +52,10 @@ class IntelligentMedoidFirstSelector(IntelligentSelector):
         return np.concatenate([medoid, rng.choice(np.setdiff1d(members, medoid), size=t - len(medoid), replace=False)])
 
 # %% ../nbs/04a_more_selectors.ipynb
+@dataclass(eq=False)
 class PerClassFeatureSelector(Selector):
     "Base of the selectors that look at each class's own PCA-reduced features; subclasses implement `select_class`."
-    def __init__(self,
-                 budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
-                 allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
-                 random_state:int|None=0, # seed of every random draw
-                 pca_variance:float|None=0.95, # per-class PCA variance kept before selecting; None = raw features
-                ):
-        super().__init__(budget, allocation, random_state)
-        self.pca_variance = pca_variance
+    pca_variance: float|None = 0.95  # per-class PCA variance kept before selecting; None = raw features
 
     exact_max_n = EXACT_MAX_N  # a larger class takes the scalable path (`select_large_class`, nbs/04d_scale)
 
@@ -101,18 +96,11 @@ class PerClassFeatureSelector(Selector):
 
 # %% ../nbs/04a_more_selectors.ipynb
 @register_selector("medoids")
+@dataclass(eq=False)
 class MedoidsSelector(PerClassFeatureSelector):
     "Per class, the K-Medoids medoids with K = the class budget (a typicality / facility-location coreset)."
-    def __init__(self,
-                 budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
-                 allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
-                 random_state:int|None=0, # FasterPAM's seed in class i is `class_seed(random_state, i)`
-                 pca_variance:float|None=0.95, # per-class PCA variance kept before clustering; None = raw features
-                 max_iter:int=100, # FasterPAM swap-iteration limit
-                 build_max_k:int=100, # BUILD initialisation up to this K; seeded random initialisation above (see `class_medoids`)
-                ):
-        super().__init__(budget, allocation, random_state, pca_variance)
-        self.max_iter, self.build_max_k = max_iter, build_max_k
+    max_iter: int = 100  # FasterPAM swap-iteration limit
+    build_max_k: int = 100  # BUILD initialisation up to this K; seeded random initialisation above (see `class_medoids`)
 
     def select_class(self, Z, k, rng, seed):
         return class_medoids(Z, k, seed, self.max_iter, self.build_max_k)
@@ -124,21 +112,17 @@ class MedoidsSelector(PerClassFeatureSelector):
 HYBRID_DEFAULT_CAP = 50  # medoids per class before random sampling takes over; the evidence is below
 
 @register_selector("hybrid")
+@dataclass(eq=False)
 class HybridSelector(PerClassFeatureSelector):
     "Per class, K-Medoids medoids up to `cap`, the rest of the class budget uniformly at random."
-    def __init__(self,
-                 budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
-                 allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
-                 random_state:int|None=0, # seed of FasterPAM and of the random part
-                 pca_variance:float|None=0.95, # per-class PCA variance kept before clustering; None = raw features
-                 cap:int=HYBRID_DEFAULT_CAP, # at most this many medoids per class; 0 = stratified sampling
-                 max_iter:int=100, # FasterPAM swap-iteration limit
-                 build_max_k:int=100, # see `class_medoids`
-                ):
-        super().__init__(budget, allocation, random_state, pca_variance)
-        if isinstance(cap, (bool, np.bool_)) or not isinstance(cap, numbers.Integral) or cap < 0:
-            raise ValueError(f"cap must be a whole number >= 0, got {cap!r}")
-        self.cap, self.max_iter, self.build_max_k = int(cap), max_iter, build_max_k
+    cap: int = HYBRID_DEFAULT_CAP  # at most this many medoids per class; 0 = stratified sampling
+    max_iter: int = 100  # FasterPAM swap-iteration limit
+    build_max_k: int = 100  # see `class_medoids`
+
+    def __post_init__(self):
+        if isinstance(self.cap, (bool, np.bool_)) or not isinstance(self.cap, numbers.Integral) or self.cap < 0:
+            raise ValueError(f"cap must be a whole number >= 0, got {self.cap!r}")
+        self.cap = int(self.cap)
 
     def select_class(self, Z, k, rng, seed, medoids_of=None):
         m = min(self.cap, k)
@@ -172,18 +156,13 @@ def k_center_greedy(
     return chosen
 
 @register_selector("kcenter")
+@dataclass(eq=False)
 class KCenterSelector(PerClassFeatureSelector):
     "Per class, k-center greedy on the PCA-reduced features (maximal coverage; picks outliers early)."
-    def __init__(self,
-                 budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
-                 allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
-                 random_state:int|None=0, # seed of the first point when `start="random"`
-                 pca_variance:float|None=0.95, # per-class PCA variance kept; None = raw features
-                 start:str="mean", # first point: "mean" (closest to the class mean, deterministic) or "random" (seeded)
-                ):
-        super().__init__(budget, allocation, random_state, pca_variance)
-        if start not in ("mean", "random"): raise ValueError(f"start must be 'mean' or 'random', got {start!r}")
-        self.start = start
+    start: str = "mean"  # first point: "mean" (closest to the class mean, deterministic) or "random" (seeded)
+
+    def __post_init__(self):
+        if self.start not in ("mean", "random"): raise ValueError(f"start must be 'mean' or 'random', got {self.start!r}")
 
     exact_max_n = math.inf  # O(n·k) time and O(n) extra memory: exact at any class size
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import heapq, math
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.metrics import pairwise_distances
@@ -51,18 +52,13 @@ def facility_location(S:np.ndarray, # n×n non-negative similarities
 
 # %% ../nbs/04c_peers.ipynb
 @register_selector("facility_location")
+@dataclass(eq=False)
 class FacilityLocationSelector(PerClassFeatureSelector):
     "Per class, the greedy facility-location coreset (lazy evaluations) on the PCA-reduced features."
-    def __init__(self,
-                 budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
-                 allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
-                 random_state:int|None=0, # unused (the greedy is deterministic); kept for the common interface
-                 pca_variance:float|None=0.95, # per-class PCA variance kept; None = raw features
-                 similarity:str="euclidean", # see `similarity_matrix`
-                ):
-        super().__init__(budget, allocation, random_state, pca_variance)
-        if similarity not in SIMILARITIES: raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
-        self.similarity = similarity
+    similarity: str = "euclidean"  # see `similarity_matrix`
+
+    def __post_init__(self):
+        if self.similarity not in SIMILARITIES: raise ValueError(f"similarity must be one of {SIMILARITIES}, got {self.similarity!r}")
 
     def select_class(self, Z, k, rng, seed):
         return facility_location(similarity_matrix(Z, self.similarity), k)[0]
@@ -79,17 +75,10 @@ def typicality(Z:np.ndarray, # m×d points of one cluster
     return 1 / np.maximum(nearest.mean(axis=1), 1e-12)
 
 @register_selector("typiclust")
+@dataclass(eq=False)
 class TypiClustSelector(PerClassFeatureSelector):
     "Per class, K = budget k-means clusters and the most typical point of each (Hacohen et al. 2022)."
-    def __init__(self,
-                 budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
-                 allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
-                 random_state:int|None=0, # seed of k-means and of any filler draw
-                 pca_variance:float|None=0.95, # per-class PCA variance kept; None = raw features
-                 n_neighbors:int=20, # neighbours of the typicality (the paper's 20)
-                ):
-        super().__init__(budget, allocation, random_state, pca_variance)
-        self.n_neighbors = n_neighbors
+    n_neighbors: int = 20  # neighbours of the typicality (the paper's 20)
 
     def select_class(self, Z, k, rng, seed):
         from sklearn.cluster import KMeans
@@ -138,17 +127,10 @@ def probability_cover(D:np.ndarray, # n×n distances
     return np.concatenate([np.asarray(chosen, dtype=np.int64), rng.choice(rest, k - len(chosen), replace=False)])
 
 @register_selector("probcover")
+@dataclass(eq=False)
 class ProbCoverSelector(PerClassFeatureSelector):
     "Per class, greedy coverage of δ-balls with δ chosen by ball purity (Yehuda et al. 2022)."
-    def __init__(self,
-                 budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
-                 allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
-                 random_state:int|None=0, # seed of k-means (for δ) and of the picks after full coverage
-                 pca_variance:float|None=0.95, # per-class PCA variance kept; None = raw features
-                 alpha:float=0.95, # purity the chosen δ must keep (the paper's 0.95)
-                ):
-        super().__init__(budget, allocation, random_state, pca_variance)
-        self.alpha = alpha
+    alpha: float = 0.95  # purity the chosen δ must keep (the paper's 0.95)
 
     def select_class(self, Z, k, rng, seed):
         from sklearn.cluster import KMeans

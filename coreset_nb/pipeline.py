@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import csv, hashlib, inspect, io, json, os, platform, time, warnings
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -16,14 +16,14 @@ from .cache import atomic_write_text, cache_path, cached_json
 from . import medmnist  # registers MedMNIST files and names with `load_dataset`
 from .data import ImageDataset, load_dataset, official_splits
 from .budgets import resolve_budget
-from .selectors import SELECTORS, get_selector, parse_method
+from .selectors import MethodSpec
 from .cluster import PerClassKMedoids
 from .cluster_state import clustering_from_state, clustering_state
 
 # %% auto 0
-__all__ = ['BACKBONE_DEFAULT_SIZE', 'BudgetWarning', 'package_versions', 'CoresetResult', 'settings_hash', 'selector_params',
-           'needs_features', 'needs_clustering', 'make_selector', 'selector_settings', 'fit_clustering', 'rows_digest',
-           'candidate_items', 'SelectionSettings', 'select_coreset']
+__all__ = ['BACKBONE_DEFAULT_SIZE', 'BudgetWarning', 'package_versions', 'CoresetResult', 'settings_hash', 'needs_features',
+           'needs_clustering', 'selector_settings', 'fit_clustering', 'rows_digest', 'candidate_items',
+           'SelectionSettings', 'fit_selector', 'select_coreset']
 
 # %% ../nbs/04b_pipeline.ipynb
 class BudgetWarning(UserWarning):
@@ -81,23 +81,13 @@ def settings_hash(obj) -> str:
     "A short stable hash of JSON-able settings."
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
-def selector_params(method: str) -> set:
-    "Names of the constructor parameters of a registered selector (or of a variant's selector)."
-    return set(inspect.signature(SELECTORS[parse_method(method)[0]]).parameters)
-
 def needs_features(method: str) -> bool:
     "Whether a method (`full`, a registered selector or a variant) reads the features, as its class declares."
-    return method != "full" and SELECTORS[parse_method(method)[0]].needs_features
+    return method != "full" and MethodSpec.parse(method).selector.needs_features
 
 def needs_clustering(method: str) -> bool:
     "Whether a method takes a shared per-class K-Medoids clustering, as its class declares."
-    return method != "full" and SELECTORS[parse_method(method)[0]].needs_clustering
-
-def make_selector(method: str, budget, allocation: str="proportional", seed: int=0, **settings):
-    "A registered selector (or variant) built with the settings it accepts (others are ignored)."
-    accepted = selector_params(method)
-    kwargs = {k: v for k, v in dict(budget=budget, allocation=allocation, random_state=seed, **settings).items() if k in accepted}
-    return get_selector(method, **kwargs)
+    return method != "full" and MethodSpec.parse(method).selector.needs_clustering
 
 def selector_settings(selector) -> dict:
     "A fitted selector's constructor settings as JSON-able values (the clustering itself is recorded separately)."
@@ -152,44 +142,83 @@ def candidate_items(ds: ImageDataset, # the dataset
 # %% ../nbs/04b_pipeline.ipynb
 @dataclass(frozen=True)
 class SelectionSettings:
-    "How a coreset is selected: the method and what shapes its features, clustering and class budgets (shared by the API, the CLI and the runner)."
-    method: str = "intelligent" # a registered selector, or a variant `name[key=value]`
-    backbone: str = "vgg16" # feature backbone (for methods that need features)
-    weights: str|None = "imagenet" # 'imagenet', a local .h5 file, or None
-    image_size: int|None = None # default: 256 for VGG16/ResNet101V2, 224 for MobileNet
-    pooling: str = "flatten" # 'flatten' (paper) | 'avg' | 'max'
+    "Every setting of a selection, defined once: the `select` options, the `selection` keys of a config, the API's keywords."
+    method: str = "intelligent" # a registered selector, or one with changed settings: name[key=value,...]
+    backbone: str = "vgg16" # feature backbone: vgg16 (paper), resnet101v2 or mobilenet
+    weights: str|None = "imagenet" # 'imagenet' (downloads), a local .h5 file or one shipped with the package, or none (random initialisation)
+    image_size: int|None = None # backbone input size in px; none: 256 for vgg16/resnet101v2, 224 for mobilenet
+    pooling: str = "flatten" # feature pooling: flatten (paper), avg or max
     alpha: float = 0.25 # MobileNet width multiplier
-    pca_variance: float|None = 0.95 # per-class PCA variance kept (None: no PCA)
-    k_range: tuple = (2, 10) # K tried per class; chosen by silhouette
-    clustering_backend: str = "fasterpam" # 'fasterpam' | 'pam' | 'alternate' (scikit-learn-extra)
-    allocation: str = "proportional" # class budgets: 'proportional' | 'equal'
+    pca_variance: float|None = 0.95 # per-class PCA variance kept, in (0, 1]; none: no PCA
+    k_range: tuple = (2, 10) # smallest and largest K tried per class; the silhouette chooses
+    backend: str = "fasterpam" # K-Medoids backend: fasterpam, pam or alternate (scikit-learn-extra)
+    allocation: str = "proportional" # class budgets: proportional or equal
     seed: int = 0 # drives the clustering and the sampling
+
+    CHOICES = dict(pooling=("flatten", "avg", "max"), allocation=("proportional", "equal"))
+    GRID_FIELDS = ("method", "seed")  # an experiment grid sets these per cell; the others are its `selection` keys
+
+    def __post_init__(self):
+        "Every setting checked when made, so a bad one fails before any work; the method is parsed here, once."
+        for name, allowed in self.CHOICES.items():
+            if getattr(self, name) not in allowed: raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        k = tuple(self.k_range)
+        if len(k) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in k) or not 1 <= k[0] <= k[1]:
+            raise ValueError(f"k_range must be two whole numbers 1 <= smallest <= largest, got {self.k_range!r}")
+        if self.pca_variance is not None and not 0 < self.pca_variance <= 1:
+            raise ValueError(f"pca_variance must be in (0, 1] (or none for no PCA), got {self.pca_variance!r}")
+        if self.image_size is not None and (isinstance(self.image_size, bool) or not isinstance(self.image_size, int) or self.image_size < 32):
+            raise ValueError(f"image_size must be a whole number of at least 32 px (or none: the backbone's default), got {self.image_size!r}")
+        object.__setattr__(self, "k_range", k)
+        object.__setattr__(self, "spec", None if self.method == "full" else MethodSpec.parse(self.method))
+
+    @classmethod
+    def config_keys(cls) -> tuple:
+        "The keys of a config's `selection` block: every field but those the grid sets."
+        return tuple(f.name for f in fields(cls) if f.name not in cls.GRID_FIELDS)
+
+    @classmethod
+    def config_defaults(cls) -> dict:
+        "The default `selection` block of a config (`DEFAULT_CONFIG`), from the fields' defaults."
+        return {k: list(v) if isinstance(v := getattr(cls(), k), tuple) else v for k in cls.config_keys()}
 
     @classmethod
     def from_config(cls, selection: dict, method: str, seed: int) -> "SelectionSettings":
-        "From an experiment config's `selection` block (its `backend` is `clustering_backend` here)."
-        return cls(method=method, backbone=selection["backbone"], weights=selection["weights"], image_size=selection["image_size"],
-                   pooling=selection["pooling"], alpha=selection.get("alpha", 0.25), pca_variance=selection["pca_variance"],
-                   k_range=tuple(selection["k_range"]), clustering_backend=selection["backend"],
-                   allocation=selection["allocation"], seed=seed)
+        "From an experiment config's `selection` block (its keys are `config_keys`)."
+        unknown = sorted(set(selection) - set(cls.config_keys()))
+        if unknown: raise ValueError(f"selection: unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(cls.config_keys())}")
+        return cls(method=method, seed=seed, **selection)
 
     def resolved(self) -> "SelectionSettings":
-        "With the backbone's default image size filled in and `k_range` a tuple."
-        return replace(self, image_size=self.image_size or BACKBONE_DEFAULT_SIZE.get(self.backbone, 224), k_range=tuple(self.k_range))
+        "With the backbone's default image size filled in."
+        return replace(self, image_size=self.image_size or BACKBONE_DEFAULT_SIZE.get(self.backbone, 224))
 
     def selector_kwargs(self) -> dict:
-        "The clustering settings every selector constructor of the registry is given (`make_selector` keeps those it takes)."
-        return dict(k_range=tuple(self.k_range), backend=self.clustering_backend, pca_variance=self.pca_variance)
+        "The clustering settings every selector is offered (`MethodSpec.build` keeps those its constructor takes)."
+        return dict(k_range=self.k_range, backend=self.backend, pca_variance=self.pca_variance)
 
     def record(self) -> dict:
         "JSON-ready, for a sidecar's `settings`."
         return {**asdict(self), "weights": None if self.weights is None else str(self.weights), "k_range": list(self.k_range)}
 
+def fit_selector(settings: SelectionSettings, # how to select; its method is parsed once, in `settings.spec`
+                 budget, # fraction in (0, 1] or count of the rows of y
+                 X, # features of the rows (None for a method that needs none)
+                 y:np.ndarray, # their class labels
+                 clustering=None, # for a clustering method: a fitted `PerClassKMedoids`, or a function that returns one
+                ):
+    "The selector of `settings`, fitted on (X, y): the one place `select_coreset` and the experiment grid build a selector."
+    kwargs = settings.selector_kwargs()
+    if settings.spec.selector.needs_clustering and clustering is not None:
+        kwargs["clusterer"] = clustering() if callable(clustering) else clustering
+    selector = settings.spec.build(budget=budget, allocation=settings.allocation, random_state=settings.seed, **kwargs)
+    return selector.fit(X if X is not None else np.zeros((len(y), 0)), y)
+
 # %% ../nbs/04b_pipeline.ipynb
 def _selection_features(ds: ImageDataset, cand: np.ndarray, settings: SelectionSettings, features, cache_dir, progress: bool,
                         dask_client, info: dict, timings: dict):
     "(features of the candidate rows or None, their cache key or None): extracted (cached) unless given or not needed."
-    if not needs_features(settings.method): return None, None
+    if not settings.spec.selector.needs_features: return None, None
     if features is not None: return np.asarray(features)[cand], None
     from coreset_nb.features import extract_features
     fs = extract_features(ds, settings.backbone, settings.weights, settings.image_size, settings.pooling, settings.alpha,
@@ -201,15 +230,12 @@ def _selection_features(ds: ImageDataset, cand: np.ndarray, settings: SelectionS
 def _fitted_selector(settings: SelectionSettings, n_target: int, X, y: np.ndarray, cand: np.ndarray, features_key,
                      cache_dir, progress: bool, dask_client):
     "The selector of `settings`, fitted; a clustering one gets its per-class K-Medoids fitted once (and cached)."
-    kwargs = settings.selector_kwargs()
-    if needs_clustering(settings.method):
+    def clustering():
         with _joblib_on(dask_client):  # classes are independent: on a Dask cluster, one task each
-            kwargs["clusterer"] = fit_clustering(X, y, settings.k_range, settings.clustering_backend, settings.pca_variance,
-                                                 settings.seed, cache_dir=cache_dir, progress=progress,
-                                                 cache_key=None if features_key is None else f"{features_key}-{rows_digest(cand)}",
-                                                 n_jobs=1 if dask_client is None else -1)
-    selector = make_selector(settings.method, n_target, settings.allocation, settings.seed, **kwargs)
-    return selector.fit(X if X is not None else np.zeros((len(cand), 0)), y)
+            return fit_clustering(X, y, settings.k_range, settings.backend, settings.pca_variance, settings.seed,
+                                  cache_dir=cache_dir, progress=progress, n_jobs=1 if dask_client is None else -1,
+                                  cache_key=None if features_key is None else f"{features_key}-{rows_digest(cand)}")
+    return fit_selector(settings, n_target, X, y, clustering)
 
 def _coreset_rows(ds: ImageDataset, cand: np.ndarray, y: np.ndarray, selector) -> tuple:
     "(every candidate's assignment row, the selected rows sorted by item index, the selected item indices)."
@@ -257,7 +283,6 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
     "Select a coreset from a dataset and record how it was made."
     settings = replace(settings or SelectionSettings(), **selection, **({} if method is None else dict(method=method))).resolved()
     timings, t_start = {}, time.perf_counter()
-    parse_method(settings.method)  # fail fast on an unknown method or variant setting
     ds = data if isinstance(data, ImageDataset) else load_dataset(data, progress=progress)
     timings["load_s"] = time.perf_counter() - t_start
     cand, split = candidate_items(ds, candidates, split)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass, field
 
 import numpy as np
 import yaml
@@ -14,8 +15,8 @@ from .budgets import allocate_class_budgets, resolve_budget, split_equally
 from .cluster import PerClassKMedoids
 
 # %% auto 0
-__all__ = ['SELECTORS', 'register_selector', 'parse_method', 'get_selector', 'class_rows', 'class_rngs', 'tie_rng', 'n_rows',
-           'Selector', 'RandomSelector', 'StratifiedSelector', 'IntelligentSelector']
+__all__ = ['SELECTORS', 'register_selector', 'parse_method', 'get_selector', 'MethodSpec', 'class_rows', 'class_rngs', 'tie_rng',
+           'n_rows', 'Selector', 'RandomSelector', 'StratifiedSelector', 'IntelligentSelector']
 
 # %% ../nbs/04_sample.ipynb
 SELECTORS = {}
@@ -50,6 +51,29 @@ def get_selector(name:str, # a key of `SELECTORS`, or a variant `name[key=value,
     return SELECTORS[base](**{**kwargs, **changes})
 
 # %% ../nbs/04_sample.ipynb
+@dataclass(frozen=True)
+class MethodSpec:
+    "A method spec, `name` or `name[key=value,...]`, parsed and checked once."
+    name: str # the registered selector
+    changes: dict = field(default_factory=dict) # the constructor defaults the spec changes
+
+    @classmethod
+    def parse(cls, spec:str)->MethodSpec:
+        spec = cls(*parse_method(spec))
+        spec.selector(**spec.changes)  # a bad value of a setting fails now, not after the features are extracted
+        return spec
+
+    @property
+    def selector(self)->type: return SELECTORS[self.name]
+
+    @property
+    def params(self)->set: return set(inspect.signature(self.selector).parameters)
+
+    def build(self, **settings):
+        "The selector, given those of `settings` its constructor takes (one settings object serves every selector); the spec's changes win."
+        return self.selector(**{k: v for k, v in settings.items() if k in self.params} | self.changes)
+
+# %% ../nbs/04_sample.ipynb
 def class_rows(y)->tuple:
     "Sorted class labels (as Python scalars) and the ascending row indices of each class."
     y = np.asarray(y)
@@ -67,18 +91,16 @@ def tie_rng(random_state)->np.random.Generator:
 def n_rows(X, y)->int:
     return len(X) if X is not None else len(y)
 
+@dataclass(eq=False)
 class Selector:
-    "Base class: settings in the constructor; `fit` sets `indices_` (sorted global rows) and `class_budgets_`."
+    "Base class: settings are fields, inherited by every selector; `fit` sets `indices_` (sorted global rows) and `class_budgets_`."
+    budget: float|int = 0.25  # fraction in (0, 1] or count of all rows, see `resolve_budget`
+    allocation: str = "proportional"  # how the total is split across classes: "proportional" or "equal"
+    random_state: int|None = 0  # seed of every random draw (each selector says what it seeds)
+
     name = None
     needs_features = True  # fit reads X (False: only len(X) and y, so callers may skip feature extraction)
     needs_clustering = False  # takes a `clusterer` (a PerClassKMedoids) that callers may fit once and share
-    def __init__(self,
-                 budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
-                 allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
-                 random_state:int|None=0, # seed of every random draw
-                ):
-        self.budget, self.allocation, self.random_state = budget, allocation, random_state
-
     def _class_budgets(self, X, y):
         "Class labels, rows of each class, and per-class budgets from `budget` and `allocation`."
         if y is None: raise ValueError(f"selector {self.name!r} needs class labels y")
@@ -89,9 +111,6 @@ class Selector:
                                                      tie_rng(self.random_state))
 
     def fit(self, X, y=None, **kwargs): raise NotImplementedError
-
-    def __repr__(self):
-        return f"{type(self).__name__}(budget={self.budget!r}, allocation={self.allocation!r}, random_state={self.random_state!r})"
 
 # %% ../nbs/04_sample.ipynb
 @register_selector("random")
@@ -130,20 +149,15 @@ class StratifiedSelector(Selector):
 
 # %% ../nbs/04_sample.ipynb
 @register_selector("intelligent")
+@dataclass(eq=False)
 class IntelligentSelector(Selector):
     "The paper's IS: per class, K-Medoids clusters (K by silhouette), the class budget split equally across them, uniform draws inside each."
+    k_range: tuple = (2, 10)  # K tried by the silhouette in each class
+    backend: str = "fasterpam"  # K-Medoids backend, see `coreset_nb.cluster.BACKENDS`
+    pca_variance: float|None = 0.95  # per-class PCA variance before clustering; None = no PCA
+    clusterer: PerClassKMedoids|None = field(default=None, repr=False)  # a PerClassKMedoids to reuse (fitted) or to fit
+
     needs_clustering = True
-    def __init__(self,
-                 budget:float|int=0.25, # fraction in (0, 1] or count of all rows, see `resolve_budget`
-                 allocation:str="proportional", # how the total is split across classes: "proportional" or "equal"
-                 random_state:int|None=0, # seed of the clustering and of every random draw
-                 k_range:tuple=(2, 10), # K tried by the silhouette in each class
-                 backend:str="fasterpam", # K-Medoids backend, see `coreset_nb.cluster.BACKENDS`
-                 pca_variance:float|None=0.95, # per-class PCA variance before clustering; None = no PCA
-                 clusterer:PerClassKMedoids|None=None, # a PerClassKMedoids to reuse (fitted) or to fit
-                ):
-        super().__init__(budget, allocation, random_state)
-        self.k_range, self.backend, self.pca_variance, self.clusterer = k_range, backend, pca_variance, clusterer
 
     def fit(self,
             X:np.ndarray, # n×d features (may be None when `clusters` or a fitted `clusterer` is given)

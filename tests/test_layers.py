@@ -73,3 +73,13 @@ def test_the_papers_notebooks_import_nothing_beyond_the_paper():
     found = {nb: sorted(notebook_modules(ROOT / "nbs" / nb)[1] & beyond) for nb in sections["The paper's method"]}
     assert {nb: m for nb, m in found.items() if m} == {}
     assert "medmnist" in beyond and "more_selectors" in beyond and "sample" not in beyond  # the check sees the modules
+
+
+def test_index_reading_order_is_the_sidebars():
+    "The index's 'Read on' paragraph names the notebooks in the sidebar's order."
+    import json, re, yaml
+    sidebar = yaml.safe_load((ROOT / "nbs" / "sidebar.yml").read_text())["website"]["sidebar"]["contents"]
+    order = [n[:-6] for e in sidebar if isinstance(e, dict) for n in e["contents"]]
+    text = "\n".join("".join(c["source"]) for c in json.loads((ROOT / "nbs" / "index.ipynb").read_text())["cells"])
+    para = text[text.index("**Read on**"):].split("\n\n")[0]
+    assert re.findall(r"`(\d\d[a-z]?_\w+)`", para) == order

@@ -192,10 +192,11 @@ def test_is_variants(data):
 
 
 def test_pipeline_passes_each_selector_its_settings():
-    from coreset_nb.pipeline import make_selector, selector_params
-    assert "clusterer" in selector_params("intelligent_proportional") and "clusterer" in selector_params("intelligent_medoid_first")
-    assert "clusterer" not in selector_params("medoids") and "pca_variance" in selector_params("medoids")
-    sel = make_selector("hybrid", 0.1, "equal", 3, pca_variance=0.9, k_range=(2, 5), backend="fasterpam")
+    from coreset_nb.selectors import MethodSpec
+    spec = MethodSpec.parse
+    assert "clusterer" in spec("intelligent_proportional").params and "clusterer" in spec("intelligent_medoid_first").params
+    assert "clusterer" not in spec("medoids").params and "pca_variance" in spec("medoids").params
+    sel = spec("hybrid").build(budget=0.1, allocation="equal", random_state=3, pca_variance=0.9, k_range=(2, 5), backend="fasterpam")
     assert (sel.budget, sel.allocation, sel.random_state, sel.pca_variance, sel.cap) == (0.1, "equal", 3, 0.9, 50)
 
 
@@ -207,15 +208,16 @@ def test_each_selector_declares_what_it_needs(name):
     assert needs_features(name) == (name not in ("random", "stratified"))
 
 
-def test_a_variant_is_a_name_plus_changed_defaults():
-    from coreset_nb.pipeline import make_selector, needs_features
-    sel = make_selector("facility_location[similarity=cosine]", 0.1, "proportional", 3, pca_variance=0.9)
+def test_a_spec_is_a_name_plus_changed_defaults():
+    from coreset_nb.pipeline import needs_features
+    from coreset_nb.selectors import MethodSpec
+    sel = MethodSpec.parse("facility_location[similarity=cosine]").build(budget=0.1, random_state=3, pca_variance=0.9)
     assert (type(sel), sel.similarity, sel.pca_variance, sel.random_state) == (SELECTORS["facility_location"], "cosine", 0.9, 3)
     assert needs_features("facility_location[similarity=cosine]")
     with pytest.raises(ValueError, match="facility_location has no setting \\['simlarity'\\]"):
-        make_selector("facility_location[simlarity=cosine]", 0.1)
-    with pytest.raises(ValueError, match="must be one of"):
-        make_selector("facility_location[similarity=manhattan]", 0.1)
+        MethodSpec.parse("facility_location[simlarity=cosine]")
+    with pytest.raises(ValueError, match="must be one of"):  # a bad value fails when the spec is parsed
+        MethodSpec.parse("facility_location[similarity=manhattan]")
 
 
 def test_sample_does_not_import_tensorflow():
