@@ -14,7 +14,7 @@ from PIL import Image
 from .data import ImageDataset
 
 # %% auto 0
-__all__ = ['image_pipeline', 'decoded_batches', 'load_images', 'write_sample_zip']
+__all__ = ['COLOURS', 'image_pipeline', 'decoded_batches', 'load_images', 'write_sample_zip', 'colour_squares']
 
 # %% ../nbs/00c_image_pipeline.ipynb
 def image_pipeline(ds: ImageDataset, # the dataset
@@ -112,3 +112,22 @@ def write_sample_zip(ds: ImageDataset, # source dataset
             zf.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), buf.getvalue())
     os.replace(tmp, out)
     return out
+
+# %% ../nbs/00c_image_pipeline.ipynb
+COLOURS = {"red": (200, 40, 40), "blue": (40, 40, 200), "green": (40, 200, 40)}
+
+def colour_squares(root, # folder to write the class folders into
+                   counts:dict|None=None, # images per class (a colour of `COLOURS`); default: 20 of each
+                   size:int=24, # side of every image, px
+                   noise:float=40.0, # std of the Gaussian noise added to every pixel
+                   shade_every_other:bool=False, # darken every other image of a class (two kinds of image in a class)
+                   seed:int=0, # seed of the noise
+                  )->Path: # `root`
+    "A tiny image-folder dataset of noisy coloured squares (PNG), one class per colour, for examples and tests."
+    rng, root = np.random.default_rng(seed), Path(root)
+    for c, n in (counts or dict.fromkeys(COLOURS, 20)).items():
+        (root / c).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            base = np.array(COLOURS[c]) * (0.6 if shade_every_other and i % 2 else 1.0)
+            Image.fromarray(np.clip(base + rng.normal(0, noise, (size, size, 3)), 0, 255).astype(np.uint8)).save(root / c / f"{i}.png")
+    return root

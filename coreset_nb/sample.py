@@ -16,7 +16,7 @@ from .cluster import PerClassKMedoids
 
 # %% auto 0
 __all__ = ['SELECTORS', 'register_selector', 'parse_method', 'get_selector', 'MethodSpec', 'class_rows', 'class_rngs', 'tie_rng',
-           'n_rows', 'Selector', 'RandomSelector', 'StratifiedSelector', 'IntelligentSelector']
+           'n_rows', 'Selector', 'RandomSelector', 'StratifiedSelector', 'IntelligentSelector', 'toy_blobs']
 
 # %% ../nbs/04_sample.ipynb
 SELECTORS = {}
@@ -195,3 +195,13 @@ class IntelligentSelector(Selector):
     def draw_from_cluster(self, members:np.ndarray, t:int, rng:np.random.Generator)->np.ndarray:
         "Step 3, the hook variants override: `t` of a cluster's rows (the paper: uniformly at random)."
         return rng.choice(members, size=t, replace=False)
+
+# %% ../nbs/04_sample.ipynb
+def toy_blobs(seed:int=0, # seed of the blobs
+             )->tuple: # (X, y, true within-class cluster of every row)
+    "The selectors' toy dataset: class 'a' of blobs of 120, 50 and 30 points, class 'b' of 60 and 20, class 'c' of two points."
+    from sklearn.datasets import make_blobs
+    Xa, ca = make_blobs([120, 50, 30], centers=[[0, 0], [12, 0], [0, 12]], random_state=seed)
+    Xb, cb = make_blobs([60, 20], centers=[[30, 30], [45, 30]], random_state=seed)
+    X = np.vstack([Xa, Xb, [[100, 100], [101, 100]]])
+    return X, np.array(["a"] * 200 + ["b"] * 80 + ["c"] * 2), np.concatenate([ca, cb, [0, 0]])

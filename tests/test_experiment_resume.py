@@ -13,19 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from PIL import Image
+from coreset_nb.images import colour_squares
 
 CLI = str(Path(sys.executable).parent / "coreset_nb")
 TIMING = ["train_time_s", "epoch_time_s", "selection_time_s", "est_backbone_epoch_time_s", "versions"]
 
 
 def make_images(root, n_per_class=24):
-    rng = np.random.default_rng(0)
-    for c, base in [("red", (200, 40, 40)), ("blue", (40, 40, 200)), ("green", (40, 200, 40))]:
-        (root / c).mkdir(parents=True)
-        for i in range(n_per_class):
-            px = np.clip(np.array(base) + rng.normal(0, 60, (20, 20, 3)), 0, 255).astype(np.uint8)
-            Image.fromarray(px).save(root / c / f"{i}.png")
+    colour_squares(root, dict.fromkeys(["red", "blue", "green"], n_per_class), size=20, noise=60)
 
 
 def write_config(tmp_path, results):

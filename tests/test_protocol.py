@@ -5,18 +5,13 @@ import json
 import numpy as np
 import pytest
 import yaml
-from PIL import Image
+from coreset_nb.images import colour_squares
 
 from coreset_nb.experiments import load_config, run_experiment
 
 
 def _config(tmp_path, **model):
-    rng = np.random.default_rng(0)
-    for c, base in [("red", (200, 40, 40)), ("blue", (40, 40, 200))]:
-        (tmp_path / "imgs" / c).mkdir(parents=True, exist_ok=True)
-        for i in range(20):
-            px = np.clip(np.array(base) + rng.normal(0, 60, (32, 32, 3)), 0, 255).astype(np.uint8)
-            Image.fromarray(px).save(tmp_path / "imgs" / c / f"{i}.png")
+    colour_squares(tmp_path / "imgs", {"red": 20, "blue": 20}, size=32, noise=60)
     return dict(name="protocol-test", data=str(tmp_path / "imgs"), results_dir=str(tmp_path / "res"), cache_dir=str(tmp_path / "cache"),
                 seeds=[0], fractions=[0.5], methods=["random"], include_full=False,
                 models=dict(cnn=dict(kind="cnn", image_size=32, batch_size=8, **model)))
