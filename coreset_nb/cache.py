@@ -12,7 +12,7 @@ import numpy as np
 
 # %% auto 0
 __all__ = ['atomic_write_bytes', 'atomic_write_text', 'default_cache_dir', 'cache_path', 'CacheWarning', 'write_entry',
-           'read_entry', 'cached_array', 'cached_json']
+           'read_entry', 'cached_array', 'cached_json', 'read_csv_table']
 
 # %% ../nbs/00a_cache.ipynb
 def atomic_write_bytes(path, # the file to (re)write
@@ -131,3 +131,16 @@ def cached_json(path, # the .json payload file
     value = compute()
     if enabled: write_entry(path, key, json.dumps(value).encode())
     return value, False
+
+# %% ../nbs/00a_cache.ipynb
+def read_csv_table(path, # a CSV file
+                   what:str="a results.csv", # what the file should be, for the message
+                  ):
+    "A CSV file as a DataFrame, or a one-line error naming the file: missing, empty, not text, or not a table."
+    import pandas as pd
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no such file (expected {what})")
+    try: return pd.read_csv(path)
+    except UnicodeDecodeError: raise ValueError(f"{path}: not a text file (expected {what}; an image or an archive?)") from None
+    except pd.errors.EmptyDataError: raise ValueError(f"{path}: empty file (expected {what})") from None
+    except pd.errors.ParserError as e: raise ValueError(f"{path}: not a CSV table (expected {what}): {str(e).splitlines()[0]}") from None

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .cache import read_csv_table
 from scipy import stats
 
 # %% auto 0
@@ -24,6 +26,7 @@ def load_results(
     source, # DataFrame, results.csv path, results folder, or a list of these
 )->pd.DataFrame: # one row per (model, method, fraction, seed)
     "The results of one or more experiment grids as one table, checked for duplicate runs."
+    name = "results table"
     if isinstance(source, (list, tuple)):
         df = pd.concat([load_results(s) for s in source], ignore_index=True)
     elif isinstance(source, pd.DataFrame):
@@ -31,10 +34,9 @@ def load_results(
     else:
         path = Path(source)
         if path.is_dir(): path = path / "results.csv"
-        if not path.is_file(): raise FileNotFoundError(f"results file not found: {path}")
-        df = pd.read_csv(path)
+        df, name = read_csv_table(path), str(path)
     missing = [k for k in KEYS if k not in df.columns]
-    if missing: raise ValueError(f"results table has no column(s) {missing}; need {KEYS}")
+    if missing: raise ValueError(f"{name} has no column(s) {', '.join(missing)}: not a results.csv of `coreset_nb experiment`")
     df["fraction"] = df["fraction"].astype(float).round(10)
     if "cell_id" in df.columns: df = df[~(df["cell_id"].notna() & df.duplicated("cell_id"))]  # the same run read twice
     dup = df[df.duplicated(KEYS, keep=False)]

@@ -17,8 +17,9 @@ from .cache import atomic_write_text
 ASSETS_DIR = Path(str(importlib.resources.files("coreset_nb"))) / "assets"  # data and weights shipped with the package
 
 # %% auto 0
-__all__ = ['ASSETS_DIR', 'IMAGE_EXTENSIONS', 'DATASET_FORMATS', 'image_problem', 'ImageDataset', 'load_image_folder', 'file_md5',
-           'register_format', 'load_dataset', 'Split', 'official_splits', 'stratified_split', 'load_or_make_split']
+__all__ = ['ASSETS_DIR', 'IMAGE_EXTENSIONS', 'DATASET_FORMATS', 'image_problem', 'open_zip', 'ImageDataset', 'load_image_folder',
+           'file_md5', 'register_format', 'load_dataset', 'Split', 'official_splits', 'stratified_split',
+           'load_or_make_split']
 
 # %% ../nbs/00_data.ipynb
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}  # what tf.io.decode_image can decode
@@ -37,6 +38,20 @@ def image_problem(data: bytes, # the file's raw bytes
             im.load()
     except Exception as e: return f"corrupt or truncated {fmt} ({type(e).__name__}: {str(e)[:80]})"
     return None
+
+# %% ../nbs/00_data.ipynb
+def open_zip(path)->zipfile.ZipFile:
+    "A zip archive for reading, its member names decoded as the zip says (UTF-8 if flagged or valid, else cp437)."
+    zf = zipfile.ZipFile(path)
+    for info in zf.infolist():
+        if info.flag_bits & 0x800: continue  # flagged UTF-8: already decoded so
+        try: name = info.filename.encode("cp437").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError): continue  # a real cp437 name
+        if name != info.filename:  # `orig_filename` keeps the header's form, which zipfile checks when reading
+            del zf.NameToInfo[info.filename]
+            info.filename = name
+            zf.NameToInfo[name] = info
+    return zf
 
 # %% ../nbs/00_data.ipynb
 @dataclass
@@ -74,14 +89,14 @@ class ImageDataset:
         "Raw encoded bytes of item `i` (folder and zip datasets)."
         if self.kind == "folder": return (Path(self.source) / self.root / self.items[i]).read_bytes()
         if self.kind == "zip":
-            with zipfile.ZipFile(self.source) as zf: return zf.read(_join(self.root, self.items[i]))
+            with open_zip(self.source) as zf: return zf.read(_join(self.root, self.items[i]))
         raise TypeError("npz datasets hold decoded arrays; use `load_image` or `.arrays`")
 
     def iter_bytes(self, indices=None):
         "Yield the encoded bytes of items `indices` (default: all), opening a zip only once."
         indices = range(len(self)) if indices is None else indices
         if self.kind == "zip":
-            with zipfile.ZipFile(self.source) as zf:
+            with open_zip(self.source) as zf:
                 for i in indices: yield zf.read(_join(self.root, self.items[i]))
         else:
             for i in indices: yield self.read_bytes(int(i))
@@ -184,7 +199,7 @@ def load_image_folder(path, # a directory or a .zip with <class>/<image> (option
         root, images, skipped, class_dirs = _layout(files, dirs)
         ds = _scan(lambda p: (path / p).read_bytes(), images, root, class_dirs, str(path.resolve()), "folder", progress)
     elif zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(path) as zf:
             names = zf.namelist()
             root, images, skipped, class_dirs = _layout([n for n in names if not n.endswith("/")],
                                                         [n.rstrip("/") for n in names if n.endswith("/")])

@@ -5,7 +5,7 @@
 # %% ../nbs/07_experiments.ipynb 3
 from __future__ import annotations
 
-import copy, json, os, time
+import copy, json, os, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,20 +13,22 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .cache import atomic_write_text, cache_path, cached_array
+from .cache import CacheWarning, atomic_write_text, cache_path, cached_array
 from .data import ASSETS_DIR, ImageDataset, load_dataset, load_or_make_split
 from .images import load_images
 from .pipeline import (SelectionSettings, package_versions, settings_hash, needs_features, needs_clustering, fit_selector,
                                   fit_clustering, rows_digest)
-from .selectors import parse_method
+from .selectors import MethodSpec
 from .dask_grid import run_on_dask
 from .grid_sharing import claim_cell, release_cell, reuse_cells
 
 # %% auto 0
-__all__ = ['DEFAULT_CONFIG', 'CONFIGS_DIR', 'GRID_KEYS', 'expand_grid', 'set_setting', 'load_config', 'Cell', 'grid_identity',
-           'model_grid', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image',
-           'seed_clustering', 'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'prepare_inputs', 'collect_results',
-           'write_results', 'run_and_save_cell', 'write_grid', 'read_grid', 'run_experiment', 'summarize']
+__all__ = ['DEFAULT_CONFIG', 'CONFIGS_DIR', 'OPTIONAL_MODEL_SETTINGS', 'GRID_KEYS', 'CELL_FIELDS', 'expand_grid', 'set_setting',
+           'read_config_file', 'check_config', 'load_config', 'Cell', 'grid_identity', 'model_grid', 'grid_cells',
+           'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image', 'seed_clustering',
+           'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'prepare_inputs', 'cell_problem', 'set_aside_damaged',
+           'collect_results', 'write_results', 'run_and_save_cell', 'write_grid', 'read_grid', 'run_experiment',
+           'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -85,23 +87,87 @@ def set_setting(cfg: dict, # a config, changed in place
     node[key] = yaml.safe_load(text)
     return cfg
 
+OPTIONAL_MODEL_SETTINGS = dict(  # model settings beyond the defaults of DEFAULT_CONFIG["models"] (the protocol's), with a value of their type
+    both=dict(steps=600, step_epochs=15.0, min_steps=0, lr_schedule="cosine", precise_bn=True, augment=False, methods=[""], fractions=[0.1], seeds=[0]),
+    cnn=dict(standardize=True), transfer=dict(measure_backbone_time=True))
+
+def read_config_file(path)->dict:
+    "A config file's settings: a YAML mapping, or a one-line error naming the file."
+    path = Path(path)
+    try: raw = yaml.safe_load(path.read_text())
+    except OSError as e: raise ValueError(f"{path}: cannot read the config ({e.strerror or e})") from None
+    except yaml.YAMLError as e:
+        where = getattr(e, "problem_mark", None)
+        raise ValueError(f"{path}: not valid YAML ({getattr(e, 'problem', None) or 'parse error'}"
+                         f"{f' at line {where.line + 1}' if where else ''}); fix the file or use a shipped config") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: a config is a mapping of settings (name: ..., data: ..., models: ...), got "
+                         f"{'an empty file' if raw is None else type(raw).__name__}")
+    return raw
+
+def _check_value(value, example, where: str, source: str):
+    "A setting's value against an example of its type (the default): numbers, text, flags and non-empty lists."
+    if value is None or example is None: return
+    kinds = [(bool, "true or false"), (list, "a non-empty list"), (int, "a whole number"), (float, "a number"), (str, "text")]
+    expected = next(name for t, name in kinds if isinstance(example, t))
+    ok = {"true or false": isinstance(value, bool), "a non-empty list": isinstance(value, list) and len(value) > 0,
+          "a whole number": isinstance(value, int) and not isinstance(value, bool),
+          "a number": isinstance(value, (int, float)) and not isinstance(value, bool), "text": isinstance(value, str)}[expected]
+    if not ok: raise ValueError(f"{source}: {where} must be {expected}, got {value!r}")
+
+def _check_block(block, allowed: dict, where: str, source: str):
+    "Every key of `block` known (`allowed`: key -> an example value), every value of the right type."
+    import difflib
+    if not isinstance(block, dict): raise ValueError(f"{source}: {where.rstrip('.') or 'the config'} must be a mapping of settings, got {block!r}")
+    for key, value in block.items():
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, 1)
+            raise ValueError(f"{source}: unknown setting {where}{key}{f' (did you mean {close[0]}?)' if close else ''}; "
+                             f"allowed there: {', '.join(sorted(allowed))}")
+        if not isinstance(allowed[key], dict): _check_value(value, allowed[key], f"{where}{key}", source)
+
+def check_config(raw: dict, # the settings as written (before defaults are filled in)
+                 source: str="config", # the file they come from, for the message
+                ):
+    "Check a config against the one schema, at every depth: unknown keys, empty lists and wrong types are one-line errors."
+    top = {k: v for k, v in DEFAULT_CONFIG.items() if k not in ("models", "selection")}
+    _check_block(raw, {**top, "selection": {}, "models": {}, "data": "", "cache_dir": ""}, "", source)
+    if "split" in raw: _check_block(raw["split"], DEFAULT_CONFIG["split"], "split.", source)
+    if "selection" in raw:
+        _check_block(raw["selection"], {**SelectionSettings.config_defaults(), "weights": "", "image_size": 0}, "selection.", source)
+        try: SelectionSettings.from_config({**SelectionSettings.config_defaults(), **raw["selection"]}, "random", 0)
+        except ValueError as e: raise ValueError(f"{source}: selection: {e}") from None
+    models = raw.get("models", {})  # absent: the default models
+    if "models" in raw and (not isinstance(models, dict) or not models):
+        raise ValueError(f"{source}: models must be a non-empty mapping of model blocks")
+    kinds = {m["kind"]: m for m in DEFAULT_CONFIG["models"].values()}
+    for name, block in models.items():
+        kind = block.get("kind") if isinstance(block, dict) else None
+        if kind not in kinds: raise ValueError(f"{source}: models.{name}.kind must be one of {', '.join(kinds)}, got {kind!r}")
+        allowed = {**kinds[kind], **OPTIONAL_MODEL_SETTINGS["both"], **OPTIONAL_MODEL_SETTINGS[kind], "weights": "", "patience": 0}
+        if kind == "cnn": allowed.pop("weights")  # the custom CNN is trained from scratch: no weights to load
+        _check_block(block, allowed, f"models.{name}.", source)
+
 def load_config(path_or_dict, # a YAML file or a dict
                 sets=(), # 'key=value' changes of existing settings, applied last (`set_setting`; the CLI's --set)
                 **overrides, # top-level keys to override (e.g. data=..., results_dir=...); None values are ignored
                ) -> dict:
-    "Read an experiment config, fill defaults, apply overrides, and validate it."
-    raw = yaml.safe_load(Path(path_or_dict).read_text()) if not isinstance(path_or_dict, dict) else path_or_dict
+    "Read an experiment config, check it against the schema (`check_config`), fill defaults, apply overrides, and validate it."
+    source = "config" if isinstance(path_or_dict, dict) else str(path_or_dict)
+    raw = path_or_dict if isinstance(path_or_dict, dict) else read_config_file(path_or_dict)
+    check_config(raw, source)
     cfg = _merge(DEFAULT_CONFIG, raw)
     if "models" in raw:  # a model given partially inherits the defaults of its kind
         kinds = {m["kind"]: m for m in DEFAULT_CONFIG["models"].values()}
         cfg["models"] = {n: _merge(kinds.get(m.get("kind"), {}), m) for n, m in raw["models"].items()}
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     for assignment in sets: set_setting(cfg, assignment)
+    if sets: check_config(cfg, f"{source} after --set")
     cfg = expand_grid(cfg)
-    if not cfg["data"]: raise ValueError("config has no 'data' (a dataset path)")
+    if not cfg["data"]: raise ValueError(f"{source}: the config has no data (a dataset path): add data: PATH, or pass --data")
     for name, m in [("config", cfg), *cfg["models"].items()]:  # a model block may narrow the grid for itself
         for method in m.get("methods", []):
-            try: parse_method(method)
+            try: MethodSpec.parse(method)  # names and values checked before any work
             except ValueError as e: raise ValueError(f"{name}: {e}") from None
         bad = [f for f in m.get("fractions", []) if not 0 < float(f) <= 1]
         if bad: raise ValueError(f"{name}: fractions must be in (0, 1], got {bad}")
@@ -335,11 +401,40 @@ def prepare_inputs(cfg: dict, cells: list, progress: bool, ds: ImageDataset|None
             inputs[f"images:{name}"] = cached_images(ds, m["image_size"], cfg["cache_dir"], progress)
     return inputs
 
+CELL_FIELDS = dict(cell_id=str, model=str, method=str, fraction=float, seed=int, n_coreset=int, test_accuracy=float)
+
+def cell_problem(path: Path) -> str|None:
+    "What is wrong with a cell file (unreadable, or not the row of its cell), or None for a sound one."
+    try: row = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e: return f"unreadable ({type(e).__name__})"
+    if not isinstance(row, dict): return "not a row of results"
+    for key, kind in CELL_FIELDS.items():
+        value = row.get(key)
+        if kind is float and not (isinstance(value, (int, float)) and not isinstance(value, bool)): return f"{key} is not a number: {value!r}"
+        if kind is int and not (isinstance(value, int) and not isinstance(value, bool)): return f"{key} is not a whole number: {value!r}"
+        if kind is str and not isinstance(value, str): return f"{key} is missing"
+    if row["cell_id"] != Path(path).stem or not row["cell_id"].startswith(f"{row['model']}-{row['method']}-f{row['fraction']:g}-s{row['seed']}-"):
+        return f"its cell_id {row['cell_id']!r} is not its own"
+    if not 0 <= row["test_accuracy"] <= 1: return f"test_accuracy {row['test_accuracy']!r} is not in [0, 1]"
+    return None
+
+def set_aside_damaged(results_dir, cell_ids) -> int:
+    "Move every damaged cell file of the grid to `cells/<id>.json.damaged` with a warning naming it; its cell runs again."
+    n = 0
+    for cid in cell_ids:
+        path = Path(results_dir) / "cells" / f"{cid}.json"
+        if path.exists() and (problem := cell_problem(path)):
+            os.replace(path, path.with_name(path.name + ".damaged"))
+            warnings.warn(f"{path}: {problem}; set aside as {path.name}.damaged and run again", CacheWarning, stacklevel=2)
+            n += 1
+    return n
+
 def collect_results(results_dir, cell_ids=None) -> pd.DataFrame:
-    "The results table: one row per finished cell file (only `cell_ids`, if given), in a stable order."
+    "The results table: one row per sound cell file (only `cell_ids`, if given), in a stable order; damaged files are set aside."
     files = sorted(Path(results_dir, "cells").glob("*.json"))
     if cell_ids is not None: files = [p for p in files if p.stem in set(cell_ids)]
-    df = pd.DataFrame([json.loads(p.read_text()) for p in files])
+    set_aside_damaged(results_dir, [p.stem for p in files])  # a damaged file never reaches results.csv
+    df = pd.DataFrame([json.loads(p.read_text()) for p in files if p.exists()])
     if len(df): df = df.sort_values(["model", "seed", "method", "fraction"], kind="stable").reset_index(drop=True)
     return df
 
@@ -435,6 +530,7 @@ def run_experiment(config, # a config dict or YAML path (see `load_config`)
     t0, cells = time.perf_counter(), grid_cells(cfg)
     ds = load_dataset(cfg["data"], progress=progress)  # scanned once: it reads and hashes every image file
     ids = {c: cell_id(cfg, c, ds.content_key()) for c in cells}
+    set_aside_damaged(results, ids.values())  # a truncated or garbage cell file is named, kept aside, and its cell recomputed
     reused = reuse_cells(results, reuse, ids.values()) if reuse else 0
     if reused and progress: print(f"reused {reused} finished cells of {', '.join(map(str, reuse))}")
     todo = _cells_to_run(cells, ids, results, cfg, only_models, max_cells)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .cache import read_csv_table
 from .experiments import cell_id, grid_cells, read_grid
 
 # %% auto 0
@@ -87,7 +88,7 @@ def load_results(path, # a `results.csv` of `run_experiment` (its `config.json` 
                 ) -> tuple[pd.DataFrame, set]:
     """The rows of `models` (with a `sampling` label) and the grid {(model, method, fraction, seed)} they belong to.
     Prints the cells of the grid not (yet) in the table, and ignores rows left by an older config of the experiment."""
-    df = pd.read_csv(path)
+    df = read_csv_table(path)
     df["fraction"] = df["fraction"].round(6)
     df, grid = _grid_of(df, path, models)
     grid = {g for g in grid if g[0] in models}

@@ -8,9 +8,7 @@ from __future__ import annotations
 import json, os
 from pathlib import Path
 
-import pandas as pd
-
-from .cache import atomic_write_text
+from .cache import atomic_write_text, read_csv_table
 
 # %% auto 0
 __all__ = ['claim_cell', 'release_cell', 'reuse_cells']
@@ -51,8 +49,7 @@ def reuse_cells(results_dir, # the grid's folder (its `cells/` receives the rows
     cells_dir.mkdir(parents=True, exist_ok=True)
     for source in sources:
         path = Path(source) / "results.csv" if Path(source).is_dir() else Path(source)
-        if not path.is_file(): raise FileNotFoundError(f"--reuse: no results file {path}")
-        rows = pd.read_csv(path)
+        rows = read_csv_table(path, "a results.csv to reuse")
         if "cell_id" not in rows.columns: raise ValueError(f"--reuse: {path} has no cell_id column (not a results.csv)")
         for row in json.loads(rows[rows["cell_id"].isin(wanted)].to_json(orient="records")):
             cell_file = cells_dir / f"{row['cell_id']}.json"

@@ -1,6 +1,8 @@
 """The experiment runner survives SIGKILL, runs on a Dask LocalCluster (also when a worker is killed mid-grid), and several
 processes can share one grid: every cell exactly once, the same numbers as one uninterrupted process."""
+import json
 import os
+import shutil
 import re
 import signal
 import socket
@@ -157,3 +159,25 @@ def test_select_on_a_local_dask_cluster_gives_the_same_coreset(tmp_path):
     assert len(here) == 26 and here.equals(on_dask)
     feats = [np.load(next((tmp_path / f"cache-{n}" / "features").glob("*.npy"))) for n in ("here", "dask")]
     np.testing.assert_allclose(feats[0], feats[1], rtol=1e-4, atol=1e-5)
+
+
+def test_damaged_cell_files_are_named_set_aside_and_recomputed(grid):
+    tmp_path, reference = grid
+    damaged = tmp_path / "damaged"
+    shutil.copytree(tmp_path / "clean", damaged)
+    files = sorted((damaged / "cells").glob("*.json"))
+    truncated, emptied, garbage = files[0], files[1], files[2]
+    truncated.write_text(truncated.read_text()[:40])
+    emptied.write_text("")
+    garbage.write_text(json.dumps({"cell_id": "nonsense", "test_accuracy": "high", "seed": 1.5}))
+    pd.DataFrame({"garbage": [1]}).to_csv(damaged / "results.csv", index=False)  # results.csv is rebuilt from sound cells only
+    proc = run(write_config(tmp_path, damaged), quiet=False)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-3000:]
+    warned = [line for line in err.splitlines() if line.startswith("coreset_nb: warning:") and ".damaged" in line]
+    assert sorted(Path(line.split("warning: ", 1)[1].split(": ")[0]).name for line in warned) == sorted(
+        p.name for p in (truncated, emptied, garbage))
+    assert all((p.parent / f"{p.name}.damaged").exists() and p.exists() for p in (truncated, emptied, garbage))
+    again = pd.read_csv(damaged / "results.csv")
+    assert list(again.dtypes) == list(reference.dtypes)
+    pd.testing.assert_frame_equal(comparable(again), comparable(reference))
