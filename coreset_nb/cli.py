@@ -41,6 +41,13 @@ def _shipped(text: str) -> str:
     text = expand_grid(text)
     return str(ASSETS_DIR / text) if not Path(text).expanduser().exists() and (ASSETS_DIR / text).is_file() else text
 
+def _dataset(text: str, cache_dir=None, quiet: bool=False) -> str:
+    "A dataset argument as a path: 'pbc' is the PBC release (fetched into the cache and verified), a shipped name its file."
+    if text == "pbc" and not Path("pbc").exists():
+        from coreset_nb.pbc import fetch_pbc
+        return str(fetch_pbc(cache_dir=cache_dir, progress=not quiet))
+    return _shipped(text)
+
 def _writable(out: Path) -> Path:
     "Check before any work that `out` can be written (its folder made, a file created there); CLIError otherwise."
     try:
@@ -91,7 +98,7 @@ def _one_line_warnings(verbose: bool):
 def _add_select(sub):
     p = sub.add_parser("select", help="select a coreset and write it as CSV + JSON sidecar",
                        description="Select a coreset from an image dataset (class folders, .zip, or MedMNIST .npz).")
-    p.add_argument("--data", required=True, help="dataset: class-folder directory, .zip, MedMNIST .npz, a MedMNIST name (downloads), "
+    p.add_argument("--data", required=True, help="dataset: class-folder directory, .zip, MedMNIST .npz, a MedMNIST name (downloads), pbc (the paper's release, downloaded and verified), "
                    "or a dataset shipped with the package (pbc_demo_300perclass_96px.zip)")
     p.add_argument("--split", default=None, help="MedMNIST files: the official split to select from: train (default), val, "
                    "test or all (a coreset is a training set); class folders: all")
@@ -146,7 +153,7 @@ def _run_select(args) -> int:
     from coreset_nb.pipeline import select_coreset
     settings = _selection_settings(args)  # every setting checked before any work
     from coreset_nb.medmnist import MEDMNIST_CLASSES
-    args.data = _shipped(args.data)
+    args.data = _dataset(args.data, args.cache_dir, args.quiet)
     if not Path(args.data).expanduser().exists() and args.data.lower() not in MEDMNIST_CLASSES:  # a name downloads
         raise CLIError(f"dataset not found: {args.data} (a path, or a MedMNIST name: {', '.join(sorted(MEDMNIST_CLASSES))})")
     out = Path(args.out)
@@ -198,7 +205,7 @@ def _run_experiment(args) -> int:
     if not Path(args.config).is_file():
         raise CLIError(f"config not found: {args.config} (a YAML file, or a shipped config: "
                        f"{', '.join(sorted(p.stem for p in CONFIGS_DIR.glob('*.yaml')))})")
-    if args.data: args.data = _shipped(args.data)
+    if args.data: args.data = _dataset(args.data, args.cache_dir, args.quiet)
     from coreset_nb.experiments import run_experiment, summarize
     df = run_experiment(args.config, progress=not args.quiet, max_cells=args.max_cells, only_models=args.models, data=args.data,
                         results_dir=args.results_dir, cache_dir=args.cache_dir, reuse=args.reuse, sets=args.sets,
@@ -215,7 +222,7 @@ def _add_reproduce(sub):
                                                     "(the same data, paper-like protocol) | pbc-cpu | paper")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                    help="change one setting of the preset, e.g. seeds=[0,1] or fractions=[0.05,0.25] (repeatable; the key must exist)")
-    p.add_argument("--data", default=None, help="dataset path (overrides the preset's; required for 'paper')")
+    p.add_argument("--data", default=None, help="dataset path, or pbc: the PBC release, downloaded into the cache and verified (overrides the preset's; required for 'paper')")
     p.add_argument("--out", default=None, help="output folder (default reproduce_out/<preset>)")
     p.add_argument("--cache-dir", default=None, help="feature/image cache (default $CORESET_NB_CACHE or ~/.cache/coreset_nb)")
     p.add_argument("--figures", default=None, help="folder of figure notebooks (default: the repository's paper_figures/)")
@@ -227,6 +234,7 @@ def _add_reproduce(sub):
 def _run_reproduce(args) -> int:
     from coreset_nb.reproduce import reproduce, PRESETS
     if args.preset not in PRESETS: raise CLIError(f"unknown preset {args.preset!r}; known: {', '.join(PRESETS)}")
+    if args.data: args.data = _dataset(args.data, args.cache_dir, args.quiet)
     if args.data and not Path(args.data).expanduser().exists(): raise CLIError(f"dataset not found: {args.data}")
     report = reproduce(args.preset, args.data, args.out, args.cache_dir, args.figures, class_name=args.class_name,
                        progress=not args.quiet, sets=args.sets)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .cache import atomic_write_text, cache_path, cached_json
-from . import medmnist  # registers MedMNIST files and names with `load_dataset`
+from . import medmnist, pbc  # register MedMNIST files and names, and `pbc`, with `load_dataset`
 from .data import ImageDataset, load_dataset, official_splits
 from .budgets import resolve_budget
 from .selectors import MethodSpec
