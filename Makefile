@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
+.PHONY: gpu-check full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,10 @@ reproduce: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/nbdev_test --n_workers 2 --flags slow
 	$(BIN)/python -m pytest tests/ -q -rs --runslow -m slow
+
+# The paper preset on a GPU (Colab's T4, say): device, seconds per stage, peak GPU memory; refuses to run on a CPU.
+gpu-check: $(STAMP)
+	$(BIN)/python tools/gpu_check.py --data pbc
 
 # Benchmarks (performance and scale): each script prints its ratios measured side by side and writes
 # benchmarks/results/*.csv; commands, targets and the latest figures are in benchmarks/README.md (~15 min here).

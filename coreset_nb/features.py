@@ -79,7 +79,8 @@ HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 def _check_weights(weights):
     "None, 'imagenet', or the path of an existing HDF5 weights file; a one-line error naming the file otherwise."
-    if weights is None or weights == "imagenet": return weights
+    if weights is None or str(weights).lower() in ("none", "random"): return None  # as a config or --set writes it
+    if weights == "imagenet": return weights
     p = Path(str(weights)).expanduser()
     if not p.is_file(): raise FileNotFoundError(f"weights file not found: {p} (use 'imagenet', a local .h5 file, or None)")
     with open(p, "rb") as f: head = f.read(8)

@@ -216,6 +216,7 @@ def reproduce(preset: str="demo", # 'demo' | 'demo-paper' | 'pbc-cpu' | 'paper'
     "Run the experiments, selection and every figure notebook of a preset; return the path of `report.md`."
     t0 = time.perf_counter()
     out = Path(out or f"reproduce_out/{preset}").resolve()
+    cache_dir = str(Path(cache_dir).expanduser().resolve()) if cache_dir else None  # the figure notebooks run in another folder
     if out.exists() and not out.is_dir(): raise ValueError(f"{out}: exists and is not a folder; --out takes a folder (new or from an earlier run)")
     cfg = preset_config(preset, data, out, cache_dir, sets)
     figures_dir = find_figures_dir(figures_dir)  # fail before hours of work, not after
