@@ -188,7 +188,7 @@ def _add_experiment(sub):
                    help="a results.csv (or folder) whose rows of this grid's cells count as done (repeatable)")
     p.add_argument("--results-dir", default=None, help="override the config's results directory")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
-                   help="change one setting of the config, e.g. seeds=[0,1] or models.cnn.steps=600 (repeatable; the key must exist)")
+                   help="change one setting of the config, e.g. seeds=[0,1] or models.cnn.steps=600 (repeatable; checked like the config file)")
     p.add_argument("--cache-dir", default=None, help="override the feature/image cache directory")
     p.add_argument("--max-cells", type=_count, default=None, help="stop after this many new cells")
     p.add_argument("--model", action="append", default=None, dest="models",
@@ -221,7 +221,7 @@ def _add_reproduce(sub):
     p.add_argument("--preset", default="demo", help="demo (default: offline, embedded data, low-noise protocol) | demo-paper "
                                                     "(the same data, paper-like protocol) | pbc-cpu | paper")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
-                   help="change one setting of the preset, e.g. seeds=[0,1] or fractions=[0.05,0.25] (repeatable; the key must exist)")
+                   help="change one setting of the preset, e.g. seeds=[0,1] or fractions=[0.05,0.25] (repeatable; checked like the config file)")
     p.add_argument("--data", default=None, help="dataset path, or pbc: the PBC release, downloaded into the cache and verified (overrides the preset's; required for 'paper')")
     p.add_argument("--out", default=None, help="output folder (default reproduce_out/<preset>)")
     p.add_argument("--cache-dir", default=None, help="feature/image cache (default $CORESET_NB_CACHE or ~/.cache/coreset_nb)")

@@ -73,7 +73,7 @@ def _merge(base: dict, over: dict) -> dict:
 def set_setting(cfg: dict, # a config, changed in place
                 assignment: str, # 'key=value' or 'block.key=value' (e.g. 'seeds=[0,1]', 'models.cnn.steps=600'); the value is YAML
                ) -> dict:
-    "Change one existing setting of `cfg`; a key the config does not have is an error naming the keys it has."
+    "Change or add one setting of `cfg` (`load_config` then checks the result against the schema, `check_config`)."
     path, sep, text = assignment.partition("=")
     if not sep or not path.strip(): raise ValueError(f"--set {assignment!r}: expected KEY=VALUE, e.g. seeds=[0,1] or models.cnn.steps=600")
     *parents, key = path.strip().split(".")
@@ -83,13 +83,12 @@ def set_setting(cfg: dict, # a config, changed in place
             raise ValueError(f"--set {assignment!r}: no settings block {'.'.join(parents[:i + 1])!r}; blocks there: "
                              f"{', '.join(sorted(k for k, v in node.items() if isinstance(v, dict)))}")
         node = node[part]
-    if key not in node: raise ValueError(f"--set {assignment!r}: unknown setting {path.strip()!r}; known here: {', '.join(sorted(node))}")
     node[key] = yaml.safe_load(text)
     return cfg
 
 OPTIONAL_MODEL_SETTINGS = dict(  # model settings beyond the defaults of DEFAULT_CONFIG["models"] (the protocol's), with a value of their type
-    both=dict(steps=600, step_epochs=15.0, min_steps=0, lr_schedule="cosine", precise_bn=True, augment=False, methods=[""], fractions=[0.1], seeds=[0]),
-    cnn=dict(standardize=True), transfer=dict(measure_backbone_time=True))
+    both=dict(steps=600, step_epochs=15.0, min_steps=0, lr_schedule="cosine", precise_bn=True, augment=False, standardize=False, methods=[""], fractions=[0.1], seeds=[0]),
+    cnn=dict(), transfer=dict(measure_backbone_time=True))
 
 def read_config_file(path)->dict:
     "A config file's settings: a YAML mapping, or a one-line error naming the file."
@@ -148,23 +147,8 @@ def check_config(raw: dict, # the settings as written (before defaults are fille
         if kind == "cnn": allowed.pop("weights")  # the custom CNN is trained from scratch: no weights to load
         _check_block(block, allowed, f"models.{name}.", source)
 
-def load_config(path_or_dict, # a YAML file or a dict
-                sets=(), # 'key=value' changes of existing settings, applied last (`set_setting`; the CLI's --set)
-                **overrides, # top-level keys to override (e.g. data=..., results_dir=...); None values are ignored
-               ) -> dict:
-    "Read an experiment config, check it against the schema (`check_config`), fill defaults, apply overrides, and validate it."
-    source = "config" if isinstance(path_or_dict, dict) else str(path_or_dict)
-    raw = path_or_dict if isinstance(path_or_dict, dict) else read_config_file(path_or_dict)
-    check_config(raw, source)
-    cfg = _merge(DEFAULT_CONFIG, raw)
-    if "models" in raw:  # a model given partially inherits the defaults of its kind
-        kinds = {m["kind"]: m for m in DEFAULT_CONFIG["models"].values()}
-        cfg["models"] = {n: _merge(kinds.get(m.get("kind"), {}), m) for n, m in raw["models"].items()}
-    cfg.update({k: v for k, v in overrides.items() if v is not None})
-    for assignment in sets: set_setting(cfg, assignment)
-    if sets: check_config(cfg, f"{source} after --set")
-    cfg = expand_grid(cfg)
-    if not cfg["data"]: raise ValueError(f"{source}: the config has no data (a dataset path): add data: PATH, or pass --data")
+def _validate(cfg: dict):
+    "The checks across settings (after defaults and overrides): methods, fractions, and each model's settings together."
     for name, m in [("config", cfg), *cfg["models"].items()]:  # a model block may narrow the grid for itself
         for method in m.get("methods", []):
             try: MethodSpec.parse(method)  # names and values checked before any work
@@ -181,6 +165,28 @@ def load_config(path_or_dict, # a YAML file or a dict
             raise ValueError(f"model {name!r}: steps must be a positive whole number of optimizer steps, got {m['steps']!r}")
         if m.get("step_epochs") is not None and not (m.get("steps") and isinstance(m["step_epochs"], (int, float)) and m["step_epochs"] > 0):
             raise ValueError(f"model {name!r}: step_epochs needs steps (the cap) and must be a positive number, got {m['step_epochs']!r}")
+        if m["kind"] == "transfer" and isinstance(m.get("image_size"), int) and m["image_size"] < 32:
+            raise ValueError(f"model {name!r}: image_size must be at least 32 px for its {m.get('backbone')} backbone, got {m['image_size']}")
+
+def load_config(path_or_dict, # a YAML file or a dict
+                sets=(), # 'key=value' changes or additions of settings, applied last (`set_setting`; the CLI's --set)
+                **overrides, # top-level keys to override (e.g. data=..., results_dir=...); None values are ignored
+               ) -> dict:
+    "Read an experiment config, check it against the schema (`check_config`), fill defaults, apply overrides, and validate it."
+    source = "config" if isinstance(path_or_dict, dict) else str(path_or_dict)
+    raw = path_or_dict if isinstance(path_or_dict, dict) else read_config_file(path_or_dict)
+    check_config(raw, source)
+    cfg = _merge(DEFAULT_CONFIG, raw)
+    if "models" in raw:  # a model given partially inherits the defaults of its kind
+        kinds = {m["kind"]: m for m in DEFAULT_CONFIG["models"].values()}
+        cfg["models"] = {n: _merge(kinds.get(m.get("kind"), {}), m) for n, m in raw["models"].items()}
+    cfg.update({k: v for k, v in overrides.items() if v is not None})
+    for assignment in sets: set_setting(cfg, assignment)
+    if sets: check_config(cfg, f"{source} after --set")
+    cfg = expand_grid(cfg)
+    if not cfg["data"]: raise ValueError(f"{source}: the config has no data (a dataset path): add data: PATH, or pass --data")
+    try: _validate(cfg)
+    except ValueError as e: raise ValueError(f"{source}: {e}") from None
     return cfg
 
 # %% ../nbs/07_experiments.ipynb
