@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: gpu-check full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
+.PHONY: colab gpu-check full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -131,6 +131,10 @@ cnn-grid: $(STAMP)
 # README's one-page walk-through, from nbs/index.ipynb (executed; figures in nbs/index_files/).
 readme: $(STAMP)
 	$(BIN)/python tools/make_readme.py
+
+# Every notebook's Open-in-Colab badge and Colab install cell, generated from settings.ini (git_url, user, repo, branch).
+colab: $(STAMP)
+	$(BIN)/python tools/colab_cells.py
 
 results-tables: $(STAMP)
 	$(BIN)/python results/make_tables.py

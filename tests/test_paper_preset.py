@@ -55,7 +55,7 @@ def test_paper_preset_reproduces_end_to_end_at_256px(tmp_path):
     "`coreset_nb reproduce --preset paper` at its real settings: every figure and Table 1, one epoch, weights none."
     data = demo_subset(tmp_path / "pbc5.zip", per_class=5)
     done = run(["reproduce", "--preset", "paper", "--data", str(data), "--out", "out", "--cache-dir", "c",
-                *sets(*OFFLINE, "models.cnn.epochs=1", "models.transfer.epochs=1", "models.cnn.min_steps=0", "fractions=[0.5]")],
+                *sets(*OFFLINE, "models.cnn.epochs=1", "models.transfer.epochs=1", "models.cnn.min_steps=0", "fractions=[0.25]")],
                tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     report = (tmp_path / "out" / "report.md").read_text()
