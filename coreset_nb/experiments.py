@@ -111,7 +111,8 @@ def _check_value(value, example, where: str, source: str):
     expected = next(name for t, name in kinds if isinstance(example, t))
     ok = {"true or false": isinstance(value, bool), "a non-empty list": isinstance(value, list) and len(value) > 0,
           "a whole number": isinstance(value, int) and not isinstance(value, bool),
-          "a number": isinstance(value, (int, float)) and not isinstance(value, bool), "text": isinstance(value, str)}[expected]
+          "a number": isinstance(value, (int, float)) and not isinstance(value, bool),
+          "text": isinstance(value, (str, os.PathLike))}[expected]
     if not ok: raise ValueError(f"{source}: {where} must be {expected}, got {value!r}")
 
 def _check_block(block, allowed: dict, where: str, source: str):
