@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: colab gpu-check full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
+.PHONY: colab docs gpu-check full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -135,6 +135,16 @@ readme: $(STAMP)
 # Every notebook's Open-in-Colab badge and Colab install cell, generated from settings.ini (git_url, user, repo, branch).
 colab: $(STAMP)
 	$(BIN)/python tools/colab_cells.py
+
+# The docs site from the notebooks (MkDocs + mkdocs-jupyter; nbs/sidebar.yml's order, the paper's notebooks first) into
+# _site/; only index.ipynb is executed (~20-60 s). The docs requirements (settings.ini) are installed once.
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP) settings.ini
+	$(BIN)/uv pip install -q --python $(BIN)/python $$(sed -n 's/^docs_requirements *= *//p' settings.ini)
+	touch $@
+
+docs: $(DOCS_STAMP)
+	$(BIN)/python tools/make_docs.py
 
 results-tables: $(STAMP)
 	$(BIN)/python results/make_tables.py

@@ -49,6 +49,7 @@ setup(
     extras_require={
         "dev": cfg["dev_requirements"].split(),
         "skextra": cfg["skextra_requirements"].split(),
+        "docs": cfg["docs_requirements"].split(),  # `make docs`: the site built with MkDocs from the notebooks
     },
     entry_points={"console_scripts": cfg["console_scripts"].split()},
     zip_safe=False,
