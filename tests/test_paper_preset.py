@@ -63,13 +63,22 @@ def test_paper_preset_reproduces_end_to_end_at_256px(tmp_path):
     assert (tmp_path / "out" / "figures" / "table1.md").exists()
 
 
+GPU_CHECK = Path(__file__).resolve().parents[1] / "tools" / "gpu_check.py"
+
+
+def gpu_check_module():
+    "tools/gpu_check.py as a module (it is a script, not part of the package)."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("gpu_check", GPU_CHECK)
+    module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
+    return module
+
+
 def test_gpu_recipe_refuses_without_a_gpu(tmp_path):
     "No machine here has a GPU with TensorFlow: the recipe must say so in one line and run nothing."
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("gpu_check", Path(__file__).resolve().parents[1] / "tools" / "gpu_check.py")
-    gpu_check = importlib.util.module_from_spec(spec); spec.loader.exec_module(gpu_check)
+    gpu_check = gpu_check_module()
     if gpu_check.gpu_devices(): pytest.skip("this machine has a GPU: the recipe would run")
-    done = subprocess.run([sys.executable, str(spec.origin), "--out", str(tmp_path / "out")], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, str(GPU_CHECK), "--out", str(tmp_path / "out")], capture_output=True, text=True,
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=300)
     assert done.returncode == 2 and not (tmp_path / "out").exists()
     lines = [l for l in done.stderr.splitlines() if l.startswith("gpu_check:")]
@@ -77,8 +86,6 @@ def test_gpu_recipe_refuses_without_a_gpu(tmp_path):
 
 
 def test_gpu_recipe_reads_the_stage_times_of_a_report(tmp_path):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("gpu_check", Path(__file__).resolve().parents[1] / "tools" / "gpu_check.py")
-    gpu_check = importlib.util.module_from_spec(spec); spec.loader.exec_module(gpu_check)
+    gpu_check = gpu_check_module()
     (tmp_path / "report.md").write_text("# x\n\n- wall time: experiments 311 s, selection 0 s, figures 23 s, total 335 s\n")
     assert gpu_check.stage_seconds(tmp_path / "report.md") == dict(experiments=311.0, selection=0.0, figures=23.0, total=335.0)
