@@ -43,8 +43,8 @@ def _shipped(text: str) -> str:
 
 def _dataset(text: str, cache_dir=None, quiet: bool=False) -> str:
     "A dataset argument as a path: 'pbc' is the PBC release (fetched into the cache and verified), a shipped name its file."
-    if text == "pbc" and not Path("pbc").exists():
-        from coreset_nb.pbc import fetch_pbc
+    from coreset_nb.pbc import fetch_pbc, is_pbc_name
+    if is_pbc_name(text):
         return str(fetch_pbc(cache_dir=cache_dir, progress=not quiet))
     return _shipped(text)
 

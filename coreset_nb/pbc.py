@@ -13,7 +13,7 @@ from .data import ASSETS_DIR, IMAGE_EXTENSIONS, ImageDataset, file_md5, load_ima
 
 # %% auto 0
 __all__ = ['PBC_PAGE', 'PBC_URL', 'PBC_ARCHIVE', 'PBC_MANIFEST', 'KNOWN_EXTRAS', 'pbc_archive_path', 'download', 'pbc_manifest',
-           'verify_pbc', 'fetch_pbc', 'load_pbc']
+           'verify_pbc', 'fetch_pbc', 'load_pbc', 'is_pbc_name']
 
 # %% ../nbs/00e_pbc.ipynb
 PBC_PAGE = "https://data.mendeley.com/datasets/snkd93bnjr/1"
@@ -123,4 +123,8 @@ def load_pbc(path=None, cache_dir=None, progress:bool=True, download_missing:boo
     "The PBC release as an `ImageDataset` (see `fetch_pbc` for the arguments)."
     return load_image_folder(fetch_pbc(path, cache_dir, progress, download_missing), progress=progress)
 
-register_format(lambda p: str(p) == "pbc" and not Path("pbc").exists(), lambda p: load_pbc())
+def is_pbc_name(text)->bool:
+    "Whether a dataset argument names the PBC release (`pbc`, unless a local file or folder has that name)."
+    return str(text) == "pbc" and not Path("pbc").exists()
+
+register_format(is_pbc_name, lambda p: load_pbc())
