@@ -144,15 +144,21 @@ def k_center_greedy(
     Z:np.ndarray, # n×d features of one class
     k:int, # number of points to choose, 1 <= k <= n
     start:int=0, # local index of the first point
+    float32:bool=False, # squared distances as ‖z‖² − 2 z·c + ‖c‖² in float32: one matrix-vector product per pick
 )->np.ndarray: # k distinct local indices, in the order chosen
     "Greedy k-center: repeatedly add the point farthest from the points chosen so far."
-    Z = np.asarray(Z, dtype=np.float64)
+    if float32:
+        Z = np.ascontiguousarray(Z, dtype=np.float32); sq = np.einsum("ij,ij->i", Z, Z)
+        dist_to = lambda j: np.maximum(sq - 2 * (Z @ Z[j]) + sq[j], 0)
+    else:
+        Z = np.asarray(Z, dtype=np.float64)
+        dist_to = lambda j: ((Z - Z[j]) ** 2).sum(axis=1)
     chosen = np.empty(k, dtype=np.int64); chosen[0] = start
-    gap = ((Z - Z[start]) ** 2).sum(axis=1)  # squared distance to the nearest chosen point
+    gap = dist_to(start)  # squared distance to the nearest chosen point
     gap[start] = -np.inf  # chosen points can never be chosen again
     for i in range(1, k):
         j = int(np.argmax(gap)); chosen[i] = j
-        np.minimum(gap, ((Z - Z[j]) ** 2).sum(axis=1), out=gap); gap[j] = -np.inf
+        np.minimum(gap, dist_to(j), out=gap); gap[j] = -np.inf
     return chosen
 
 @register_selector("kcenter")
@@ -164,11 +170,14 @@ class KCenterSelector(PerClassFeatureSelector):
     def __post_init__(self):
         if self.start not in ("mean", "random"): raise ValueError(f"start must be 'mean' or 'random', got {self.start!r}")
 
-    exact_max_n = math.inf  # O(n·k) time and O(n) extra memory: exact at any class size
+    def _first(self, Z, rng)->int:
+        return int(np.argmin(((Z - Z.mean(axis=0)) ** 2).sum(axis=1))) if self.start == "mean" else int(rng.integers(len(Z)))
 
     def select_class(self, Z, k, rng, seed):
-        first = int(np.argmin(((Z - Z.mean(axis=0)) ** 2).sum(axis=1))) if self.start == "mean" else int(rng.integers(len(Z)))
-        return k_center_greedy(Z, k, first)
+        return k_center_greedy(Z, k, self._first(Z, rng))
+
+    def select_large_class(self, Z, k, rng, seed):  # the same greedy, a matrix-vector product per pick
+        return k_center_greedy(Z, k, self._first(Z, rng), float32=True), "float32"
 
 # %% ../nbs/04a_more_selectors.ipynb
 def herding(

@@ -65,13 +65,15 @@ def scalable_medoids(Z:np.ndarray, # n×d features of one class
                      refine:int=3, # rounds of refinement over the whole class
                      exact_max_n:int=EXACT_MAX_N, # a sample larger than this: cut the class into parts instead
                      batch_size:int=16384, # rows per batch of the assignment
+                     part_k:int=20, # on the parts path, parts small enough that each holds about this many medoids
                     )->tuple: # (k distinct local rows, path: "clara" or "parts")
     "K medoids of a class too large for its n×n matrix, with the loss computed over all its points."
     rng, n = np.random.default_rng(random_state), len(Z)
     size = min(n, max(int(clara_sample_size), 40 + 2 * k))
     if size > exact_max_n:
         exact = lambda Zp, kp, rng_, seed: class_medoids(Zp, kp, seed, max_iter, build_max_k)
-        return select_by_parts(exact, Z, k, rng, random_state, exact_max_n), "parts"
+        max_part = min(int(exact_max_n), max(40, -(-n * int(part_k) // k)))  # FasterPAM's cost grows like K·n² per part
+        return select_by_parts(exact, Z, k, rng, random_state, max_part), "parts"
     best = None
     for _ in range(max(1, int(clara_samples))):
         rows = np.sort(rng.choice(n, size, replace=False))
