@@ -18,8 +18,8 @@ from .scale import select_by_parts
 
 # %% auto 0
 __all__ = ['REPDIV_SIMILARITIES', 'DIVERSITY_RULES', 'ZCORE_SAMPLES_PER_POINT', 'unit_rows', 'repdiv_similarity',
-           'n_representatives', 'diversify', 'repdiv', 'RepDivSelector', 'triangular', 'zcore_coverage_redundancy',
-           'ZCoreSelector']
+           'n_representatives', 'diversify', 'representatives', 'repdiv', 'RepDivSelector', 'triangular',
+           'zcore_coverage_redundancy', 'ZCoreSelector']
 
 # %% ../nbs/04g_diversity_peers.ipynb
 REPDIV_SIMILARITIES = ("clipped_cosine",) + SIMILARITIES
@@ -48,17 +48,18 @@ def diversify(Z:np.ndarray, # n×d features of one class
               chosen:np.ndarray, # local indices already chosen (at least one)
               m:int, # points to add
               rule:str="max", # 'max': largest dissimilarity to any chosen point (the benchmark's); 'min': to the nearest (k-center)
-              batch:int=1024, # chosen points per block when the start is computed
+              block:int=2**22, # entries of the cosine blocks of the start (32 MB of float64)
              )->np.ndarray: # m new distinct local indices, in the order chosen
     "RepDiv's second part: repeatedly the point whose cosine dissimilarity to the chosen ones is largest, by `rule`."
     if rule not in DIVERSITY_RULES: raise ValueError(f"diversity must be one of {DIVERSITY_RULES}, got {rule!r}")
     chosen = np.asarray(chosen, dtype=np.int64)
     if m == 0: return np.zeros(0, dtype=np.int64)
     U, reduce = unit_rows(Z), (np.maximum if rule == "max" else np.minimum)
-    far = np.full(len(Z), -np.inf if rule == "max" else np.inf)
-    for b in range(0, len(chosen), batch):  # O(n·|chosen|) time, O(n·batch) memory
-        d = 1 - U @ U[chosen[b:b + batch]].T
-        reduce(far, d.max(axis=1) if rule == "max" else d.min(axis=1), out=far)
+    far, C = np.empty(len(Z)), U[chosen].T
+    rows = max(1, block // len(chosen))
+    for a in range(0, len(Z), rows):  # O(n·|chosen|·d) time, O(block) memory: max (min) of 1 − cos = 1 − min (max) of cos
+        cos = U[a:a + rows] @ C
+        far[a:a + rows] = 1 - (cos.min(axis=1) if rule == "max" else cos.max(axis=1))
     taken = np.zeros(len(Z), dtype=bool); taken[chosen] = True
     picks = np.empty(m, dtype=np.int64)
     for t in range(m):
@@ -66,6 +67,14 @@ def diversify(Z:np.ndarray, # n×d features of one class
         picks[t], taken[j] = j, True
         reduce(far, 1 - U @ U[j], out=far)
     return picks
+
+def representatives(Z:np.ndarray, # n×d features of one class
+                    m:int, # points to choose, 1 <= m <= n
+                    similarity:str="clipped_cosine", # see `repdiv_similarity`
+                   )->np.ndarray: # m local indices in greedy order
+    "RepDiv's first part: greedy facility location (`coreset_nb.peers.facility_location`) on `repdiv_similarity`."
+    # The matrix is symmetric: its transpose is the same matrix with contiguous columns, which facility location reads.
+    return facility_location(repdiv_similarity(Z, similarity).T, m)[0]
 
 def repdiv(Z:np.ndarray, # n×d features of one class
            k:int, # points to choose, 1 <= k <= n
@@ -75,7 +84,7 @@ def repdiv(Z:np.ndarray, # n×d features of one class
           )->np.ndarray: # k distinct local indices: the representatives in greedy order, then the diverse ones
     "RepDiv of MedCAL-Bench on one class."
     m = n_representatives(k, ratio)
-    rep = facility_location(repdiv_similarity(Z, similarity), m)[0]
+    rep = representatives(Z, m, similarity)
     return np.concatenate([rep, diversify(Z, rep, k - m, diversity)])
 
 # %% ../nbs/04g_diversity_peers.ipynb
@@ -97,7 +106,7 @@ class RepDivSelector(PerClassFeatureSelector):
 
     def select_large_class(self, Z, k, rng, seed):
         m = n_representatives(k, self.ratio)
-        fl = lambda Zp, kp, rng_, seed_: facility_location(repdiv_similarity(Zp, self.similarity), kp)[0]
+        fl = lambda Zp, kp, rng_, seed_: representatives(Zp, kp, self.similarity)
         rep = select_by_parts(fl, Z, m, rng, seed, self.exact_max_n)
         return np.concatenate([rep, diversify(Z, rep, k - m, self.diversity)]), "parts"
 
