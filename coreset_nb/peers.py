@@ -28,25 +28,29 @@ def similarity_matrix(Z:np.ndarray, # n×d features of one class
     "Non-negative pairwise similarities for facility location."
     if kind not in SIMILARITIES: raise ValueError(f"similarity must be one of {SIMILARITIES}, got {kind!r}")
     if kind == "cosine": return (1 + (1 - pairwise_distances(Z, metric="cosine"))) / 2
-    D = pairwise_distances(Z)
-    if kind == "euclidean": return D.max() - D
-    if kind == "sqeuclidean": return (D ** 2).max() - D ** 2
+    D = pairwise_distances(Z)  # the one n×n buffer: every kind below is computed in place (n = 20,000: 3.2 GB, not 10)
+    if kind == "euclidean": return np.subtract(D.max(), D, out=D)
+    if kind == "sqeuclidean":
+        np.square(D, out=D); return np.subtract(D.max(), D, out=D)
     sigma = np.median(D[np.triu_indices(len(D), 1)]) if len(D) > 1 else 1.0
-    return np.exp(-D ** 2 / (2 * max(sigma, 1e-12) ** 2))
+    np.square(D, out=D); np.negative(D, out=D); np.divide(D, 2 * max(sigma, 1e-12) ** 2, out=D)
+    return np.exp(D, out=D)
 
-def facility_location(S:np.ndarray, # n×n non-negative similarities
+def facility_location(S:np.ndarray, # n×n non-negative similarities, S[i, j] = sim(i, j)
                       k:int, # points to choose, 1 <= k <= n
                      )->tuple: # (k local indices in the order chosen, objective value F)
     "Lazy greedy maximisation of the facility-location objective."
     n = len(S)
     if not 1 <= k <= n: raise ValueError(f"need 1 <= k <= {n}, got {k}")
+    columns = np.ascontiguousarray(S.T)  # row j = column j of S, read contiguously (a strided column is several times slower)
+    column = lambda j: columns[j]
     cover, chosen = np.zeros(n), []
     heap = [(-float(g), j) for j, g in enumerate(S.sum(axis=0))]; heapq.heapify(heap)
     while len(chosen) < k:
         _, j = heapq.heappop(heap)
-        gain = float(np.maximum(S[:, j] - cover, 0).sum())  # the fresh gain: never larger than its bound
+        gain = float(np.maximum(column(j) - cover, 0).sum())  # the fresh gain: never larger than its bound
         if not heap or (-gain, j) <= heap[0]:  # still the best (ties: lower index): take it
-            chosen.append(j); cover = np.maximum(cover, S[:, j])
+            chosen.append(j); cover = np.maximum(cover, column(j))
         else: heapq.heappush(heap, (-gain, j))
     return np.asarray(chosen, dtype=np.int64), float(cover.sum())
 
