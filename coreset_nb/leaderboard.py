@@ -50,14 +50,14 @@ def leaderboard(results, # results table, results.csv or results folder(s) (see 
 
 # %% ../nbs/10b_leaderboard.ipynb
 def recommend_selector(boards, # a `leaderboard` table, or {table name: table} (e.g. one per dataset)
-                       model:str="transfer", # which model's rows
+                       model:str|None="transfer", # which model's rows; None: every model's (each model × budget counts once)
                        baseline:str="random", # never recommended itself
                        max_fraction:float=1.0, # only budgets up to this fraction count
                       )->dict: # {'method': str or None, 'passing': [...], 'never_below': [...], 'table': per-method DataFrame}
     "The selector never significantly below the best at any budget, with the most wins over the baseline (at least one; then best mean rank)."
     boards = boards if isinstance(boards, dict) else {"": boards}
     rows = pd.concat([b.assign(table=name) for name, b in boards.items()], ignore_index=True)
-    rows = rows[(rows["model"] == model) & (rows["fraction"] <= max_fraction + 1e-12) & (rows["method"] != baseline)]
+    rows = rows[((rows["model"] == model) if model is not None else True) & (rows["fraction"] <= max_fraction + 1e-12) & (rows["method"] != baseline)]
     per = rows.groupby("method").agg(budgets=("standing", "size"), below=("standing", lambda s: int((s == "below").sum())),
                                      best=("standing", lambda s: int((s == "best").sum())),
                                      wins=("vs_baseline_verdict", lambda v: int((v == "win").sum())),

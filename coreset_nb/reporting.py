@@ -20,24 +20,28 @@ from .compare import budget_label, compare, difference_grid, format_comparison, 
 from .leaderboard import leaderboard, leaderboard_markdown, recommend_selector
 
 # %% auto 0
-__all__ = ['GRID', 'LEADERBOARDS', 'SIMILARITY', 'LOWNOISE', 'NOISE', 'RECOMMEND_MAX_FRACTION', 'PEERS', 'MODEL_NAMES',
-           'NOISE_THREADS', 'PAPER_RUN', 'PROTOCOLS', 'LOWNOISE_MODELS', 'LOWNOISE_COMMAND', 'SUMMARY_MAX_LINES',
-           'SUMMARY_MAX_CHARS', 'METRICS', 'COMMAND', 'repo_root', 'budget_span', 'leaderboards', 'recommendation',
-           'recommendation_sentence', 'rule_details', 'ours_vs_peers', 'similarity_line', 'leaderboard_section',
-           'rule_on_grid', 'guidance_markdown', 'comparison_files', 'is_vs_rs', 'noise_rows', 'spread',
-           'noise_headline', 'seeds_needed', 'noise_section', 'paired_halfwidths', 'grid_progress', 'lownoise_verdicts',
-           'transfer_survival', 'lownoise_section', 'table1_section', 'registry_table', 'scale_section', 'dask_section',
-           'summary_lines', 'index_findings', 'outputs', 'main']
+__all__ = ['GRID', 'LEADERBOARDS', 'SIMILARITY', 'LOWNOISE', 'NOISE', 'RECOMMEND_MAX_FRACTION', 'PEERS', 'OWN_SELECTOR',
+           'MODEL_NAMES', 'NOISE_THREADS', 'PAPER_RUN', 'PROTOCOLS', 'LOWNOISE_MODELS', 'LOWNOISE_COMMAND',
+           'SUMMARY_MAX_LINES', 'SUMMARY_MAX_CHARS', 'METRICS', 'COMMAND', 'repo_root', 'budget_span', 'leaderboards',
+           'recommendation', 'recommendation_sentence', 'rule_details', 'ours_vs_peers', 'own_vs_best_peer',
+           'similarity_line', 'leaderboard_section', 'rule_on_grid', 'guidance_markdown', 'comparison_files',
+           'is_vs_rs', 'noise_rows', 'spread', 'noise_headline', 'seeds_needed', 'noise_section', 'paired_halfwidths',
+           'grid_progress', 'lownoise_verdicts', 'transfer_survival', 'lownoise_section', 'table1_section',
+           'registry_table', 'scale_section', 'dask_section', 'summary_lines', 'index_findings', 'outputs', 'main']
 
 # %% ../nbs/13_reporting.ipynb
 GRID = "pbc-cpu-selectors"  # every selector of the package, both models, paper protocol, 0.5%-50%: Table 1's cells
-LEADERBOARDS = {"PBC": "leaderboard-pbc", "BloodMNIST": "leaderboard-bloodmnist"}  # every selector, the peers' too
+LEADERBOARDS = {"PBC": "leaderboard-lownoise-pbc", "BloodMNIST": "leaderboard-lownoise-bloodmnist"}  # every selector, the peers' too; low-noise protocol
 SIMILARITY = {"PBC": "similarity-pbc", "BloodMNIST": "similarity-bloodmnist"}  # facility location's similarities
 LOWNOISE = "cnn-selectors-lownoise"  # both models under the low-noise protocol, 8 seeds: the grid that decides IS vs RS
 NOISE = "cnn-noise"  # the CNN's seed-to-seed spread per training protocol
-RECOMMEND_MAX_FRACTION = 0.10  # the recommendation covers every budget up to 10% of both leaderboards
+RECOMMEND_MAX_FRACTION = 0.10  # the recommendation covers every budget up to 10% of both leaderboards, both models
 PEERS = {"facility_location": "facility location (lazy greedy)", "typiclust": "TypiClust (Hacohen et al. 2022)",
-         "probcover": "ProbCover (Yehuda et al. 2022)", "moderate": "Moderate coreset (Xia et al. 2023)"}
+         "probcover": "ProbCover (Yehuda et al. 2022)", "moderate": "Moderate coreset (Xia et al. 2023)",
+         "graph_coverage": "graph coverage (Rustamov et al. 2026)", "subzerocore": "SubZeroCore (Moser et al. 2025)",
+         "maxherding": "MaxHerding (Bae, Noh & Sutherland 2024)", "repdiv": "RepDiv (MedCAL-Bench 2025)",
+         "zcore": "ZCore (WACV 2026)"}
+OWN_SELECTOR = "class_aware_fl"  # the package's own answer to the peers (nbs/04h_class_aware.ipynb)
 MODEL_NAMES = {"cnn": "custom CNN", "transfer": "transfer model", "cnn_lownoise": "custom CNN", "transfer_lownoise": "transfer model"}
 
 def repo_root(start=None, # a folder inside the checkout (default: the current folder)
@@ -73,12 +77,16 @@ def leaderboards(root, # the checkout (`repo_root`)
             if (Path(root) / "results" / folder / "results.csv").is_file()}
 
 def recommendation(boards:dict, # `leaderboards(root)`
-                  )->dict: # `recommend_selector`'s answer, plus `scope`: which tables, model and budgets it covers
-    "The package's one recommendation: `recommend_selector` on the transfer model of every board, budgets up to 10%."
-    rec = recommend_selector(boards, model="transfer", max_fraction=RECOMMEND_MAX_FRACTION)
-    budgets = sorted({f for b in boards.values() for f in b.fraction if f <= RECOMMEND_MAX_FRACTION + 1e-12})
-    names = list(boards)
-    rec["scope"] = f"transfer model, {budget_span(budgets)}, {' and '.join(names) if len(names) < 3 else ', '.join(names)}"
+                  )->dict: # `recommend_selector`'s answer, plus `scope`: which tables, models and budgets it covers
+    "The package's one recommendation: `recommend_selector` on every model of every board, budgets up to 10%."
+    rec = recommend_selector(boards, model=None, max_fraction=RECOMMEND_MAX_FRACTION)
+    scopes = {}  # model -> (budgets, tables)
+    for name, b in boards.items():
+        for model, g in b[b.fraction <= RECOMMEND_MAX_FRACTION + 1e-12].groupby("model", sort=False):
+            budgets, tables = scopes.setdefault(MODEL_NAMES.get(model, model), (set(), []))
+            budgets.update(g.fraction); tables.append(name)
+    rec["scope"] = "; ".join(f"{model}, {budget_span(sorted(budgets))}, {' and '.join(tables) if len(tables) < 3 else ', '.join(tables)}"
+                             for model, (budgets, tables) in sorted(scopes.items(), key=lambda kv: kv[0] != "transfer model"))
     return rec
 
 def recommendation_sentence(rec:dict, # `recommendation(...)`
@@ -103,6 +111,11 @@ def rule_details(rec:dict, # `recommendation(...)` or `recommend_selector(...)`
     return (f"Mean rank {t.loc[rec['method'], 'mean_rank']:.1f}, {int(t.loc[rec['method'], 'losses'])} losses to random; the other selectors that are never below the best and beat "
             f"random somewhere: {others}.")
 
+def _best_of(b:pd.DataFrame, methods)->pd.DataFrame:
+    "Per (model, fraction): the method of highest mean among `methods`, and that mean."
+    b = b[b.method.isin(list(methods))]
+    return b.loc[b.groupby(["model", "fraction"])["mean"].idxmax(), ["model", "fraction", "method", "mean"]]
+
 def ours_vs_peers(rec:dict, # `recommendation(...)`
                   boards:dict, # `leaderboards(root)`
                  )->str:
@@ -113,14 +126,38 @@ def ours_vs_peers(rec:dict, # `recommendation(...)`
     margins = []
     for name, b in boards.items():
         b = b[(b.method != "random") & (b.fraction <= RECOMMEND_MAX_FRACTION + 1e-12)]
-        rival = b[b.method.isin(PEERS) != (m in PEERS)].groupby("fraction")["mean"].max()
-        mine = b[b.method == m].set_index("fraction")["mean"]
-        margins += [(name, f, (mine[f] - rival[f]) * 100) for f in mine.index]
-    text = ", ".join(f"{n} {budget_label(f)}: {d:+.1f}" for n, f, d in margins)
-    diffs = [d for _, _, d in margins]
+        rivals = {v for v in b.method.unique() if (v in PEERS) != (m in PEERS)}
+        both = b[b.method == m].merge(_best_of(b, rivals), on=["model", "fraction"], suffixes=("", "_rival"))
+        margins += [(name, r.model, r.fraction, (r["mean"] - r.mean_rival) * 100) for _, r in both.iterrows()]
+    text = ", ".join(f"{n}{' CNN' if 'cnn' in mo else ''} {budget_label(f)}: {d:+.1f}" for n, mo, f, d in margins)
+    diffs = [d for *_, d in margins]
     verdict = (f"It is a peer's method: {PEERS[m]}." if m in PEERS else f"It is the package's own `{m}`.")
     return (f"{verdict} Its mean accuracy minus the best of {other} at each budget, in points: {text} "
             f"(mean {np.mean(diffs):+.1f}, from {min(diffs):+.1f} to {max(diffs):+.1f}).")
+
+def own_vs_best_peer(root, # the checkout
+                     boards:dict, # `leaderboards(root)`
+                     own:str=OWN_SELECTOR, # the package's own selector
+                     metric:str="test_accuracy", # the compared column
+                    )->str:
+    "The package's own selector against the best peer of every budget: paired difference, 95% t-interval, verdict."
+    parts = []
+    for name, b in boards.items():
+        if own not in set(b.method): continue
+        best = _best_of(b[b.fraction <= RECOMMEND_MAX_FRACTION + 1e-12], PEERS)
+        rows = pd.read_csv(Path(root) / "results" / LEADERBOARDS[name] / "results.csv")
+        for _, r in best.iterrows():
+            g = rows[(rows.model == r.model) & np.isclose(rows.fraction, r.fraction) & rows.method.isin([own, r.method])]
+            t = compare(g, baseline=r.method, metric=metric)
+            t = t[t.method == own]
+            if not len(t): continue
+            t = t.iloc[0]
+            mark = " W" if t.verdict == "win" else " L" if t.verdict == "loss" else ""
+            parts.append(f"{name}{' CNN' if 'cnn' in r.model else ''} {budget_label(r.fraction)}: {100 * t.diff_mean:+.1f} "
+                         f"± {100 * t.diff_t_halfwidth:.1f}{mark} (vs `{r.method}`)")
+    if not parts: return ""
+    return (f"**The package's own `{own}` minus the best peer of each budget** (points, mean over seed pairs ± 95% "
+            f"t-interval half-width; W / L = paired t-test p < 0.05): " + "; ".join(parts) + ".")
 
 def similarity_line(rec:dict, # `recommend_selector` on the similarity grids
                     default:str, # facility location's default similarity
@@ -146,9 +183,10 @@ def leaderboard_section(root, # the checkout
              f"{t.loc['intelligent', 'budgets']} budgets (significant wins / losses against random: "
              f"{t.loc['intelligent', 'wins']} / {t.loc['intelligent', 'losses']}).") if "intelligent" in t.index else ""
     head = " ".join(s for s in [recommendation_sentence(rec), rule_details(rec), ours_vs_peers(rec, boards), paper] if s)
-    grids = [f"**{name}** (transfer model, test accuracy %, difference from random in points) — " + leaderboard_markdown(b)
-             for name, b in boards.items()]
-    body = [head, "", *sum(([g, ""] for g in grids), [])]
+    own = own_vs_best_peer(root, boards)
+    grids = [f"**{name}, {MODEL_NAMES.get(model, model)}** (test accuracy %, difference from random in points) — "
+             + leaderboard_markdown(b, model) for name, b in boards.items() for model in b.model.unique()]
+    body = [head, "", *([own, ""] if own else []), *sum(([g, ""] for g in grids), [])]
     reused = []
     for folder in [*LEADERBOARDS.values(), *SIMILARITY.values()]:
         path = Path(root) / "results" / folder / "results.csv"
@@ -157,14 +195,18 @@ def leaderboard_section(root, # the checkout
             for src, n in df["reused_from"].value_counts().items(): reused.append(f"{folder}: {n} of {len(df)} rows from `{src}`")
     budgets = sorted({f for b in boards.values() for f in b.fraction})
     full = [f"# Leaderboard: every selector at {budget_label(budgets[0])}–{budget_label(budgets[-1])}, paired by seed", "",
-            "Made by `make results-tables` from `results/leaderboard-*/results.csv` (`make leaderboard` runs the grids). "
+            "Made by `make results-tables` from `results/leaderboard-lownoise-*/results.csv` (`make leaderboard` runs the grids: "
+            "`configs/leaderboard-lownoise-pbc.yaml`, `configs/leaderboard-lownoise-bloodmnist.yaml`). Low-noise protocol: "
+            "1,500 Adam steps, cosine decay, precise BatchNorm statistics, no early stopping (the transfer head on cached "
+            "MobileNet-0.25 features; the custom CNN at 64 px with flips and 90° rotations). "
             "Per budget: mean test accuracy in %, (difference from random in points; **W** / **L** = paired t-test "
             "p < 0.05), the best method of the budget in **bold**, `↓` = significantly below the best (paired t-test "
             "against it, p < 0.05). Methods ordered by mean rank. The recommendation rule: "
             "[`nbs/10b_leaderboard.ipynb`](../nbs/10b_leaderboard.ipynb).", "",
             "Rows taken over from another committed grid with the same cell id (same data, split, selection and model "
             "settings; `coreset_nb experiment --reuse`): " + ("; ".join(reused) or "none") + ".", "", *body,
-            "Per selector, over every budget of both tables:", "",
+            "Per selector, over every budget of every table (a selector outside the CNN block has fewer budgets, and the rule "
+            "asks for all of them):", "",
             t.reset_index().to_markdown(index=False, floatfmt=".2f"), ""]
     sims = leaderboards(root, SIMILARITY)
     if sims:
@@ -174,7 +216,8 @@ def leaderboard_section(root, # the checkout
         full += ["## Facility location: which similarity?", "",
                  f"`facility_location` is the selector with its default similarity (`{default}`: s = max d − d); the others "
                  "are its variants `facility_location[similarity=...]` (`sqeuclidean`: max d² − d², apricot's 'euclidean'; "
-                 "`gaussian`: exp(−d² / 2σ²), σ the median d; `cosine`: (1 + cos) / 2). Same grid and pairing as above.", "",
+                 "`gaussian`: exp(−d² / 2σ²), σ the median d; `cosine`: (1 + cos) / 2). Transfer model under the paper-like "
+                 "protocol (early stopping on a validation tenth: configs/similarity-*.yaml), 0.5%–10%, 5 seeds, paired as above.", "",
                  similarity_line(srec, default), "",
                  *sum(([f"**{name}** — " + leaderboard_markdown(b), ""] for name, b in sims.items()), [])]
     return "\n".join(full), "\n".join(body)
