@@ -29,12 +29,12 @@ def test_grid_is_the_configs_grid():
     assert df["config_hash"].nunique() <= 4  # full / feature-free / feature-based cells per model at most
 
 
-LEADERBOARDS = {"PBC": "leaderboard-pbc", "BloodMNIST": "leaderboard-bloodmnist"}
+LEADERBOARDS = {"PBC": "leaderboard-lownoise-pbc", "BloodMNIST": "leaderboard-lownoise-bloodmnist"}
 
 
 @pytest.mark.parametrize("name", sorted(LEADERBOARDS.values()))
 def test_the_committed_leaderboard_is_its_configs_whole_grid(name):
-    "Every selector of the registry, 0.5%-10%, 5 seeds: every cell of the config, each exactly once."
+    "Every selector of the registry, 0.5%-10%, 5 seeds (and the CNN block on PBC): every cell of the config, each exactly once."
     import pandas as pd
     from coreset_nb.experiments import grid_cells, load_config
     from coreset_nb.selectors import SELECTORS
@@ -46,19 +46,42 @@ def test_the_committed_leaderboard_is_its_configs_whole_grid(name):
     assert set(rows) == cells and len(rows) == len(cells)
 
 
+def test_the_cnn_block_runs_the_six_best_of_the_transfer_leaderboard():
+    "The custom CNN's selectors are the six best of the transfer leaderboard (the rule's order), plus random and IS."
+    from coreset_nb.experiments import load_config
+    from coreset_nb.leaderboard import recommend_selector
+    from coreset_nb.reporting import leaderboards
+    cnn = load_config(ROOT / "configs" / "leaderboard-lownoise-pbc.yaml")["models"]["cnn_lownoise"]
+    order = recommend_selector(leaderboards(ROOT), model="transfer_lownoise", max_fraction=0.10)["table"].index
+    six = [m for m in order if m != "intelligent"][:6]
+    assert set(cnn["methods"]) == {"random", "intelligent", *six}, (cnn["methods"], list(order))
+    assert cnn["fractions"] == [0.005, 0.01, 0.02, 0.05]
+
+
 def test_the_recommended_selector_is_never_below_the_best():
-    "At every budget <= 10% of both leaderboards, the recommendation is the best or tied with it, and beats random somewhere."
+    "At every budget <= 10% of both leaderboards and both models, the recommendation is the best or tied with it, and beats random somewhere."
     from coreset_nb.reporting import leaderboards, recommendation, recommendation_sentence
     boards = leaderboards(ROOT)
     rec = recommendation(boards)
     assert rec["method"] is not None and rec["table"].loc[rec["method"], "wins"] > 0, rec["table"]
     for name, board in boards.items():
+        budgets = board[board.fraction <= 0.10][["model", "fraction"]].drop_duplicates()
         mine = board[(board.method == rec["method"]) & (board.fraction <= 0.10)]
-        assert len(mine) == 5 and set(mine.standing) <= {"best", "tied"}, (name, mine)
+        assert len(mine) == len(budgets) and set(mine.standing) <= {"best", "tied"}, (name, mine)
+    assert {m for b in boards.values() for m in b.model} == {"transfer_lownoise", "cnn_lownoise"}
     page = (ROOT / "results" / "README.md").read_text()
     assert recommendation_sentence(rec) in page.split("<!-- leaderboard:start -->")[1].split("<!-- leaderboard:end -->")[0]
     readme = (ROOT / "README.md").read_text()  # and the README's summary says it too
     assert recommendation_sentence(rec) in readme.split("<!-- summary:start -->")[1].split("<!-- summary:end -->")[0]
+
+
+def test_the_leaderboard_states_the_own_selectors_margin_over_the_best_peer():
+    "results/leaderboard.md gives the package's own selector minus the best peer at every budget of every table, whatever it is."
+    from coreset_nb.reporting import OWN_SELECTOR, leaderboards
+    text = (ROOT / "results" / "leaderboard.md").read_text()
+    line = next(l for l in text.splitlines() if l.startswith(f"**The package's own `{OWN_SELECTOR}` minus the best peer"))
+    n = sum(len(b[b.fraction <= 0.10][["model", "fraction"]].drop_duplicates()) for b in leaderboards(ROOT).values())
+    assert line.count("(vs `") == n, line
 
 
 def test_readme_holds_the_index_notebook():
