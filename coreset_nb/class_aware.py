@@ -15,25 +15,32 @@ from .peers import facility_location, similarity_matrix
 from .sample import register_selector, tie_rng
 
 # %% auto 0
-__all__ = ['class_confusion', 'reweight_budgets', 'ClassAwareFLSelector']
+__all__ = ['neighbour_confusion', 'class_confusion', 'reweight_budgets', 'ClassAwareFLSelector']
 
 # %% ../nbs/04h_class_aware.ipynb
-def class_confusion(X:np.ndarray, # n×d selection features of every class
-                    y:np.ndarray, # class labels
-                    n_neighbors:int=10, # neighbours looked at around every image
-                    max_rows:int=20_000, # rows of the estimate at most (a seeded random subset above)
-                    random_state:int|None=0, # seed of that subset
-                   )->dict: # {class: mean share of its images' neighbours from another class, in [0, 1]}
-    "Per class, how often its images' nearest neighbours belong to other classes."
+def neighbour_confusion(X:np.ndarray, # n×d selection features of every class
+                        y:np.ndarray, # class labels
+                        n_neighbors:int=10, # neighbours looked at around every image
+                        max_rows:int=20_000, # rows of the estimate at most (a seeded random subset above)
+                        random_state:int|None=0, # seed of that subset
+                       )->np.ndarray: # (n,) share of each row's neighbours from another class; NaN for rows outside the subset
+    "For every image, the share of its nearest images (all classes) that belong to another class."
     from sklearn.neighbors import NearestNeighbors
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-    rows = np.arange(len(y))
+    rows, out = np.arange(len(y)), np.full(len(y), np.nan)
     if len(rows) > max_rows: rows = np.sort(np.random.default_rng(random_state).choice(len(y), max_rows, replace=False))
     m = min(int(n_neighbors), len(rows) - 1)
-    if m < 1: return {c: 0.0 for c in np.unique(y).tolist()}
+    if m < 1: return np.zeros(len(y))
     _, nbrs = NearestNeighbors(n_neighbors=m + 1).fit(X[rows]).kneighbors(X[rows])
-    other = (y[rows][nbrs[:, 1:]] != y[rows][:, None]).mean(axis=1)  # column 0 is the image itself
-    return {c: float(other[y[rows] == c].mean()) if (y[rows] == c).any() else 0.0 for c in np.unique(y).tolist()}
+    out[rows] = (y[rows][nbrs[:, 1:]] != y[rows][:, None]).mean(axis=1)  # column 0 is the image itself
+    return out
+
+def class_confusion(other:np.ndarray, # `neighbour_confusion` of every row
+                    y:np.ndarray, # class labels
+                   )->dict: # {class: mean share of its images' neighbours from another class, in [0, 1]}
+    "Per class, how often its images' nearest neighbours belong to other classes."
+    y = np.asarray(y)
+    return {c: float(np.nanmean(other[y == c])) if np.isfinite(other[y == c]).any() else 0.0 for c in np.unique(y).tolist()}
 
 # %% ../nbs/04h_class_aware.ipynb
 def reweight_budgets(budgets:dict, # {class: budget} from the allocation rule
@@ -66,24 +73,31 @@ class ClassAwareFLSelector(PerClassFeatureSelector):
     "Per class, facility location; the class budgets shifted toward the classes their neighbours confuse (the package's own)."
     difficulty: float = 1.0  # class budgets × (1 + difficulty · confusion); 0 = the allocation rule's budgets
     n_neighbors: int = 10  # neighbours of the confusion estimate
+    boundary: float = 0.0  # inside a class, an image's coverage counts 1 + boundary · its own confusion (exact path only)
     refine: bool = False  # FasterPAM swaps from the facility-location picks (K = the class budget)
     max_rows: int = 20_000  # rows of the confusion estimate at most
 
     def __post_init__(self):
         if not self.difficulty >= 0: raise ValueError(f"difficulty must be >= 0, got {self.difficulty!r}")
+        if not self.boundary >= 0: raise ValueError(f"boundary must be >= 0, got {self.boundary!r}")
         if int(self.n_neighbors) < 1: raise ValueError(f"n_neighbors must be >= 1, got {self.n_neighbors!r}")
 
     def _class_budgets(self, X, y):
         classes, rows, budgets = super()._class_budgets(X, y)
-        self.confusion_ = {c: 0.0 for c in classes}
+        self.confusion_, self._row_confusion = {c: 0.0 for c in classes}, None
+        if (self.difficulty > 0 or self.boundary > 0) and len(classes) > 1 and X is not None:
+            self._row_confusion = neighbour_confusion(X, y, self.n_neighbors, self.max_rows, self.random_state)
+            self.confusion_ = class_confusion(self._row_confusion, y)
         if self.difficulty > 0 and len(classes) > 1 and X is not None:
-            self.confusion_ = class_confusion(X, y, self.n_neighbors, self.max_rows, self.random_state)
             weights = {c: 1 + self.difficulty * self.confusion_[c] for c in classes}
             budgets = reweight_budgets(budgets, {c: len(r) for c, r in zip(classes, rows)}, weights, tie_rng(self.random_state))
         return classes, rows, budgets
 
     def select_class(self, Z, k, rng, seed):
-        picks = facility_location(similarity_matrix(Z), k)[0]
+        S = similarity_matrix(Z)
+        if self.boundary > 0 and self._row_confusion is not None and len(Z) == len(self._rows):  # the whole class, in row order
+            S *= (1 + self.boundary * np.nan_to_num(self._row_confusion[self._rows]))[:, None]  # weighs what each image covers
+        picks = facility_location(S, k)[0]
         if self.refine and 1 < k < len(Z):
             import kmedoids
             res = kmedoids.fasterpam(dissimilarity_matrix(Z), picks, max_iter=100, n_cpu=1)

@@ -83,6 +83,7 @@ class PerClassFeatureSelector(Selector):
             if k >= len(r): local = np.arange(len(r))
             elif k == 0: local = np.zeros(0, dtype=np.int64)
             else:
+                self._rows = r  # the class's rows in X, for a selector that weighs them by what it knows of all classes
                 Z = X[r] if self.pca_variance is None else ClassPCA(self.pca_variance).fit_transform(X[r])
                 local, self.paths_[c] = self._select_one(np.asarray(Z, dtype=np.float64), k, rng, class_seed(self.random_state, i))
                 local = np.asarray(local)

@@ -59,8 +59,9 @@ def test_every_selector_exact_class_budgets_no_duplicates_deterministic(data, cl
     assert idx.min() >= 0 and idx.max() < len(y)
     np.testing.assert_array_equal(idx, runs[1].indices_)  # deterministic for a seed
     assert per_class(y, idx) == runs[0].class_budgets_  # the budgets are what was taken, class by class
-    if name != "random":  # per class, with IS's class budgets
-        counts = {int(c): int((y == c).sum()) for c in np.unique(y)}
+    counts = {int(c): int((y == c).sum()) for c in np.unique(y)}
+    assert all(runs[0].class_budgets_[c] <= counts[c] for c in counts)
+    if name not in ("random", "class_aware_fl"):  # per class, with IS's class budgets (class_aware_fl moves budget on purpose)
         assert runs[0].class_budgets_ == allocate_class_budgets(counts, total, allocation, tie_rng(5))
 
 
