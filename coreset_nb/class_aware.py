@@ -71,7 +71,7 @@ def reweight_budgets(budgets:dict, # {class: budget} from the allocation rule
 @dataclass(eq=False)
 class ClassAwareFLSelector(PerClassFeatureSelector):
     "Per class, facility location; the class budgets shifted toward the classes their neighbours confuse (the package's own)."
-    difficulty: float = 1.0  # class budgets × (1 + difficulty · confusion); 0 = the allocation rule's budgets
+    difficulty: float = 2.0  # class budgets × (1 + difficulty · confusion); 0 = the allocation rule's budgets (studies/)
     n_neighbors: int = 10  # neighbours of the confusion estimate
     boundary: float = 0.0  # inside a class, an image's coverage counts 1 + boundary · its own confusion (exact path only)
     refine: bool = False  # FasterPAM swaps from the facility-location picks (K = the class budget)
