@@ -238,8 +238,9 @@ def test_the_scalable_path_keeps_every_guarantee(name):
     from sklearn.datasets import make_blobs
     X, _ = make_blobs(3600, n_features=6, centers=4, random_state=1)
     y = np.repeat([0, 1, 2], [2400, 900, 300])
+    cheap = dict(n_samples=5000, redundancy_nn=50) if name == "zcore" else {}  # its guarantees do not depend on these
     def fit():
-        sel = get_selector(name, budget=0.04, random_state=3); sel.exact_max_n = 1000
+        sel = get_selector(name, budget=0.04, random_state=3, **cheap); sel.exact_max_n = 1000
         return sel.fit(X, y)
     a, b = fit(), fit()
     np.testing.assert_array_equal(a.indices_, b.indices_)
