@@ -111,8 +111,8 @@ selectors: $(STAMP)
 	$(MAKE) results-tables
 
 # The leaderboard under the low-noise protocol: every selector (the peers' too) on the transfer model, PBC and
-# BloodMNIST, 0.5-10%, and the custom CNN for the six best plus random and IS on PBC, 0.5-5%; 5 seeds (~3 h here from
-# nothing, resumable). Rows already in the committed results.csv files (same cell ids) are reused, not rerun.
+# BloodMNIST, 0.5-10%, and the custom CNN (48 px) for the best of the transfer leaderboard plus random and IS on PBC,
+# 0.5-5%; 5 seeds (~3 h here from nothing, resumable). Rows already in the committed results.csv files (same cell ids) are reused, not rerun.
 # Then facility location's similarity study (transfer model, paper-like protocol).
 leaderboard: $(STAMP)
 	$(BIN)/coreset_nb experiment --config leaderboard-lownoise-pbc --reuse results/leaderboard-lownoise-pbc --reuse results/cnn-selectors-lownoise --dask --workers 2

@@ -42,7 +42,8 @@ PEERS = {"facility_location": "facility location (lazy greedy)", "typiclust": "T
          "maxherding": "MaxHerding (Bae, Noh & Sutherland 2024)", "repdiv": "RepDiv (MedCAL-Bench 2025)",
          "zcore": "ZCore (WACV 2026)"}
 OWN_SELECTOR = "class_aware_fl"  # the package's own answer to the peers (nbs/04h_class_aware.ipynb)
-MODEL_NAMES = {"cnn": "custom CNN", "transfer": "transfer model", "cnn_lownoise": "custom CNN", "transfer_lownoise": "transfer model"}
+MODEL_NAMES = {"cnn": "custom CNN", "transfer": "transfer model", "cnn_lownoise": "custom CNN", "cnn_lownoise48": "custom CNN",
+               "transfer_lownoise": "transfer model"}
 
 def repo_root(start=None, # a folder inside the checkout (default: the current folder)
              )->Path: # the checkout's root: the folder with `settings.ini` and `results/`
