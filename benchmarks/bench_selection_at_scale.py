@@ -148,7 +148,6 @@ def registry_phase(a, rows):
     from coreset_nb.selectors import SELECTORS
     done = {r["selector"] for r in rows if str(r["phase"]) == str(a.n)}  # a rerun measures only the selectors still missing
     for name in SELECTORS:
-        if "intelligent_" in name and not a.all_variants: continue  # IS variants share IS's clustering and sampling cost
         if name in done or name in a.skip: continue
         print(f"[3] {name} at 1% of {a.n:,} points ...", flush=True)
         r = child(a, name, a.n, "auto", registry=True)
@@ -182,7 +181,6 @@ def main(argv=None):
     p.add_argument("--selectors", default=",".join(SELECTORS),
                    help="comma-separated selectors of the large and small phases (default: %(default)s)")
     p.add_argument("--skip", default="", help="registry phase: comma-separated selectors left out")
-    p.add_argument("--all-variants", action="store_true", help="registry phase: also the IS variants")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--registry", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--path", choices=["auto", "exact", "scalable"], default="auto", help=argparse.SUPPRESS)

@@ -494,14 +494,14 @@ def registry_table(bench:Path, # benchmarks/results
     if not path.is_file(): return ""
     t = pd.read_csv(path)
     from coreset_nb.selectors import SELECTORS
-    wanted = [s for s in SELECTORS if not s.startswith("intelligent_")]  # the IS variants share IS's clustering and sampling cost
+    wanted = list(SELECTORS)
     missing = [s for s in wanted if s not in set(t.selector)]
     rows = t.rename(columns={"seconds": "time (s)", "peak_gb": "peak memory (GB)"})[["selector", "path", "time (s)", "peak memory (GB)"]]
     status = (f"all {len(wanted)} selectors" if not missing else
               f"{len(wanted) - len(missing)} of {len(wanted)} selectors so far; not yet measured: {', '.join(f'`{m}`' for m in missing)} "
               "(the command resumes with them)")
-    return (f"\n\nThe registry at 1% of one class of {int(t.phase.iloc[0]):,} points (`--phases registry`: {status}; the IS variants "
-            "share IS's clustering; peak memory includes the 0.7 GB of the data itself):\n\n"
+    return (f"\n\nThe registry at 1% of one class of {int(t.phase.iloc[0]):,} points (`--phases registry`: {status}; each in a "
+            "child process, one thread; peak memory includes the 0.7 GB of the data itself and its PCA):\n\n"
             + rows.to_markdown(index=False, disable_numparse=True))
 
 def scale_section(root, # the checkout

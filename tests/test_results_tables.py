@@ -123,3 +123,12 @@ def test_the_committed_low_noise_grid_decides_from_2_percent_up():
     assert (100 * wide.diff_t_halfwidth <= 3).all(), wide[100 * wide.diff_t_halfwidth > 3]
     df = pd.read_csv(LOWNOISE)
     assert set(df[df.method == "full"].model) == {"cnn_lownoise", "transfer_lownoise"}
+
+
+def test_every_selector_runs_at_a_million_points_in_bounded_time_and_memory():
+    "The committed registry benchmark: every registered selector at 1% of a 1,000,000-point class, <= 10 min and <= 4 GB."
+    from coreset_nb.selectors import SELECTORS
+    t = pd.read_csv(ROOT / "benchmarks" / "results" / "selection_at_scale_registry.csv")
+    t = t[t.phase == 1_000_000].set_index("selector")
+    assert set(SELECTORS) <= set(t.index), sorted(set(SELECTORS) - set(t.index))
+    assert (t.seconds <= 600).all() and (t.peak_gb <= 4).all(), t[(t.seconds > 600) | (t.peak_gb > 4)]
