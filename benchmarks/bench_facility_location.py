@@ -63,12 +63,15 @@ CHILDREN = {
     "apricot": PEAK + """
 import json, sys, time
 import numpy as np
+""" + SPARSE_KERNEL + """
 from apricot import FacilityLocationSelection
 Z, k, mode, neighbors = np.load(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 FacilityLocationSelection(2, metric="euclidean", optimizer="lazy").fit(Z[:50])  # numba compilation, not timed
 t = time.perf_counter()
-kw = dict(n_neighbors=neighbors) if mode == "sparse" else {}
-sel = FacilityLocationSelection(k, metric="euclidean", optimizer="lazy", **kw).fit(Z)
+if mode == "dense": sel = FacilityLocationSelection(k, metric="euclidean", optimizer="lazy").fit(Z)
+else:  # its own n_neighbors path fails with int64 kNN indices (numba signature): the same sparse kernel, int32 indices
+    S = sparse_similarity(Z, neighbors); S.indices, S.indptr = S.indices.astype(np.int32), S.indptr.astype(np.int32)
+    sel = FacilityLocationSelection(k, metric="precomputed", optimizer="lazy").fit(S)
 print(json.dumps(dict(ranking=[int(i) for i in sel.ranking], seconds=time.perf_counter() - t, peak=peak_bytes())))
 """,
     "submodlib": PEAK + """
@@ -110,6 +113,13 @@ print(json.dumps(dict(ranking=[int(i) for i in sel.indices_], seconds=time.perf_
 }
 
 
+def kept_rows(path, sizes, sides) -> list:
+    "The rows of `path` this run does not measure again: other class sizes, and the sides it skips (`--skip`)."
+    import csv
+    if not Path(path).is_file(): return []
+    with open(path, newline="") as f: return [r for r in csv.DictReader(f) if int(r["n"]) not in sizes or r["side"] in sides]
+
+
 def coverage_loss(Z, picks, batch=8192) -> float:
     "Σᵢ min_{j∈S} ‖zᵢ − z_j‖² over every point, in batches."
     from sklearn.metrics import pairwise_distances
@@ -139,6 +149,7 @@ def main(argv=None):
     p.add_argument("--timeout", type=int, default=1800, help="seconds before a side counts as not finished")
     p.add_argument("--apricot-python", default=str(ROOT / ".venv-apricot" / "bin" / "python"))
     p.add_argument("--submodlib-python", default=str(ROOT / ".venv-submodlib" / "bin" / "python"))
+    p.add_argument("--skip", action="append", default=[], help="a side not run again: its rows in --out are kept (repeatable)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "facility_location.csv"))
     a = p.parse_args(argv)
     from coreset_nb.reduce import ClassPCA
@@ -146,14 +157,15 @@ def main(argv=None):
                "apricot": a.apricot_python, "submodlib": a.submodlib_python}
     for side, py in pythons.items():
         if not Path(py).is_file(): sys.exit(f"no python for {side} at {py}: run `make bench-apricot` (it makes the venvs)")
-    rows = []
-    for n in [int(s) for s in a.sizes.split(",")]:
+    sizes = [int(s) for s in a.sizes.split(",")]
+    rows, kept = [], kept_rows(a.out, sizes, a.skip)
+    for n in sizes:
         Z = ClassPCA(0.95).fit_transform(synthetic_embeddings(n, a.d, seed=0)).astype(np.float64)
         k, dense = max(1, round(a.fraction * n)), n <= a.dense_max
         results = {}
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "Z.npy"; np.save(path, Z)
-            for side in (["coreset_nb exact"] if dense else []) + ["coreset_nb default", "apricot", "submodlib"]:
+            for side in [s for s in (["coreset_nb exact"] if dense else []) + ["coreset_nb default", "apricot", "submodlib"] if s not in a.skip]:
                 mode = "default" if side == "coreset_nb default" else "dense" if dense else "sparse"
                 print(f"n={n:,} k={k}: {side} ({mode}) ...", flush=True)
                 results[side] = dict(mode=mode, **run_side(pythons[side], side, path, k, mode, a.neighbors, a.timeout))
@@ -177,8 +189,8 @@ def main(argv=None):
             x = rows[-1]
             print(f"    {side:18s} {x['mode']:28s} {x['seconds'] or '-':>8} s  {x['peak_gb'] or '-':>6} GB  loss ratio "
                   f"{x['loss_ratio'] or '-'}  {x['note']}", flush=True)
-        write_rows(a.out, rows)
-    print(f"wrote {a.out}\n\n{markdown_table(rows)}")
+        write_rows(a.out, sorted(rows + kept, key=lambda r: int(r["n"])))  # after every size: a stopped run keeps what it measured
+    print(f"wrote {a.out}\n\n{markdown_table(sorted(rows + kept, key=lambda r: int(r['n'])))}")
     return 0
 
 
@@ -187,7 +199,7 @@ def markdown_table(rows) -> str:
     head = "| n | k | side | mode | time (s) | peak memory (GB) | coverage loss / reference | objective ratio (reference / side) | picks shared with the reference | note |"
     lines = [head, "|---" * 10 + "|"]
     for r in rows:
-        lines.append(f"| {r['n']:,} | {r['k']} | {r['side']} | {r['mode']} | {r['seconds']} | {r['peak_gb']} | {r['loss_ratio']} | "
+        lines.append(f"| {int(r['n']):,} | {r['k']} | {r['side']} | {r['mode']} | {r['seconds']} | {r['peak_gb']} | {r['loss_ratio']} | "
                      f"{r['objective_ratio']} | {r['shared_with_exact']} | {r['note']} |")
     return "\n".join(lines)
 
