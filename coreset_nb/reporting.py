@@ -84,10 +84,10 @@ def recommendation(boards:dict, # `leaderboards(root)`
     scopes = {}  # model -> (budgets, tables)
     for name, b in boards.items():
         for model, g in b[b.fraction <= RECOMMEND_MAX_FRACTION + 1e-12].groupby("model", sort=False):
-            budgets, tables = scopes.setdefault(MODEL_NAMES.get(model, model), (set(), []))
+            budgets, tables = scopes.setdefault("CNN" if "cnn" in model else "transfer", (set(), []))
             budgets.update(g.fraction); tables.append(name)
-    rec["scope"] = "; ".join(f"{model}, {budget_span(sorted(budgets))}, {' and '.join(tables) if len(tables) < 3 else ', '.join(tables)}"
-                             for model, (budgets, tables) in sorted(scopes.items(), key=lambda kv: kv[0] != "transfer model"))
+    rec["scope"] = "; ".join(f"{model} {budget_span(sorted(budgets))} {'/'.join(tables)}"  # short: the README's summary lines
+                             for model, (budgets, tables) in sorted(scopes.items(), key=lambda kv: kv[0] != "transfer"))
     return rec
 
 def recommendation_sentence(rec:dict, # `recommendation(...)`
@@ -186,7 +186,8 @@ def leaderboard_section(root, # the checkout
     head = " ".join(s for s in [recommendation_sentence(rec), rule_details(rec), ours_vs_peers(rec, boards), paper] if s)
     own = own_vs_best_peer(root, boards)
     grids = [f"**{name}, {MODEL_NAMES.get(model, model)}** (test accuracy %, difference from random in points) — "
-             + leaderboard_markdown(b, model) for name, b in boards.items() for model in b.model.unique()]
+             + leaderboard_markdown(b, model) for name, b in boards.items()
+             for model in sorted(b.model.unique(), key=lambda m: "cnn" in m)]  # the transfer model first
     body = [head, "", *([own, ""] if own else []), *sum(([g, ""] for g in grids), [])]
     reused = []
     for folder in [*LEADERBOARDS.values(), *SIMILARITY.values()]:
