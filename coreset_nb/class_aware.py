@@ -85,10 +85,10 @@ class ClassAwareFLSelector(PerClassFeatureSelector):
     def _class_budgets(self, X, y):
         classes, rows, budgets = super()._class_budgets(X, y)
         self.confusion_, self._row_confusion = {c: 0.0 for c in classes}, None
-        if (self.difficulty > 0 or self.boundary > 0) and len(classes) > 1 and X is not None:
-            self._row_confusion = neighbour_confusion(X, y, self.n_neighbors, self.max_rows, self.random_state)
-            self.confusion_ = class_confusion(self._row_confusion, y)
-        if self.difficulty > 0 and len(classes) > 1 and X is not None:
+        if len(classes) < 2 or X is None or not (self.difficulty > 0 or self.boundary > 0): return classes, rows, budgets
+        self._row_confusion = neighbour_confusion(X, y, self.n_neighbors, self.max_rows, self.random_state)
+        self.confusion_ = class_confusion(self._row_confusion, y)
+        if self.difficulty > 0:
             weights = {c: 1 + self.difficulty * self.confusion_[c] for c in classes}
             budgets = reweight_budgets(budgets, {c: len(r) for c, r in zip(classes, rows)}, weights, tie_rng(self.random_state))
         return classes, rows, budgets
