@@ -1,0 +1,66 @@
+"""Execute notebooks in place, so that each is committed with the outputs of a run on the shipped data (`make nbs`).
+
+    python tools/run_notebooks.py                 # every notebook of nbs/, two at a time
+    python tools/run_notebooks.py nbs/03_cluster.ipynb nbs/04_sample.ipynb
+
+Each notebook runs in a fresh kernel started in `nbs/`, with one TensorFlow/BLAS thread (as `make test` runs them,
+so that the committed outputs are the ones the check reproduces). Cells that nbdev's test skips (`#| slow`,
+`#| notest`, `#| eval: false`) are not run and keep no output; nbs/conftest.py skips the same cells in the check.
+Then `nbdev_clean` strips execution counts and metadata and keeps the outputs.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS = ROOT / "nbs"
+SKIP_FLAGS = ("#| slow", "#| notest", "#| eval: false", "#|eval: false")
+ONE_THREAD = dict(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1", OMP_NUM_THREADS="1", PYTHONHASHSEED="0",
+                  TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="module://matplotlib_inline.backend_inline")
+
+
+def skipped(cell) -> bool:
+    "Whether nbdev's test (and so the check) skips this code cell."
+    return any(line.strip().startswith(SKIP_FLAGS) for line in cell.source.splitlines())
+
+
+def execute(path: Path) -> float:
+    "Run `path` in place in a fresh kernel, cell by cell (skipped cells lose their outputs); return the seconds taken."
+    import nbformat
+    from nbclient import NotebookClient
+    start = time.time()
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    with client.setup_kernel(env={**os.environ, **ONE_THREAD}):
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code": continue
+            if skipped(cell): cell.outputs, cell.execution_count = [], None
+            else: client.execute_cell(cell, index)
+    nbformat.write(nb, path)
+    subprocess.run([str(Path(sys.executable).parent / "nbdev_clean"), "--fname", str(path)], check=True, cwd=ROOT)
+    return time.time() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: every notebook of nbs/)")
+    parser.add_argument("--workers", type=int, default=2, help="notebooks run at once (one kernel each)")
+    args = parser.parse_args(argv)
+    paths = [p.resolve() for p in args.notebooks] or sorted(NBS.glob("*.ipynb"))
+    failed = []
+
+    def run(path):
+        try: print(f"{path.name}: {execute(path):.0f} s", flush=True)
+        except Exception as e:  # one notebook's failure must not stop the others; all are named at the end
+            failed.append(path.name); print(f"{path.name}: FAILED: {str(e).strip().splitlines()[-1] if str(e).strip() else e!r}", flush=True)
+
+    with ThreadPoolExecutor(args.workers) as pool: list(pool.map(run, paths))
+    if failed: sys.exit(f"failed: {', '.join(sorted(failed))}")
+
+
+if __name__ == "__main__":
+    main()
