@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: colab docs gpu-check full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
+.PHONY: colab docs docs-check nbs gpu-check full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,12 +41,23 @@ test-export: $(STAMP)
 # Two test processes on two cores: one TensorFlow/BLAS thread each (tests/conftest.py does the same for pytest).
 ONE_THREAD := TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=1
 
+# Every notebook runs in a fresh kernel (nbval, two at a time) and each cell's output must equal its committed output:
+# text exactly, after masking what a notebook marks as timing (nbs/nbval_sanitize.cfg); a figure by the plotted-values
+# digest printed beside it (nbs/00f_plotted). Cells flagged `#| slow`/`#| notest` are skipped (nbs/conftest.py); IN_TEST
+# (nbdev's flag) keeps each notebook's closing `nbdev_export()` from writing the library while it is checked.
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbs/nbval_sanitize.cfg -p no:cacheprovider
 test-nbs: $(STAMP)
-	$(ONE_THREAD) $(BIN)/nbdev_test --n_workers 2 --timing
+	IN_TEST=1 $(ONE_THREAD) $(BIN)/python -m pytest $(NBVAL) nbs/ -q -n 2 --dist loadfile
+
+# Run every notebook in place and commit the outputs it shows (one TensorFlow thread, as test-nbs checks them);
+# NBS=nbs/03_cluster.ipynb runs one.
+NBS ?=
+nbs: $(STAMP)
+	$(BIN)/python tools/run_notebooks.py $(NBS)
 
 # Two workers, test by test; a file whose tests share a fixture stays on one worker (tests/conftest.py).
 test-py: $(STAMP)
-	$(BIN)/python -m pytest tests/ -q -rs -n 2
+	$(BIN)/python -m pytest tests/ -q -rs -n 2 -m "not browser"
 
 test-skextra: $(SKX_STAMP)
 	CORESET_NB_REQUIRE_SKEXTRA=1 $(SKX)/bin/python -m pytest tests/test_backend_parity.py -q -p no:cacheprovider
@@ -144,8 +155,8 @@ readme: $(STAMP)
 colab: $(STAMP)
 	$(BIN)/python tools/colab_cells.py
 
-# The docs site from the notebooks (MkDocs + mkdocs-jupyter; nbs/sidebar.yml's order, the paper's notebooks first) into
-# _site/; only index.ipynb is executed (~20-60 s). The docs requirements (settings.ini) are installed once.
+# The docs site from the notebooks and their committed outputs (MkDocs + mkdocs-jupyter; nbs/sidebar.yml's order, the
+# paper's notebooks first) into _site/; nothing is executed. The docs requirements (settings.ini) are installed once.
 DOCS_STAMP := $(VENV)/.docs-installed
 $(DOCS_STAMP): $(STAMP) settings.ini
 	$(BIN)/uv pip install -q --python $(BIN)/python $$(sed -n 's/^docs_requirements *= *//p' settings.ini)
@@ -153,6 +164,13 @@ $(DOCS_STAMP): $(STAMP) settings.ini
 
 docs: $(DOCS_STAMP)
 	$(BIN)/python tools/make_docs.py
+
+# The built site in headless Chromium (tests/test_docs.py, marked browser): every page's title, no traceback, the paper's
+# pages' figures load. Installs Debian's chromium and chromium-driver when missing (CI runs this after `make test`).
+docs-check: $(DOCS_STAMP)
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	CORESET_NB_REQUIRE_BROWSER=1 $(BIN)/python -m pytest tests/test_docs.py -q -rs -m browser -p no:cacheprovider
 
 results-tables: $(STAMP)
 	$(BIN)/python results/make_tables.py

@@ -20,6 +20,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: heavy test, skipped unless --runslow (CI skips it)")
+    config.addinivalue_line("markers", "browser: the docs site in headless Chromium; `make docs-check` runs them, `make test` deselects them")
 
 
 # The files whose tests share a module or session fixture (a reproduction, a reference run of a grid): each runs whole on

@@ -6,9 +6,10 @@
 
 One source for the reading order: the navigation is generated from `nbs/sidebar.yml` (nbdev's sidebar, which nbdev's
 own Quarto docs use too): `index`, then the paper's notebooks, then how the package runs them, then the extensions.
-Only `nbs/index.ipynb` is executed (nbclient, ~30-60 s on a CPU), for its figure, which is written as a PNG file beside
-the page (`_site/index_files/`); every other notebook shows its Markdown and code cells without outputs, as committed.
-Cells nbdev hides (`#| hide`) are left out, and `#|` directive lines are dropped from the cells shown, as nbdev does.
+Nothing is executed here: every notebook is committed with the outputs of a run on the shipped data (`make nbs`), and
+`make test` checks that those outputs are still what the code produces. Each page shows them; PNG figures are written as
+files beside the page (`_site/<notebook>_files/`). Cells nbdev hides (`#| hide`) are left out, and `#|` directive lines
+are dropped from the cells shown, as nbdev does.
 """
 import argparse
 import base64
@@ -27,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NBS, SIDEBAR = ROOT / "nbs", ROOT / "nbs" / "sidebar.yml"
 STAGE, SITE = ROOT / "_mkdocs", ROOT / "_site"  # both gitignored; nbdev's own doc_path (_docs) is left to Quarto
 EXTRA_CSS = ".md-grid { max-width: 90rem; }  /* notebook code is wide: a wider page than Material's 61rem */\n"
-EXECUTED = {"index.ipynb"}  # the only notebook run at build time (the others need data or take long)
 
 
 def settings() -> dict:
@@ -85,7 +85,7 @@ def mkdocs_config(site_dir: Path = SITE) -> dict:
                   "features": ["navigation.sections", "navigation.footer"]},
         "nav": nav(),
         "plugins": [{"search": {}}, {"mkdocs-jupyter": {
-            "include": ["*.ipynb"], "execute": False,  # index.ipynb is executed here beforehand (`stage`)
+            "include": ["*.ipynb"], "execute": False,  # the committed outputs are shown (`make nbs` made them)
             "include_source": True, "allow_errors": False, "no_prompt": True}}],
         "extra_css": ["extra.css"],
         "markdown_extensions": ["admonition", "tables"],
@@ -106,21 +106,16 @@ def shown(nb):
     return nb
 
 
-def execute(nb, docs: Path, stem: str):
-    "Run the notebook in nbs/ (its relative paths hold); its PNG figures become files `<stem>_files/*.png` beside the page."
-    from nbclient import NotebookClient
-    env_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    os.environ["PYTHONPATH"] = env_path  # the kernel imports this checkout's coreset_nb
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(NBS)}}).execute()
+def figures_as_files(nb, docs: Path, stem: str):
+    "The notebook's committed PNG outputs become files `<stem>_files/*.png` beside its page; log lines (stderr) are left out."
     figures = docs / f"{stem}_files"
-    figures.mkdir(exist_ok=True)
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code": continue
-        cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]  # log lines are not part of the page
+        cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]
         for j, out in enumerate(cell.outputs):
             data = out.get("data", {})
             if "image/png" not in data: continue
+            figures.mkdir(exist_ok=True)
             name = f"output_{i}_{j}.png"
             (figures / name).write_bytes(base64.b64decode(data["image/png"]))
             out["data"] = {"text/html": f'<img src="{stem}_files/{name}" alt="figure of {stem}, cell {i}">'}  # a file, not a data URI
@@ -128,16 +123,12 @@ def execute(nb, docs: Path, stem: str):
 
 
 def stage(stage_dir: Path = STAGE, site_dir: Path = SITE) -> Path:
-    "Write the site's sources: the notebooks of the sidebar (as shown; index executed) and mkdocs.yml."
+    "Write the site's sources: the notebooks of the sidebar (as shown, with their committed outputs) and mkdocs.yml."
     if stage_dir.exists(): shutil.rmtree(stage_dir)
     docs = stage_dir / "docs"
     docs.mkdir(parents=True)
     for name in flatten(sidebar_contents()):
-        nb = shown(nbformat.read(NBS / name, as_version=4))
-        if name in EXECUTED:
-            start = time.time()
-            nb = execute(nb, docs, Path(name).stem)
-            print(f"executed {name} in {time.time() - start:.0f} s", file=sys.stderr)
+        nb = figures_as_files(shown(nbformat.read(NBS / name, as_version=4)), docs, Path(name).stem)
         nbformat.write(nb, docs / name)
     (docs / "extra.css").write_text(EXTRA_CSS)
     config = stage_dir / "mkdocs.yml"

@@ -19,8 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT / "nbs"
 SKIP_FLAGS = ("#| slow", "#| notest", "#| eval: false", "#|eval: false")
+# IN_TEST: nbdev's own flag, set by nbdev_test too; the notebooks' last cell (`nbdev_export()`) then does nothing.
 ONE_THREAD = dict(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1", OMP_NUM_THREADS="1", PYTHONHASHSEED="0",
-                  TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="module://matplotlib_inline.backend_inline")
+                  TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="module://matplotlib_inline.backend_inline", IN_TEST="1")
 
 
 def skipped(cell) -> bool:

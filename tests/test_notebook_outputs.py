@@ -1,0 +1,113 @@
+"""The notebooks as committed: every one carries the outputs of a run on the shipped data (`make nbs`), the paper's
+notebooks show figures, each export is followed by a check whose output shows its result, export cells stay short, and
+the check that `make test` runs (nbval, `make test-nbs`) fails on a committed output that is no longer true, naming the
+notebook and the cell."""
+import importlib.util
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+NBS = REPO / "nbs"
+
+
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+rhythm, runner = load_tool("notebook_rhythm"), load_tool("run_notebooks")
+NOTEBOOKS = sorted(NBS.glob("*.ipynb"))
+
+
+def section(name):
+    sidebar = yaml.safe_load((NBS / "sidebar.yml").read_text())["website"]["sidebar"]["contents"]
+    return next(e["contents"] for e in sidebar if isinstance(e, dict) and e["section"] == name)
+
+
+def test_every_notebook_of_the_papers_method_shows_a_figure():
+    counts = {nb: rhythm.figures(NBS / nb) for nb in section("The paper's method")}
+    assert {nb: n for nb, n in counts.items() if n == 0} == {}
+
+
+def test_every_export_is_followed_by_a_check_that_shows_its_result():
+    unchecked = {p.name: rhythm.unchecked_exports(p) for p in NOTEBOOKS}
+    assert {name: cells for name, cells in unchecked.items() if cells} == {}
+
+
+def test_export_cells_are_short():
+    lines = {p.name: rhythm.export_lines(p) for p in NOTEBOOKS}
+    everything = [n for per_notebook in lines.values() for n in per_notebook]
+    assert statistics.median(everything) <= 12
+    assert {name: [n for n in ns if n > 40] for name, ns in lines.items() if any(n > 40 for n in ns)} == {}
+
+
+def test_the_committed_outputs_take_at_most_8_mb():
+    size = sum(len(json.dumps(c.get("outputs", []))) for p in NOTEBOOKS for c in rhythm.code_cells(p))
+    assert size <= 8e6, f"{size / 1e6:.1f} MB of outputs"
+
+
+def test_the_runner_and_the_check_skip_the_same_cells():
+    spec = importlib.util.spec_from_file_location("nbs_conftest", NBS / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    assert conftest.SKIP_FLAGS == runner.SKIP_FLAGS
+
+
+def nbval(folder: Path, notebook: str):
+    "Run `make test-nbs`'s check on one notebook of `folder` (a copy of nbs/ with its conftest and sanitizer)."
+    return subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
+                           str(folder / "nbval_sanitize.cfg"), str(folder / notebook), "-q", "-p", "no:cacheprovider",
+                           "-p", "no:xdist", "--rootdir", str(folder)], capture_output=True, text=True, cwd=folder, timeout=300,
+                          env={**os.environ, **runner.ONE_THREAD})
+
+
+@pytest.fixture
+def checked_copy(tmp_path):
+    "A copy of the smallest checked notebook (nbs/00f_plotted) with nbs/'s conftest and sanitizer."
+    for name in ("00f_plotted.ipynb", "conftest.py", "nbval_sanitize.cfg"): shutil.copy(NBS / name, tmp_path / name)
+    return tmp_path
+
+
+def edit_first_output(path: Path, change) -> int:
+    "Apply `change` to the first committed text output that it changes; return the cell's index among code cells."
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    for i, cell in enumerate(code):
+        for out in cell.get("outputs", []):
+            key, text = ("text", out["text"]) if "text" in out else ("text/plain", out.get("data", {}).get("text/plain"))
+            text = "".join(text) if isinstance(text, list) else text
+            if text and change(text) != text:
+                (out if key == "text" else out["data"])[key] = change(text)
+                path.write_text(json.dumps(nb, indent=1, ensure_ascii=False))
+                return i
+    raise AssertionError("no output to change")
+
+
+def test_the_committed_notebook_passes_the_check(checked_copy):
+    run = nbval(checked_copy, "00f_plotted.ipynb")
+    assert run.returncode == 0, run.stdout[-3000:]
+
+
+def test_a_changed_digit_in_a_committed_output_fails_naming_notebook_and_cell(checked_copy):
+    one_digit = lambda text: re.sub(r"\d", lambda m: str((int(m.group()) + 1) % 10), text, count=1)
+    cell = edit_first_output(checked_copy / "00f_plotted.ipynb", one_digit)
+    run = nbval(checked_copy, "00f_plotted.ipynb")
+    assert run.returncode != 0
+    assert f"FAILED 00f_plotted.ipynb::Cell {cell}" in run.stdout, run.stdout[-3000:]
+    assert len(re.findall(r"^FAILED ", run.stdout, re.M)) == 1  # only the changed cell
+
+
+def test_only_what_a_notebook_marks_as_timing_is_masked(checked_copy):
+    cfg = (checked_copy / "nbval_sanitize.cfg").read_text()
+    assert re.findall(r"^regex: (.*)$", cfg, re.M) == ["⏱[^\\n]*"]
