@@ -3,16 +3,25 @@ must equal its committed output (nbs/nbval_sanitize.cfg masks only what a notebo
 
 Cells that nbdev's test skips (`#| slow`, `#| notest`, `#| eval: false`) are skipped here too: tools/run_notebooks.py
 (`make nbs`) does not run them either, so they carry no committed output."""
+import importlib.util
+import os
+from pathlib import Path
+
 import pytest
 
-SKIP_FLAGS = ("#| slow", "#| notest", "#| eval: false", "#|eval: false")
+# The kernels get the environment `make nbs` ran the notebooks in (tools/run_notebooks.py): one thread, IN_TEST, and
+# the IPython profile that keeps TensorFlow's C++ log lines out of the outputs.
+_spec = importlib.util.spec_from_file_location("run_notebooks", Path(__file__).resolve().parents[1] / "tools" / "run_notebooks.py")
+_runner = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_runner)
+os.environ.update(_runner.kernel_environment())
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         cell = getattr(item, "cell", None)
         if cell is None: continue
-        if any(line.strip().startswith(SKIP_FLAGS) for line in cell.source.splitlines()):
+        if _runner.skipped(cell):
             item.add_marker(pytest.mark.skip(reason="nbdev flag: run by `make test-slow`"))
         # nbdev_clean drops execution counts, and nbval would take every cell for unrun and compare nothing; every
         # committed notebook is a complete run (`make nbs`), so an empty committed output is an output too.

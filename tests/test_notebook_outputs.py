@@ -57,26 +57,21 @@ def test_the_committed_outputs_take_at_most_8_mb():
     assert size <= 8e6, f"{size / 1e6:.1f} MB of outputs"
 
 
-def test_the_runner_and_the_check_skip_the_same_cells():
-    spec = importlib.util.spec_from_file_location("nbs_conftest", NBS / "conftest.py")
-    conftest = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(conftest)
-    assert conftest.SKIP_FLAGS == runner.SKIP_FLAGS
-
-
 def nbval(folder: Path, notebook: str):
-    "Run `make test-nbs`'s check on one notebook of `folder` (a copy of nbs/ with its conftest and sanitizer)."
+    "Run `make test-nbs`'s check on one notebook of `folder` (a copy of nbs/ with its conftest and sanitizer, tools/ beside)."
     return subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
                            str(folder / "nbval_sanitize.cfg"), str(folder / notebook), "-q", "-p", "no:cacheprovider",
                            "-p", "no:xdist", "--rootdir", str(folder)], capture_output=True, text=True, cwd=folder, timeout=300,
-                          env={**os.environ, **runner.ONE_THREAD})
+                          env={**os.environ, **runner.kernel_environment()})
 
 
 @pytest.fixture
 def checked_copy(tmp_path):
-    "A copy of the smallest checked notebook (nbs/00f_plotted) with nbs/'s conftest and sanitizer."
-    for name in ("00f_plotted.ipynb", "conftest.py", "nbval_sanitize.cfg"): shutil.copy(NBS / name, tmp_path / name)
-    return tmp_path
+    "A copy of the smallest checked notebook (nbs/00f_plotted) with nbs/'s conftest and sanitizer, and the runner."
+    (tmp_path / "nbs").mkdir(); (tmp_path / "tools").mkdir()
+    for name in ("00f_plotted.ipynb", "conftest.py", "nbval_sanitize.cfg"): shutil.copy(NBS / name, tmp_path / "nbs" / name)
+    shutil.copy(REPO / "tools" / "run_notebooks.py", tmp_path / "tools")
+    return tmp_path / "nbs"
 
 
 def edit_first_output(path: Path, change) -> int:

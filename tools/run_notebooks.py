@@ -24,6 +24,25 @@ ONE_THREAD = dict(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1", OMP_NU
                   TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="module://matplotlib_inline.backend_inline", IN_TEST="1")
 
 
+KERNEL_CONFIG = """\
+# The kernels that run the notebooks for `make nbs` and `make test-nbs` (tools/run_notebooks.py writes this file).
+# TensorFlow's C++ log lines (with time stamps and process ids) go to the terminal, not into the notebooks' outputs.
+c.IPKernelApp.capture_fd_output = False
+# tqdm.auto warns, with the path of the installed package, when ipywidgets is absent; the notebooks show no progress bars.
+c.InteractiveShellApp.exec_lines = ["import warnings; warnings.filterwarnings('ignore', message='IProgress not found')"]
+"""
+
+
+def kernel_environment() -> dict:
+    "The environment of a notebook's kernel: one thread, nbdev's IN_TEST, and an IPython profile with KERNEL_CONFIG."
+    import tempfile
+    ipython_dir = Path(tempfile.gettempdir()) / "coreset_nb-ipython"
+    config = ipython_dir / "profile_default" / "ipython_kernel_config.py"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    if not config.is_file() or config.read_text() != KERNEL_CONFIG: config.write_text(KERNEL_CONFIG)
+    return {**ONE_THREAD, "IPYTHONDIR": str(ipython_dir)}
+
+
 def skipped(cell) -> bool:
     "Whether nbdev's test (and so the check) skips this code cell."
     return any(line.strip().startswith(SKIP_FLAGS) for line in cell.source.splitlines())
@@ -36,12 +55,14 @@ def execute(path: Path) -> float:
     start = time.time()
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-    with client.setup_kernel(env={**os.environ, **ONE_THREAD}):
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code": continue
-            if skipped(cell): cell.outputs, cell.execution_count = [], None
-            else: client.execute_cell(cell, index)
-    nbformat.write(nb, path)
+    try:
+        with client.setup_kernel(env={**os.environ, **kernel_environment()}):
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code": continue
+                if skipped(cell): cell.outputs, cell.execution_count = [], None
+                else: client.execute_cell(cell, index)
+    finally:
+        nbformat.write(nb, path)  # a failed run too: the failing cell shows its traceback
     subprocess.run([str(Path(sys.executable).parent / "nbdev_clean"), "--fname", str(path)], check=True, cwd=ROOT)
     return time.time() - start
 
