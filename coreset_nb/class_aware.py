@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from fastcore.basics import patch
 
 from .cluster import dissimilarity_matrix
 from .more_selectors import PerClassFeatureSelector
@@ -35,12 +36,41 @@ def neighbour_confusion(X:np.ndarray, # n×d selection features of every class
     out[rows] = (y[rows][nbrs[:, 1:]] != y[rows][:, None]).mean(axis=1)  # column 0 is the image itself
     return out
 
+# %% ../nbs/04h_class_aware.ipynb
 def class_confusion(other:np.ndarray, # `neighbour_confusion` of every row
                     y:np.ndarray, # class labels
                    )->dict: # {class: mean share of its images' neighbours from another class, in [0, 1]}
     "Per class, how often its images' nearest neighbours belong to other classes."
     y = np.asarray(y)
     return {c: float(np.nanmean(other[y == c])) if np.isfinite(other[y == c]).any() else 0.0 for c in np.unique(y).tolist()}
+
+# %% ../nbs/04h_class_aware.ipynb
+def _capped_shares(want:np.ndarray, # (c,) wanted weights of the classes
+                   cap:np.ndarray, # (c,) rows of every class
+                   total:int, # budget to split
+                  )->tuple: # (real shares, capped takes, free mask, budget left to the free classes)
+    "Shares of `total` ∝ `want`; a class whose share passes its size takes all its rows and the rest is re-split."
+    take, free = np.zeros(len(want), dtype=np.int64), np.ones(len(want), dtype=bool)
+    while True:
+        left = total - int(take[~free].sum())
+        share = want * free
+        share = share / share.sum() * left if share.sum() > 0 else np.where(free, cap, 0) / max(cap[free].sum(), 1) * left
+        over = free & (share > cap)
+        if not over.any(): break
+        take[over], free[over] = cap[over], False  # full: keeps every row, the rest is split again
+    return share, take, free, left
+
+# %% ../nbs/04h_class_aware.ipynb
+def _largest_remainder(share:np.ndarray, # (c,) real shares
+                       free:np.ndarray, # (c,) the classes to round (the others are capped)
+                       left:int, # whole budget of those classes
+                       rng:np.random.Generator, # for ties
+                      )->np.ndarray: # (c,) whole budgets of the free classes, 0 elsewhere
+    "The shares' floors, plus one for the largest remainders until `left` is reached (seeded ties)."
+    base = np.floor(share).astype(np.int64) * free
+    order = sorted(np.flatnonzero(free), key=lambda i: (-(share[i] - base[i]), rng.random()))
+    base[order[:left - int(base.sum())]] += 1
+    return base
 
 # %% ../nbs/04h_class_aware.ipynb
 def reweight_budgets(budgets:dict, # {class: budget} from the allocation rule
@@ -52,17 +82,8 @@ def reweight_budgets(budgets:dict, # {class: budget} from the allocation rule
     keys, total = list(budgets), int(sum(budgets.values()))
     want = np.array([budgets[c] * weights[c] for c in keys], dtype=np.float64)
     cap = np.array([counts[c] for c in keys], dtype=np.int64)
-    take, free, rng = np.zeros(len(keys), dtype=np.int64), np.ones(len(keys), dtype=bool), np.random.default_rng(rng)
-    while True:
-        left = total - int(take[~free].sum())
-        share = want * free
-        share = share / share.sum() * left if share.sum() > 0 else np.where(free, cap, 0) / max(cap[free].sum(), 1) * left
-        over = free & (share > cap)
-        if not over.any(): break
-        take[over], free[over] = cap[over], False  # full: keeps every row, the rest is split again
-    base = np.floor(share).astype(np.int64) * free
-    order = sorted(np.flatnonzero(free), key=lambda i: (-(share[i] - base[i]), rng.random()))
-    base[order[:left - int(base.sum())]] += 1
+    share, take, free, left = _capped_shares(want, cap, total)
+    base = _largest_remainder(share, free, left, np.random.default_rng(rng))
     take[free] = base[free]
     return {c: int(t) for c, t in zip(keys, take)}
 
@@ -82,24 +103,35 @@ class ClassAwareFLSelector(PerClassFeatureSelector):
         if not self.boundary >= 0: raise ValueError(f"boundary must be >= 0, got {self.boundary!r}")
         if int(self.n_neighbors) < 1: raise ValueError(f"n_neighbors must be >= 1, got {self.n_neighbors!r}")
 
-    def _class_budgets(self, X, y):
-        classes, rows, budgets = super()._class_budgets(X, y)
-        self.confusion_, self._row_confusion = {c: 0.0 for c in classes}, None
-        if len(classes) < 2 or X is None or not (self.difficulty > 0 or self.boundary > 0): return classes, rows, budgets
-        self._row_confusion = neighbour_confusion(X, y, self.n_neighbors, self.max_rows, self.random_state)
-        self.confusion_ = class_confusion(self._row_confusion, y)
-        if self.difficulty > 0:
-            weights = {c: 1 + self.difficulty * self.confusion_[c] for c in classes}
-            budgets = reweight_budgets(budgets, {c: len(r) for c, r in zip(classes, rows)}, weights, tie_rng(self.random_state))
-        return classes, rows, budgets
+# %% ../nbs/04h_class_aware.ipynb
+@patch
+def _class_budgets(self:ClassAwareFLSelector, X, y):
+    classes, rows, budgets = super(ClassAwareFLSelector, self)._class_budgets(X, y)
+    self.confusion_, self._row_confusion = {c: 0.0 for c in classes}, None
+    if len(classes) < 2 or X is None or not (self.difficulty > 0 or self.boundary > 0): return classes, rows, budgets
+    self._row_confusion = neighbour_confusion(X, y, self.n_neighbors, self.max_rows, self.random_state)
+    self.confusion_ = class_confusion(self._row_confusion, y)
+    if self.difficulty > 0:
+        weights = {c: 1 + self.difficulty * self.confusion_[c] for c in classes}
+        budgets = reweight_budgets(budgets, {c: len(r) for c, r in zip(classes, rows)}, weights, tie_rng(self.random_state))
+    return classes, rows, budgets
 
-    def select_class(self, Z, k, rng, seed):
-        S = similarity_matrix(Z)
-        if self.boundary > 0 and self._row_confusion is not None and len(Z) == len(self._rows):  # the whole class, in row order
-            S *= (1 + self.boundary * np.nan_to_num(self._row_confusion[self._rows]))[:, None]  # weighs what each image covers
-        picks = facility_location(S, k)[0]
-        if self.refine and 1 < k < len(Z):
-            import kmedoids
-            res = kmedoids.fasterpam(dissimilarity_matrix(Z), picks, max_iter=100, n_cpu=1)
-            picks = np.asarray(res.medoids, dtype=np.int64)
-        return picks
+# %% ../nbs/04h_class_aware.ipynb
+def _fasterpam_refine(Z:np.ndarray, # n×d features of one class
+                      picks:np.ndarray, # starting medoids (local indices)
+                     )->np.ndarray: # the medoids FasterPAM swaps them to, as many
+    "FasterPAM swaps from `picks` (K = their number), on one thread."
+    import kmedoids
+    res = kmedoids.fasterpam(dissimilarity_matrix(Z), picks, max_iter=100, n_cpu=1)
+    return np.asarray(res.medoids, dtype=np.int64)
+
+# %% ../nbs/04h_class_aware.ipynb
+@patch
+def select_class(self:ClassAwareFLSelector, Z, k, rng, seed):
+    "Greedy facility location in the class (coverage weighted by confusion if `boundary`), FasterPAM swaps if `refine`."
+    S = similarity_matrix(Z)
+    if self.boundary > 0 and self._row_confusion is not None and len(Z) == len(self._rows):  # the whole class, in row order
+        S *= (1 + self.boundary * np.nan_to_num(self._row_confusion[self._rows]))[:, None]  # weighs what each image covers
+    picks = facility_location(S, k)[0]
+    if self.refine and 1 < k < len(Z): picks = _fasterpam_refine(Z, picks)
+    return picks

@@ -35,6 +35,7 @@ def knn_graph(Z:np.ndarray, # n×d features of one class
     A = A.tocsr(); A.eliminate_zeros(); A.data[:] = 1.0
     return A
 
+# %% ../nbs/04f_coverage_peers.ipynb
 def two_hop_heat_kernel(A:sparse.spmatrix, # n×n adjacency of the graph
                         t:float=1.0, # diffusion time
                        )->sparse.csr_matrix: # n×n, non-negative, at most 1 + deg + deg² non-zeros a row
@@ -46,14 +47,11 @@ def two_hop_heat_kernel(A:sparse.spmatrix, # n×n adjacency of the graph
     return (math.exp(-t) * S).tocsr()
 
 # %% ../nbs/04f_coverage_peers.ipynb
-def sparse_facility_location(S:sparse.spmatrix, # n×n non-negative similarities, sim(i, j) = S[i, j]
-                             k:int, # points to choose, 1 <= k <= n
-                             rng:np.random.Generator, # for the picks once no point has a positive gain
-                            )->tuple: # (k local indices in the order chosen, objective F of the greedy part)
-    "Lazy greedy facility location, F(S) = Σᵢ max_{j∈S} S[i, j], reading only the non-zeros of each column."
-    n = S.shape[0]
-    if not 1 <= k <= n: raise ValueError(f"need 1 <= k <= {n}, got {k}")
-    C = sparse.csc_matrix(S)
+def _sparse_lazy_greedy(C:sparse.csc_matrix, # n×n non-negative similarities, by column
+                        k:int, # points to choose at most
+                       )->tuple: # (chosen local indices in order, coverage cᵢ of every point)
+    "Lazy greedy on the non-zeros of each column; stops early once no candidate has a positive gain."
+    n = C.shape[0]
     indptr, indices, data = C.indptr, C.indices, C.data
     cover, chosen = np.zeros(n), []
     heap = [(-float(g), j) for j, g in enumerate(np.asarray(C.sum(axis=0)).ravel())]; heapq.heapify(heap)
@@ -65,6 +63,17 @@ def sparse_facility_location(S:sparse.spmatrix, # n×n non-negative similarities
         if not heap or (-gain, j) <= heap[0]:
             chosen.append(j); cover[rows] = np.maximum(cover[rows], vals)
         else: heapq.heappush(heap, (-gain, j))
+    return chosen, cover
+
+# %% ../nbs/04f_coverage_peers.ipynb
+def sparse_facility_location(S:sparse.spmatrix, # n×n non-negative similarities, sim(i, j) = S[i, j]
+                             k:int, # points to choose, 1 <= k <= n
+                             rng:np.random.Generator, # for the picks once no point has a positive gain
+                            )->tuple: # (k local indices in the order chosen, objective F of the greedy part)
+    "Lazy greedy facility location, F(S) = Σᵢ max_{j∈S} S[i, j], reading only the non-zeros of each column."
+    n = S.shape[0]
+    if not 1 <= k <= n: raise ValueError(f"need 1 <= k <= {n}, got {k}")
+    chosen, cover = _sparse_lazy_greedy(sparse.csc_matrix(S), k)
     value = float(cover.sum())
     rest = np.setdiff1d(np.arange(n), chosen)
     return np.concatenate([np.asarray(chosen, dtype=np.int64), rng.choice(rest, k - len(chosen), replace=False)]), value
@@ -101,10 +110,7 @@ def coverage_neighbours(n:int, # points of the class
         K += 1; miss *= (n - m - K) / (n - K)
     return int(min(max(K, 1), max(n - 1, 1)))
 
-def _unit_rows(Z):
-    norms = np.linalg.norm(Z, axis=1, keepdims=True)
-    return Z / np.where(norms > 0, norms, 1.0)
-
+# %% ../nbs/04f_coverage_peers.ipynb
 def density_weights(G:np.ndarray, # n×n cosine similarities of the class
                     K:int, # neighbour whose distance is the radius
                     batch:int=1024, # rows partitioned at a time
@@ -118,6 +124,11 @@ def density_weights(G:np.ndarray, # n×n cosine similarities of the class
         r[a:a + batch] = 1 - np.partition(block, n - K, axis=1)[:, n - K]  # the K-th largest similarity
     sigma = r.std()
     return (np.ones(n) if sigma < 1e-12 else np.exp(-(r - r.mean()) ** 2 / (2 * sigma ** 2))), r
+
+# %% ../nbs/04f_coverage_peers.ipynb
+def _unit_rows(Z):
+    norms = np.linalg.norm(Z, axis=1, keepdims=True)
+    return Z / np.where(norms > 0, norms, 1.0)
 
 def subzerocore(Z:np.ndarray, # n×d features of one class
                 k:int, # points to choose, 1 <= k < n
@@ -146,6 +157,17 @@ class SubZeroCoreSelector(PerClassFeatureSelector):
         return subzerocore(Z, k, self.gamma)
 
 # %% ../nbs/04f_coverage_peers.ipynb
+def _gaussian_kernel(U:np.ndarray, # n×d rows
+                     bandwidth:float, # h
+                    )->np.ndarray: # n×n, exp(−‖uᵢ − u_j‖²/h²)
+    "The Gaussian kernel matrix, built in one n×n buffer transformed in place."
+    sq = (U ** 2).sum(axis=1)
+    K = U @ U.T
+    K *= 2; K -= sq[:, None]; K -= sq[None, :]  # −‖xᵢ − x_j‖²
+    np.minimum(K, 0, out=K); K /= bandwidth ** 2; np.exp(K, out=K)
+    return K
+
+# %% ../nbs/04f_coverage_peers.ipynb
 def maxherding(Z:np.ndarray, # n×d features of one class
                k:int, # points to choose, 1 <= k <= n
                bandwidth:float=1.0, # h of k(x, y) = exp(−‖x − y‖²/h²) (the paper's 1, on unit-length features)
@@ -154,10 +176,7 @@ def maxherding(Z:np.ndarray, # n×d features of one class
     "MaxHerding: greedy maximisation of the generalised coverage with a Gaussian kernel, every point a candidate."
     Z = np.asarray(Z, dtype=np.float64)
     U = _unit_rows(Z) if normalize else Z
-    sq = (U ** 2).sum(axis=1)
-    K = U @ U.T  # the only n×n buffer, turned into the kernel in place
-    K *= 2; K -= sq[:, None]; K -= sq[None, :]  # −‖xᵢ − x_j‖²
-    np.minimum(K, 0, out=K); K /= bandwidth ** 2; np.exp(K, out=K)
+    K = _gaussian_kernel(U, bandwidth)  # the only n×n buffer
     chosen, value = facility_location(K.T, k)  # symmetric: the transpose's columns are contiguous rows
     return chosen, value / len(Z)
 

@@ -29,6 +29,7 @@ def unit_rows(Z:np.ndarray)->np.ndarray:
     "Rows scaled to unit length; a zero row stays zero (the benchmark's 1e-10 guard)."
     return Z / (np.linalg.norm(Z, axis=1, keepdims=True) + 1e-10)
 
+# %% ../nbs/04g_diversity_peers.ipynb
 def repdiv_similarity(Z:np.ndarray, # n×d features of one class
                       kind:str="clipped_cosine", # 'clipped_cosine': max(cos, 0), the benchmark's; or a `similarity_matrix` kind
                      )->np.ndarray: # n×n, symmetric, >= 0
@@ -38,12 +39,28 @@ def repdiv_similarity(Z:np.ndarray, # n×d features of one class
     U = unit_rows(Z); S = U @ U.T
     return np.maximum(S, 0, out=S)
 
+# %% ../nbs/04g_diversity_peers.ipynb
 def n_representatives(k:int, # the class budget
                       ratio:float=0.7, # share of the budget chosen for representativeness
                      )->int: # ⌊ratio·k⌋, at least 1 and at most k
     "How many of k points RepDiv chooses by facility location."
     return min(k, max(1, math.floor(ratio * k + 1e-9)))  # the guard keeps 0.7·30 = 20.999… at 21
 
+# %% ../nbs/04g_diversity_peers.ipynb
+def _far_from_chosen(U:np.ndarray, # n×d unit-length rows
+                     chosen:np.ndarray, # local indices already chosen
+                     rule:str, # 'max' or 'min', see `diversify`
+                     block:int, # entries of a cosine block
+                    )->np.ndarray: # (n,) 1 − min (max) of the cosines to the chosen points
+    "Every point's cosine dissimilarity to the chosen points, reduced by `rule`; O(block) memory."
+    far, C = np.empty(len(U)), U[chosen].T
+    rows = max(1, block // len(chosen))
+    for a in range(0, len(U), rows):  # O(n·|chosen|·d) time, O(block) memory: max (min) of 1 − cos = 1 − min (max) of cos
+        cos = U[a:a + rows] @ C
+        far[a:a + rows] = 1 - (cos.min(axis=1) if rule == "max" else cos.max(axis=1))
+    return far
+
+# %% ../nbs/04g_diversity_peers.ipynb
 def diversify(Z:np.ndarray, # n×d features of one class
               chosen:np.ndarray, # local indices already chosen (at least one)
               m:int, # points to add
@@ -55,11 +72,7 @@ def diversify(Z:np.ndarray, # n×d features of one class
     chosen = np.asarray(chosen, dtype=np.int64)
     if m == 0: return np.zeros(0, dtype=np.int64)
     U, reduce = unit_rows(Z), (np.maximum if rule == "max" else np.minimum)
-    far, C = np.empty(len(Z)), U[chosen].T
-    rows = max(1, block // len(chosen))
-    for a in range(0, len(Z), rows):  # O(n·|chosen|·d) time, O(block) memory: max (min) of 1 − cos = 1 − min (max) of cos
-        cos = U[a:a + rows] @ C
-        far[a:a + rows] = 1 - (cos.min(axis=1) if rule == "max" else cos.max(axis=1))
+    far = _far_from_chosen(U, chosen, rule, block)
     taken = np.zeros(len(Z), dtype=bool); taken[chosen] = True
     picks = np.empty(m, dtype=np.int64)
     for t in range(m):
@@ -68,6 +81,7 @@ def diversify(Z:np.ndarray, # n×d features of one class
         reduce(far, 1 - U @ U[j], out=far)
     return picks
 
+# %% ../nbs/04g_diversity_peers.ipynb
 def representatives(Z:np.ndarray, # n×d features of one class
                     m:int, # points to choose, 1 <= m <= n
                     similarity:str="clipped_cosine", # see `repdiv_similarity`
@@ -76,6 +90,7 @@ def representatives(Z:np.ndarray, # n×d features of one class
     # The matrix is symmetric: its transpose is the same matrix with contiguous columns, which facility location reads.
     return facility_location(repdiv_similarity(Z, similarity).T, m)[0]
 
+# %% ../nbs/04g_diversity_peers.ipynb
 def repdiv(Z:np.ndarray, # n×d features of one class
            k:int, # points to choose, 1 <= k <= n
            ratio:float=0.7, # share chosen by facility location
@@ -121,6 +136,39 @@ def triangular(rng:np.random.Generator, lo:np.ndarray, mode:np.ndarray, hi:np.nd
     right = hi - np.sqrt((1 - u) * width * (hi - mode))
     return np.where(u < c, left, right)
 
+# %% ../nbs/04g_diversity_peers.ipynb
+def _zcore_plan(n:int, # points of the class
+                n_samples:int, # random points asked for
+                n_subspaces:int, # subspaces asked for
+               )->np.ndarray: # random points of each subspace
+    "min(n_samples, 10·n) random points, split evenly over at most `n_subspaces` subspaces (one point each at least)."
+    total = min(int(n_samples), ZCORE_SAMPLES_PER_POINT * n)
+    n_sub = min(int(n_subspaces), total)
+    per = np.full(n_sub, total // n_sub); per[:total % n_sub] += 1
+    return per
+
+# %% ../nbs/04g_diversity_peers.ipynb
+def _add_redundancy(redundancy:np.ndarray, # (n,) penalties so far, added to in place
+                    tree:cKDTree, # the subspace's KD-tree of P
+                    P:np.ndarray, # n×subspace_dim points of the subspace
+                    winners:np.ndarray, # points that won random points
+                    wins:np.ndarray, # how many each won: its penalty
+                    r:int, # neighbours sharing a penalty, >= 1
+                    redundancy_exp:float, # share ∝ 1 / distance^exp
+                   ):
+    "Share every winner's penalty among its r nearest neighbours (L1), ∝ 1/distance^exp; a duplicate takes it all."
+    dist, nn = tree.query(P[winners], k=r + 1, p=1)  # each winner and its r nearest neighbours, nearest first
+    dist, nn = dist.reshape(len(winners), r + 1), nn.reshape(len(winners), r + 1)
+    keep = nn != winners[:, None]  # drop the winner itself (not always first among duplicates) ...
+    keep[keep.all(axis=1), -1] = False  # ... or, if it is not in the list, the farthest
+    dist, nn = dist[keep].reshape(-1, r), nn[keep].reshape(-1, r)
+    dup = dist[:, 0] == 0  # a duplicate of the winner takes the whole penalty
+    np.add.at(redundancy, nn[dup, 0], wins[dup])
+    w = (dist[~dup, :1] / dist[~dup]) ** redundancy_exp  # ∝ 1 / distance^exp, scaled by the nearest: no overflow
+    w *= (wins[~dup] / w.sum(axis=1))[:, None]
+    redundancy += np.bincount(nn[~dup].ravel(), w.ravel(), minlength=len(redundancy))
+
+# %% ../nbs/04g_diversity_peers.ipynb
 def zcore_coverage_redundancy(
     Z:np.ndarray, # n×d features of one class, n >= 2
     rng:np.random.Generator, # subspaces and random points
@@ -134,29 +182,17 @@ def zcore_coverage_redundancy(
     Z = np.asarray(Z, dtype=np.float64)
     n, d = Z.shape
     lo, mode, hi = Z.min(axis=0), np.median(Z, axis=0), Z.max(axis=0)
-    total = min(int(n_samples), ZCORE_SAMPLES_PER_POINT * n)
-    n_sub = min(int(n_subspaces), total)
-    per = np.full(n_sub, total // n_sub); per[:total % n_sub] += 1
+    per = _zcore_plan(n, n_samples, n_subspaces)
     r = min(int(redundancy_nn), n - 1)
     coverage, redundancy = np.zeros(n), np.zeros(n)
-    for s in range(n_sub):
+    for s in range(len(per)):
         dims = np.sort(rng.choice(d, min(int(subspace_dim), d), replace=False))
         P = np.ascontiguousarray(Z[:, dims])
         tree = cKDTree(P, balanced_tree=False, compact_nodes=False)  # the faster build; queries are exact either way
         _, nearest = tree.query(triangular(rng, lo[dims], mode[dims], hi[dims], (int(per[s]), len(dims))), k=1, p=1)
         winners, wins = np.unique(nearest, return_counts=True)
         coverage[winners] += wins
-        if r == 0: continue
-        dist, nn = tree.query(P[winners], k=r + 1, p=1)  # each winner and its r nearest neighbours, nearest first
-        dist, nn = dist.reshape(len(winners), r + 1), nn.reshape(len(winners), r + 1)
-        keep = nn != winners[:, None]  # drop the winner itself (not always first among duplicates) ...
-        keep[keep.all(axis=1), -1] = False  # ... or, if it is not in the list, the farthest
-        dist, nn = dist[keep].reshape(-1, r), nn[keep].reshape(-1, r)
-        dup = dist[:, 0] == 0  # a duplicate of the winner takes the whole penalty
-        np.add.at(redundancy, nn[dup, 0], wins[dup])
-        w = (dist[~dup, :1] / dist[~dup]) ** redundancy_exp  # ∝ 1 / distance^exp, scaled by the nearest: no overflow
-        w *= (wins[~dup] / w.sum(axis=1))[:, None]
-        redundancy += np.bincount(nn[~dup].ravel(), w.ravel(), minlength=n)
+        if r > 0: _add_redundancy(redundancy, tree, P, winners, wins, r, redundancy_exp)
     return coverage, redundancy
 
 # %% ../nbs/04g_diversity_peers.ipynb
