@@ -15,6 +15,19 @@ __all__ = ['STANDINGS', 'versus_best', 'leaderboard', 'recommend_selector', 'lea
 # %% ../nbs/10b_leaderboard.ipynb
 STANDINGS = ("best", "tied", "below")  # a method at one budget: the best, tied with it (p >= alpha), significantly below it
 
+# %% ../nbs/10b_leaderboard.ipynb
+def _against_best(g:pd.DataFrame, # the rows of one (model, fraction)
+                  model:str, fraction:float, # that cell's keys
+                  metric:str, alpha:float)->list: # [`compare`'s table against the best, the best's own row]
+    "One budget: pair every method with the method of highest mean; each gets a `standing`."
+    best = g.groupby("method")[metric].mean().idxmax()
+    t = compare(g, baseline=best, metric=metric, alpha=alpha).assign(best=best)
+    t["standing"] = t["verdict"].map({"loss": "below"}).fillna("tied")  # 'no test' (one seed): cannot say below
+    mine = g[g["method"] == best][metric]
+    return [t, pd.DataFrame([dict(model=model, method=best, fraction=float(fraction), n_pairs=len(mine), mean=mine.mean(),
+                                  std=mine.std(ddof=1), best=best, standing="best")])]
+
+# %% ../nbs/10b_leaderboard.ipynb
 def versus_best(results, # results table, results.csv or results folder(s) (see `load_results`)
                 metric:str="test_accuracy", # a results column; higher is better
                 alpha:float=0.05, # significance level of "below"
@@ -22,15 +35,15 @@ def versus_best(results, # results table, results.csv or results folder(s) (see 
     "Per model and budget, pair every method with the method of highest mean, seed by seed."
     df = load_results(results)
     df = df[(df["method"] != "full") & df[metric].notna()]
-    parts = []
-    for (model, fraction), g in df.groupby(["model", "fraction"], sort=True):
-        best = g.groupby("method")[metric].mean().idxmax()
-        t = compare(g, baseline=best, metric=metric, alpha=alpha).assign(best=best)
-        t["standing"] = t["verdict"].map({"loss": "below"}).fillna("tied")  # 'no test' (one seed): cannot say below
-        mine = g[g["method"] == best][metric]
-        parts += [t, pd.DataFrame([dict(model=model, method=best, fraction=float(fraction), n_pairs=len(mine), mean=mine.mean(),
-                                        std=mine.std(ddof=1), best=best, standing="best")])]
+    parts = [part for (model, fraction), g in df.groupby(["model", "fraction"], sort=True)
+             for part in _against_best(g, model, fraction, metric, alpha)]
     return pd.concat(parts, ignore_index=True).sort_values(["model", "fraction", "method"], ignore_index=True)
+
+# %% ../nbs/10b_leaderboard.ipynb
+def _versus_baseline(results, baseline:str, metric:str, alpha:float)->pd.DataFrame:
+    "`compare` against the baseline, its columns renamed `vs_baseline`, `vs_baseline_p`, `vs_baseline_verdict`."
+    vr = compare(results, baseline=baseline, metric=metric, alpha=alpha)[["model", "fraction", "method", "n_pairs", "diff_mean", "p_value", "verdict"]]
+    return vr.rename(columns={"diff_mean": "vs_baseline", "p_value": "vs_baseline_p", "verdict": "vs_baseline_verdict"})
 
 # %% ../nbs/10b_leaderboard.ipynb
 def leaderboard(results, # results table, results.csv or results folder(s) (see `load_results`)
@@ -42,11 +55,24 @@ def leaderboard(results, # results table, results.csv or results folder(s) (see 
     vb = versus_best(results, metric, alpha)
     board = vb[["model", "fraction", "method", "mean", "std", "best", "standing"]].rename(columns={"mean": "mean", "std": "std"})
     board = board.assign(vs_best=vb["diff_mean"].fillna(0.0), vs_best_p=vb["p_value"])
-    vr = compare(results, baseline=baseline, metric=metric, alpha=alpha)[["model", "fraction", "method", "n_pairs", "diff_mean", "p_value", "verdict"]]
-    vr = vr.rename(columns={"diff_mean": "vs_baseline", "p_value": "vs_baseline_p", "verdict": "vs_baseline_verdict"})
-    board = board.merge(vr, on=["model", "fraction", "method"], how="left")
+    board = board.merge(_versus_baseline(results, baseline, metric, alpha), on=["model", "fraction", "method"], how="left")
     board["rank"] = board.groupby(["model", "fraction"])["mean"].rank(ascending=False, method="min").astype(int)
     return board.sort_values(["model", "fraction", "rank", "method"], ignore_index=True)
+
+# %% ../nbs/10b_leaderboard.ipynb
+def _rule_rows(boards, model:str|None, baseline:str, max_fraction:float)->pd.DataFrame:
+    "The leaderboard rows the rule reads: every table's, of `model` (None: all), budgets up to `max_fraction`, not the baseline."
+    boards = boards if isinstance(boards, dict) else {"": boards}
+    rows = pd.concat([b.assign(table=name) for name, b in boards.items()], ignore_index=True)
+    return rows[((rows["model"] == model) if model is not None else True) & (rows["fraction"] <= max_fraction + 1e-12) & (rows["method"] != baseline)]
+
+def _rule_table(rows:pd.DataFrame)->pd.DataFrame:
+    "Per method: budgets, below the best, best, wins and losses against the baseline, mean rank; in the rule's order."
+    per = rows.groupby("method").agg(budgets=("standing", "size"), below=("standing", lambda s: int((s == "below").sum())),
+                                     best=("standing", lambda s: int((s == "best").sum())),
+                                     wins=("vs_baseline_verdict", lambda v: int((v == "win").sum())),
+                                     losses=("vs_baseline_verdict", lambda v: int((v == "loss").sum())), mean_rank=("rank", "mean"))
+    return per.sort_values(["below", "wins", "mean_rank"], ascending=[True, False, True])
 
 # %% ../nbs/10b_leaderboard.ipynb
 def recommend_selector(boards, # a `leaderboard` table, or {table name: table} (e.g. one per dataset)
@@ -55,14 +81,7 @@ def recommend_selector(boards, # a `leaderboard` table, or {table name: table} (
                        max_fraction:float=1.0, # only budgets up to this fraction count
                       )->dict: # {'method': str or None, 'passing': [...], 'never_below': [...], 'table': per-method DataFrame}
     "The selector never significantly below the best at any budget, with the most wins over the baseline (at least one; then best mean rank)."
-    boards = boards if isinstance(boards, dict) else {"": boards}
-    rows = pd.concat([b.assign(table=name) for name, b in boards.items()], ignore_index=True)
-    rows = rows[((rows["model"] == model) if model is not None else True) & (rows["fraction"] <= max_fraction + 1e-12) & (rows["method"] != baseline)]
-    per = rows.groupby("method").agg(budgets=("standing", "size"), below=("standing", lambda s: int((s == "below").sum())),
-                                     best=("standing", lambda s: int((s == "best").sum())),
-                                     wins=("vs_baseline_verdict", lambda v: int((v == "win").sum())),
-                                     losses=("vs_baseline_verdict", lambda v: int((v == "loss").sum())), mean_rank=("rank", "mean"))
-    per = per.sort_values(["below", "wins", "mean_rank"], ascending=[True, False, True])
+    per = _rule_table(_rule_rows(boards, model, baseline, max_fraction))
     never_below = [m for m in per.index if per.loc[m, "below"] == 0 and per.loc[m, "budgets"] == per["budgets"].max()]
     passing = [m for m in never_below if per.loc[m, "wins"] > 0]
     return dict(method=passing[0] if passing else None, passing=passing, never_below=never_below, table=per)
@@ -73,6 +92,7 @@ def _cell(r) -> str:
     vs = "" if pd.isna(r["vs_baseline"]) else f" ({r['vs_baseline'] * 100:+.1f}{' W' if r['vs_baseline_verdict'] == 'win' else ' L' if r['vs_baseline_verdict'] == 'loss' else ''})"
     return mean + vs + (" ↓" if r["standing"] == "below" else "")
 
+# %% ../nbs/10b_leaderboard.ipynb
 def leaderboard_markdown(board:pd.DataFrame, # a `leaderboard` table
                          model:str="transfer", # which model's rows
                         )->str:

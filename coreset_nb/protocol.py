@@ -52,11 +52,15 @@ def precise_bn(model:keras.Model, # a trained model
     return model
 
 # %% ../nbs/06b_protocol.ipynb
-def _fit_plan(n:int, batch_size:int, steps:int) -> tuple[int, int]:
+def _fit_plan(n:int, # items in the coreset
+              batch_size:int, # items per step
+              steps:int, # the step budget
+             ) -> tuple[int, int]:
     "(epochs, steps per epoch) that cover a budget of `steps`: epochs of one pass over `n` items, at most `steps` long."
     per_epoch = min(steps, max(1, math.ceil(n / batch_size)))
     return math.ceil(steps / per_epoch), per_epoch
 
+# %% ../nbs/06b_protocol.ipynb
 def _step_function(model:keras.Model, optimizer):
     "One compiled optimizer step on a batch, returning (loss, correct predictions): what `fit` runs, without its per-call overhead."
     loss_of = keras.losses.SparseCategoricalCrossentropy()  # the mean over the batch, as `compile(loss=...)` uses it
@@ -69,6 +73,48 @@ def _step_function(model:keras.Model, optimizer):
         return loss, tf.reduce_sum(tf.cast(tf.equal(tf.argmax(probs, axis=-1), yb), tf.int64))
     return step
 
+# %% ../nbs/06b_protocol.ipynb
+def _check_inputs(x, # inputs (N, ...)
+                  y, # labels, (N,) or (N, 1)
+                  lr_schedule:str, # "cosine" or "constant"
+                 ) -> np.ndarray: # the labels as int64 (N,)
+    "The labels as a flat int64 array; an error for mismatched lengths or an unknown schedule."
+    y = np.asarray(y).reshape(-1).astype("int64")
+    if len(x) != len(y): raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
+    if lr_schedule not in ("cosine", "constant"): raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {lr_schedule!r}")
+    return y
+
+# %% ../nbs/06b_protocol.ipynb
+def _compile(model:keras.Model, # the model to train
+             learning_rate:float, lr_schedule:str, # Adam's initial rate; "cosine" or "constant"
+             total_steps:int, # the steps the cosine decays over
+            ):
+    "Compile `model` with Adam, its rate a cosine to 0 over `total_steps` (or constant); return the optimizer."
+    rate = keras.optimizers.schedules.CosineDecay(learning_rate, total_steps) if lr_schedule == "cosine" else learning_rate
+    model.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # for later `evaluate`/`fit` calls
+    return model.optimizer
+
+# %% ../nbs/06b_protocol.ipynb
+def _run_epochs(step, # `_step_function(...)`
+                batches, # an iterator of (x, y) batches
+                epochs:int, per_epoch:int, # `_fit_plan(...)`
+                verbose:int, # 1: one line per epoch
+               ) -> tuple[dict, list]: # (history, seconds per epoch)
+    "Run `epochs` × `per_epoch` steps on `batches`; per epoch, the mean loss and accuracy on the training batches."
+    history, epoch_times = {"loss": [], "accuracy": []}, []
+    for epoch in range(epochs):
+        t, losses, correct, seen = time.perf_counter(), [], [], 0
+        for _ in range(per_epoch):
+            xb, yb = next(batches)
+            loss, right = step(xb, yb)
+            losses.append(loss); correct.append(right); seen += len(yb)
+        history["loss"].append(float(np.mean([l.numpy() for l in losses])))  # reading the values waits for the epoch's steps
+        history["accuracy"].append(float(np.sum([c.numpy() for c in correct])) / seen)
+        epoch_times.append(time.perf_counter() - t)
+        if verbose: print(f"epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.4f}, accuracy {history['accuracy'][-1]:.4f}")
+    return history, epoch_times
+
+# %% ../nbs/06b_protocol.ipynb
 def train_steps(model:keras.Model, # a model ending in softmax (e.g. `custom_cnn(seed=...)`)
                 x:np.ndarray, # inputs: uint8 images (N, H, W, 3), or features (N, F) with augment=False
                 y:np.ndarray, # integer class labels, shape (N,) or (N, 1)
@@ -83,26 +129,13 @@ def train_steps(model:keras.Model, # a model ending in softmax (e.g. `custom_cnn
                 verbose:int=0, # 1: one line per epoch
                ) -> TrainResult:
     "Fit `model` for a fixed number of steps (no validation, no early stopping); keep the last weights, BatchNorm re-estimated."
-    y = np.asarray(y).reshape(-1).astype("int64")
-    if len(x) != len(y): raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
-    if lr_schedule not in ("cosine", "constant"): raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {lr_schedule!r}")
+    y = _check_inputs(x, y, lr_schedule)
     keras.utils.set_random_seed(seed)
     fit_standardize(model, x)  # a `custom_cnn(standardize=True)` learns its input statistics from the coreset
     epochs, per_epoch = _fit_plan(len(y), batch_size, int(steps))
-    rate = keras.optimizers.schedules.CosineDecay(learning_rate, epochs * per_epoch) if lr_schedule == "cosine" else learning_rate
-    model.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # for later `evaluate`/`fit` calls
-    step, batches = _step_function(model, model.optimizer), iter(step_batches(x, y, batch_size, seed, augment))
-    history, epoch_times, start = {"loss": [], "accuracy": []}, [], time.perf_counter()
-    for epoch in range(epochs):
-        t, losses, correct, seen = time.perf_counter(), [], [], 0
-        for _ in range(per_epoch):
-            xb, yb = next(batches)
-            loss, right = step(xb, yb)
-            losses.append(loss); correct.append(right); seen += len(yb)
-        history["loss"].append(float(np.mean([l.numpy() for l in losses])))  # reading the values waits for the epoch's steps
-        history["accuracy"].append(float(np.sum([c.numpy() for c in correct])) / seen)
-        epoch_times.append(time.perf_counter() - t)
-        if verbose: print(f"epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.4f}, accuracy {history['accuracy'][-1]:.4f}")
+    step = _step_function(model, _compile(model, learning_rate, lr_schedule, epochs * per_epoch))
+    batches, start = iter(step_batches(x, y, batch_size, seed, augment)), time.perf_counter()
+    history, epoch_times = _run_epochs(step, batches, epochs, per_epoch, verbose)
     if recalibrate_bn: precise_bn(model, x)
     return TrainResult(model=model, history=history, epoch_times=epoch_times, total_time=time.perf_counter() - start,
                        best_epoch=epochs - 1, monitor="loss", stopped_early=False, restored_best_weights=False,

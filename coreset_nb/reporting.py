@@ -45,6 +45,7 @@ OWN_SELECTOR = "class_aware_fl"  # the package's own answer to the peers (nbs/04
 MODEL_NAMES = {"cnn": "custom CNN", "transfer": "transfer model", "cnn_lownoise": "custom CNN", "cnn_lownoise48": "custom CNN",
                "transfer_lownoise": "transfer model"}
 
+# %% ../nbs/13_reporting.ipynb
 def repo_root(start=None, # a folder inside the checkout (default: the current folder)
              )->Path: # the checkout's root: the folder with `settings.ini` and `results/`
     "The repository checkout that holds the committed results."
@@ -77,6 +78,7 @@ def leaderboards(root, # the checkout (`repo_root`)
     return {name: leaderboard(Path(root) / "results" / folder) for name, folder in grids.items()
             if (Path(root) / "results" / folder / "results.csv").is_file()}
 
+# %% ../nbs/13_reporting.ipynb
 def recommendation(boards:dict, # `leaderboards(root)`
                   )->dict: # `recommend_selector`'s answer, plus `scope`: which tables, models and budgets it covers
     "The package's one recommendation: `recommend_selector` on every model of every board, budgets up to 10%."
@@ -90,6 +92,7 @@ def recommendation(boards:dict, # `leaderboards(root)`
                              for model, (budgets, tables) in sorted(scopes.items(), key=lambda kv: kv[0] != "transfer"))
     return rec
 
+# %% ../nbs/13_reporting.ipynb
 def recommendation_sentence(rec:dict, # `recommendation(...)`
                            )->str: # one sentence, the same wherever the recommendation is stated
     "The recommendation in one sentence (bold name), or that there is none."
@@ -112,11 +115,28 @@ def rule_details(rec:dict, # `recommendation(...)` or `recommend_selector(...)`
     return (f"Mean rank {t.loc[rec['method'], 'mean_rank']:.1f}, {int(t.loc[rec['method'], 'losses'])} losses to random; the other selectors that are never below the best and beat "
             f"random somewhere: {others}.")
 
-def _best_of(b:pd.DataFrame, methods)->pd.DataFrame:
+# %% ../nbs/13_reporting.ipynb
+def _best_of(b:pd.DataFrame, # a `leaderboard` table
+             methods, # the methods to choose from
+            )->pd.DataFrame:
     "Per (model, fraction): the method of highest mean among `methods`, and that mean."
     b = b[b.method.isin(list(methods))]
     return b.loc[b.groupby(["model", "fraction"])["mean"].idxmax(), ["model", "fraction", "method", "mean"]]
 
+# %% ../nbs/13_reporting.ipynb
+def _margins(m:str, # the recommended selector
+             boards:dict, # `leaderboards(root)`
+            )->list: # [(table, model, fraction, points)]
+    "Per table, model and budget up to 10%: `m`'s mean minus the best of the other side (peers or the package's own), in points."
+    margins = []
+    for name, b in boards.items():
+        b = b[(b.method != "random") & (b.fraction <= RECOMMEND_MAX_FRACTION + 1e-12)]
+        rivals = {v for v in b.method.unique() if (v in PEERS) != (m in PEERS)}
+        both = b[b.method == m].merge(_best_of(b, rivals), on=["model", "fraction"], suffixes=("", "_rival"))
+        margins += [(name, r.model, r.fraction, (r["mean"] - r.mean_rival) * 100) for _, r in both.iterrows()]
+    return margins
+
+# %% ../nbs/13_reporting.ipynb
 def ours_vs_peers(rec:dict, # `recommendation(...)`
                   boards:dict, # `leaderboards(root)`
                  )->str:
@@ -124,18 +144,29 @@ def ours_vs_peers(rec:dict, # `recommendation(...)`
     m = rec["method"]
     if m is None: return ""
     other = "the package's own selectors" if m in PEERS else "the peers' methods"
-    margins = []
-    for name, b in boards.items():
-        b = b[(b.method != "random") & (b.fraction <= RECOMMEND_MAX_FRACTION + 1e-12)]
-        rivals = {v for v in b.method.unique() if (v in PEERS) != (m in PEERS)}
-        both = b[b.method == m].merge(_best_of(b, rivals), on=["model", "fraction"], suffixes=("", "_rival"))
-        margins += [(name, r.model, r.fraction, (r["mean"] - r.mean_rival) * 100) for _, r in both.iterrows()]
+    margins = _margins(m, boards)
     text = ", ".join(f"{n}{' CNN' if 'cnn' in mo else ''} {budget_label(f)}: {d:+.1f}" for n, mo, f, d in margins)
     diffs = [d for *_, d in margins]
     verdict = (f"It is a peer's method: {PEERS[m]}." if m in PEERS else f"It is the package's own `{m}`.")
     return (f"{verdict} Its mean accuracy minus the best of {other} at each budget, in points: {text} "
             f"(mean {np.mean(diffs):+.1f}, from {min(diffs):+.1f} to {max(diffs):+.1f}).")
 
+# %% ../nbs/13_reporting.ipynb
+def _own_vs_peer(rows:pd.DataFrame, # the table's results.csv
+                 r, # a row of `_best_of`: the best peer of one (model, fraction)
+                 name:str, own:str, metric:str, # the table's name, the package's selector, the compared column
+                )->str|None: # e.g. 'PBC 1%: +1.2 ± 0.8 W (vs `maxherding`)', None without pairs
+    "One budget: `own` minus the best peer, paired by seed (`compare`), in points with its 95% t-interval."
+    g = rows[(rows.model == r.model) & np.isclose(rows.fraction, r.fraction) & rows.method.isin([own, r.method])]
+    t = compare(g, baseline=r.method, metric=metric)
+    t = t[t.method == own]
+    if not len(t): return None
+    t = t.iloc[0]
+    mark = " W" if t.verdict == "win" else " L" if t.verdict == "loss" else ""
+    return (f"{name}{' CNN' if 'cnn' in r.model else ''} {budget_label(r.fraction)}: {100 * t.diff_mean:+.1f} "
+            f"± {100 * t.diff_t_halfwidth:.1f}{mark} (vs `{r.method}`)")
+
+# %% ../nbs/13_reporting.ipynb
 def own_vs_best_peer(root, # the checkout
                      boards:dict, # `leaderboards(root)`
                      own:str=OWN_SELECTOR, # the package's own selector
@@ -147,19 +178,12 @@ def own_vs_best_peer(root, # the checkout
         if own not in set(b.method): continue
         best = _best_of(b[b.fraction <= RECOMMEND_MAX_FRACTION + 1e-12], PEERS)
         rows = pd.read_csv(Path(root) / "results" / LEADERBOARDS[name] / "results.csv")
-        for _, r in best.iterrows():
-            g = rows[(rows.model == r.model) & np.isclose(rows.fraction, r.fraction) & rows.method.isin([own, r.method])]
-            t = compare(g, baseline=r.method, metric=metric)
-            t = t[t.method == own]
-            if not len(t): continue
-            t = t.iloc[0]
-            mark = " W" if t.verdict == "win" else " L" if t.verdict == "loss" else ""
-            parts.append(f"{name}{' CNN' if 'cnn' in r.model else ''} {budget_label(r.fraction)}: {100 * t.diff_mean:+.1f} "
-                         f"± {100 * t.diff_t_halfwidth:.1f}{mark} (vs `{r.method}`)")
+        parts += [p for _, r in best.iterrows() if (p := _own_vs_peer(rows, r, name, own, metric)) is not None]
     if not parts: return ""
     return (f"**The package's own `{own}` minus the best peer of each budget** (points, mean over seed pairs ± 95% "
             f"t-interval half-width; W / L = paired t-test p < 0.05): " + "; ".join(parts) + ".")
 
+# %% ../nbs/13_reporting.ipynb
 def similarity_line(rec:dict, # `recommend_selector` on the similarity grids
                     default:str, # facility location's default similarity
                    )->str:
@@ -173,30 +197,44 @@ def similarity_line(rec:dict, # `recommend_selector` on the similarity grids
             + (f"; the others that pass: {', '.join(others)}." if others else "; no other similarity passes.")
             + (" It is the default." if m == "facility_location" else f" The default ({default}) is not: change it."))
 
-def leaderboard_section(root, # the checkout
-                        rec:dict, # `recommendation(...)`
-                        boards:dict, # `leaderboards(root)`
-                       )->tuple: # (results/leaderboard.md, the section of results/README.md)
-    "results/leaderboard.md, and the shorter version of it in results/README.md."
-    if not boards: return "# Leaderboard\n\nNo leaderboard results yet (`make leaderboard`).\n", "No leaderboard results yet."
-    t = rec["table"]
-    paper = (f"The paper's IS (`intelligent`) is significantly below the best at {t.loc['intelligent', 'below']} of "
-             f"{t.loc['intelligent', 'budgets']} budgets (significant wins / losses against random: "
-             f"{t.loc['intelligent', 'wins']} / {t.loc['intelligent', 'losses']}).") if "intelligent" in t.index else ""
-    head = " ".join(s for s in [recommendation_sentence(rec), rule_details(rec), ours_vs_peers(rec, boards), paper] if s)
+# %% ../nbs/13_reporting.ipynb
+def _paper_is_line(t:pd.DataFrame, # `recommend_selector`'s per-method table
+                  )->str:
+    "Where the paper's IS stands by the rule: budgets below the best, wins and losses against random."
+    return (f"The paper's IS (`intelligent`) is significantly below the best at {t.loc['intelligent', 'below']} of "
+            f"{t.loc['intelligent', 'budgets']} budgets (significant wins / losses against random: "
+            f"{t.loc['intelligent', 'wins']} / {t.loc['intelligent', 'losses']}).") if "intelligent" in t.index else ""
+
+# %% ../nbs/13_reporting.ipynb
+def _leaderboard_body(root, rec:dict, boards:dict, # the checkout, `recommendation(...)`, `leaderboards(root)`
+                     )->list: # lines: the recommendation, the rule's numbers, own vs peers, one grid per table and model
+    "The part of results/leaderboard.md that results/README.md repeats."
+    head = " ".join(s for s in [recommendation_sentence(rec), rule_details(rec), ours_vs_peers(rec, boards), _paper_is_line(rec["table"])] if s)
     own = own_vs_best_peer(root, boards)
     grids = [f"**{name}, {MODEL_NAMES.get(model, model)}** (test accuracy %, difference from random in points) — "
              + leaderboard_markdown(b, model) for name, b in boards.items()
              for model in sorted(b.model.unique(), key=lambda m: "cnn" in m)]  # the transfer model first
-    body = [head, "", *([own, ""] if own else []), *sum(([g, ""] for g in grids), [])]
+    return [head, "", *([own, ""] if own else []), *sum(([g, ""] for g in grids), [])]
+
+# %% ../nbs/13_reporting.ipynb
+def _reused_rows(root, # the checkout
+                )->list: # e.g. 'leaderboard-lownoise-pbc: 60 of 685 rows from `cnn-selectors-lownoise`'
+    "Per leaderboard and similarity grid: how many of its rows were taken over from another grid (`--reuse`)."
     reused = []
     for folder in [*LEADERBOARDS.values(), *SIMILARITY.values()]:
         path = Path(root) / "results" / folder / "results.csv"
         df = pd.read_csv(path) if path.is_file() else None
         if df is not None and "reused_from" in df:
             for src, n in df["reused_from"].value_counts().items(): reused.append(f"{folder}: {n} of {len(df)} rows from `{src}`")
+    return reused
+
+# %% ../nbs/13_reporting.ipynb
+def _leaderboard_intro(boards:dict, # `leaderboards(root)`
+                       reused:list, # `_reused_rows(root)`
+                      )->list: # the page's title and paragraphs, up to its body
+    "The title of results/leaderboard.md, how it is made, the protocol, how to read it, and the reused rows."
     budgets = sorted({f for b in boards.values() for f in b.fraction})
-    full = [f"# Leaderboard: every selector at {budget_label(budgets[0])}–{budget_label(budgets[-1])}, paired by seed", "",
+    return [f"# Leaderboard: every selector at {budget_label(budgets[0])}–{budget_label(budgets[-1])}, paired by seed", "",
             "Made by `make results-tables` from `results/leaderboard-lownoise-*/results.csv` (`make leaderboard` runs the grids: "
             "`configs/leaderboard-lownoise-pbc.yaml`, `configs/leaderboard-lownoise-bloodmnist.yaml`). Low-noise protocol: "
             "1,500 Adam steps, cosine decay, precise BatchNorm statistics, no early stopping (the transfer head on cached "
@@ -207,22 +245,37 @@ def leaderboard_section(root, # the checkout
             "against it, p < 0.05). Methods ordered by mean rank. The recommendation rule: "
             "[`nbs/10b_leaderboard.ipynb`](../nbs/10b_leaderboard.ipynb).", "",
             "Rows taken over from another committed grid with the same cell id (same data, split, selection and model "
-            "settings; `coreset_nb experiment --reuse`): " + ("; ".join(reused) or "none") + ".", "", *body,
+            "settings; `coreset_nb experiment --reuse`): " + ("; ".join(reused) or "none") + ".", ""]
+
+# %% ../nbs/13_reporting.ipynb
+def _similarity_part(root, # the checkout
+                    )->list: # the section's lines ([] without the similarity grids)
+    "The facility-location similarity study of results/leaderboard.md: the variants, the rule's answer, one grid per table."
+    sims = leaderboards(root, SIMILARITY)
+    if not sims: return []
+    srec = recommend_selector(sims, max_fraction=RECOMMEND_MAX_FRACTION)
+    from coreset_nb.selectors import SELECTORS
+    default = inspect.signature(SELECTORS["facility_location"]).parameters["similarity"].default
+    return ["## Facility location: which similarity?", "",
+            f"`facility_location` is the selector with its default similarity (`{default}`: s = max d − d); the others "
+            "are its variants `facility_location[similarity=...]` (`sqeuclidean`: max d² − d², apricot's 'euclidean'; "
+            "`gaussian`: exp(−d² / 2σ²), σ the median d; `cosine`: (1 + cos) / 2). Transfer model under the paper-like "
+            "protocol (early stopping on a validation tenth: configs/similarity-*.yaml), 0.5%–10%, 5 seeds, paired as above.", "",
+            similarity_line(srec, default), "",
+            *sum(([f"**{name}** — " + leaderboard_markdown(b), ""] for name, b in sims.items()), [])]
+
+# %% ../nbs/13_reporting.ipynb
+def leaderboard_section(root, # the checkout
+                        rec:dict, # `recommendation(...)`
+                        boards:dict, # `leaderboards(root)`
+                       )->tuple: # (results/leaderboard.md, the section of results/README.md)
+    "results/leaderboard.md, and the shorter version of it in results/README.md."
+    if not boards: return "# Leaderboard\n\nNo leaderboard results yet (`make leaderboard`).\n", "No leaderboard results yet."
+    body = _leaderboard_body(root, rec, boards)
+    full = [*_leaderboard_intro(boards, _reused_rows(root)), *body,
             "Per selector, over every budget of every table (a selector outside the CNN block has fewer budgets, and the rule "
             "asks for all of them):", "",
-            t.reset_index().to_markdown(index=False, floatfmt=".2f"), ""]
-    sims = leaderboards(root, SIMILARITY)
-    if sims:
-        srec = recommend_selector(sims, max_fraction=RECOMMEND_MAX_FRACTION)
-        from coreset_nb.selectors import SELECTORS
-        default = inspect.signature(SELECTORS["facility_location"]).parameters["similarity"].default
-        full += ["## Facility location: which similarity?", "",
-                 f"`facility_location` is the selector with its default similarity (`{default}`: s = max d − d); the others "
-                 "are its variants `facility_location[similarity=...]` (`sqeuclidean`: max d² − d², apricot's 'euclidean'; "
-                 "`gaussian`: exp(−d² / 2σ²), σ the median d; `cosine`: (1 + cos) / 2). Transfer model under the paper-like "
-                 "protocol (early stopping on a validation tenth: configs/similarity-*.yaml), 0.5%–10%, 5 seeds, paired as above.", "",
-                 similarity_line(srec, default), "",
-                 *sum(([f"**{name}** — " + leaderboard_markdown(b), ""] for name, b in sims.items()), [])]
+            rec["table"].reset_index().to_markdown(index=False, floatfmt=".2f"), "", *_similarity_part(root)]
     return "\n".join(full), "\n".join(body)
 
 # %% ../nbs/13_reporting.ipynb
@@ -241,6 +294,7 @@ def rule_on_grid(results, # one grid's results (table, results.csv or folder)
             f"and beating random somewhere: {passing}" + (f"; never below the best but never beating random: "
             f"{', '.join(f'`{m}`' for m in quiet)}" if quiet else "") + f". Significantly below the best (budgets): {below}.")
 
+# %% ../nbs/13_reporting.ipynb
 def guidance_markdown(table:pd.DataFrame, # `compare`'s output for the grid
                       results, # the grid's results (for the rule, which pairs with the best too)
                       baseline:str="random", # the baseline's name, for the captions
@@ -259,6 +313,7 @@ def guidance_markdown(table:pd.DataFrame, # `compare`'s output for the grid
                 grid.reset_index().rename(columns={"index": "method"}).to_markdown(index=False, disable_numparse=True), ""]
     return "\n".join(out)
 
+# %% ../nbs/13_reporting.ipynb
 def comparison_files(folder:Path, # the grid's folder
                      table:pd.DataFrame, # `compare`'s output
                      metric:str, # the compared metric
@@ -310,6 +365,7 @@ PROTOCOLS = {PAPER_RUN: "the paper's protocol: early stopping with best-weight r
              "cnn_lownoise_lr1e3": "`cnn_lownoise` at 1e-3",
              "cnn_lownoise_nostd": "`cnn_lownoise` without standardised inputs (1/255, as the paper's model)"}
 
+# %% ../nbs/13_reporting.ipynb
 def noise_rows(root, # the checkout
               )->tuple|None: # (the runs of the cnn-noise cells, the paper protocol's earlier runs of them), or None
     "Every run of a cell of the cnn-noise config (from results/cnn-noise, or the low-noise grid that shares its chosen cells), plus the paper protocol's earlier run."
@@ -324,6 +380,7 @@ def noise_rows(root, # the checkout
     before = before[(before.model == "cnn") & before.method.isin(set(df.method)) & before.fraction.isin(set(df.fraction))]
     return df, before.assign(model=PAPER_RUN)
 
+# %% ../nbs/13_reporting.ipynb
 def spread(rows:pd.DataFrame, # results rows
            model:str, fraction:float, # the cell
            method:str="random", # the selector
@@ -332,6 +389,7 @@ def spread(rows:pd.DataFrame, # results rows
     acc = 100 * rows[(rows.model == model) & np.isclose(rows.fraction, fraction) & (rows.method == method)].test_accuracy
     return (acc.std(ddof=1), len(acc)) if len(acc) > 1 else (np.nan, len(acc))
 
+# %% ../nbs/13_reporting.ipynb
 def noise_headline(df:pd.DataFrame, before:pd.DataFrame, # `noise_rows(root)`
                   )->str:
     "One line: random's seed-to-seed SD at 2 / 10 / 25% under the paper protocol and the chosen low-noise protocol."
@@ -343,6 +401,7 @@ def noise_headline(df:pd.DataFrame, before:pd.DataFrame, # `noise_rows(root)`
     return (f"Random's seed-to-seed SD at {' / '.join(budget_label(f) for f in fr)}: paper protocol {say(PAPER_RUN)}; the chosen "
             f"low-noise protocol {say('cnn_lownoise')} (the goal, at most ~2 points at 10%: {goal}).")
 
+# %% ../nbs/13_reporting.ipynb
 def seeds_needed(df:pd.DataFrame, # runs of the CNN's protocols (random and hybrid at least)
                  target:float=3.0, # the wanted 95% CI half-width, in points
                 )->pd.DataFrame: # per protocol and budget
@@ -357,10 +416,10 @@ def seeds_needed(df:pd.DataFrame, # runs of the CNN's protocols (random and hybr
                      "95% CI (±)": f"{100 * r.diff_t_halfwidth:.1f}", f"seeds for ±{target:g}": str(need or "> 1000")})
     return pd.DataFrame(rows)
 
-def noise_section(root, # the checkout
-                  df:pd.DataFrame, before:pd.DataFrame, # `noise_rows(root)`
-                 )->str:
-    "The CNN's seed-to-seed spread per protocol, what changes between 1 and 2 TensorFlow threads, and the seeds a grid needs."
+# %% ../nbs/13_reporting.ipynb
+def _noise_table(df:pd.DataFrame, before:pd.DataFrame, # `noise_rows(root)`
+                )->pd.DataFrame: # per protocol, selector and budget: seeds, mean, SD, 95% CI of the mean, range
+    "The seed-to-seed spread of every cell of every protocol, ordered as `PROTOCOLS`."
     rows = []
     for (model, method, fraction), g in pd.concat([df, before]).groupby(["model", "method", "fraction"], sort=False):
         acc = 100 * g.test_accuracy
@@ -369,10 +428,15 @@ def noise_section(root, # the checkout
                      "_order": (list(PROTOCOLS).index(model) if model in PROTOCOLS else 99, model, fraction, method),
                      "seeds": len(acc), "mean accuracy %": f"{acc.mean():.1f}", "seed-to-seed SD (points)": f"{acc.std(ddof=1):.1f}",
                      "95% CI of the mean (±)": f"{half:.1f}", "range": f"{acc.min():.1f}–{acc.max():.1f}"})
-    table = pd.DataFrame(sorted(rows, key=lambda r: r["_order"])).drop(columns="_order")
-    legend = [f"- `{name}`: {what}" for name, what in PROTOCOLS.items()]
+    return pd.DataFrame(sorted(rows, key=lambda r: r["_order"])).drop(columns="_order")
+
+# %% ../nbs/13_reporting.ipynb
+def _thread_lines(root, # the checkout
+                  df:pd.DataFrame, # `noise_rows(root)[0]`
+                 )->list: # one Markdown bullet per grid of `NOISE_THREADS` that shares cells with `df`
+    "The same cells (same cell ids) run with one and with TensorFlow's default threads: how far their accuracies are apart."
     threads = []
-    for other, what in NOISE_THREADS.items():  # the same cells (same cell ids) run with TensorFlow's default threads
+    for other, what in NOISE_THREADS.items():
         path = Path(root) / "results" / other / "results.csv"
         if not path.is_file(): continue
         pair = df.merge(pd.read_csv(path)[["cell_id", "test_accuracy"]], on="cell_id", suffixes=("_1", "_2"))
@@ -380,10 +444,18 @@ def noise_section(root, # the checkout
             d = 100 * (pair.test_accuracy_1 - pair.test_accuracy_2).abs()
             threads.append(f"- {what}: {len(pair)} cells run with 1 and with 2 threads differ by {d.mean():.1f} points on "
                            f"average (at most {d.max():.1f}; {int((d == 0).sum())} identical).")
+    return threads
+
+# %% ../nbs/13_reporting.ipynb
+def noise_section(root, # the checkout
+                  df:pd.DataFrame, before:pd.DataFrame, # `noise_rows(root)`
+                 )->str:
+    "The CNN's seed-to-seed spread per protocol, what changes between 1 and 2 TensorFlow threads, and the seeds a grid needs."
+    legend = [f"- `{name}`: {what}" for name, what in PROTOCOLS.items()]
     cmd = ("Made by `make cnn-noise` (`coreset_nb experiment --config cnn-noise`, one TensorFlow thread per process, then "
            "`make results-tables`). Protocols:")
-    return "\n".join([cmd, "", *legend, "", noise_headline(df, before), "", table.to_markdown(index=False), "",
-                      "1 vs 2 TensorFlow threads, same cells:", *(threads or ["- not run yet (`make cnn-noise` runs cnn-noise-threads)"]), "",
+    return "\n".join([cmd, "", *legend, "", noise_headline(df, before), "", _noise_table(df, before).to_markdown(index=False), "",
+                      "1 vs 2 TensorFlow threads, same cells:", *(_thread_lines(root, df) or ["- not run yet (`make cnn-noise` runs cnn-noise-threads)"]), "",
                       "How many paired seeds a CNN grid needs for a 95% CI half-width of ±3 points on the paired difference, "
                       "from the spread measured here (t-interval, the spread taken as known):", "",
                       seeds_needed(df).to_markdown(index=False, disable_numparse=True)]) + "\n"
@@ -392,11 +464,13 @@ def noise_section(root, # the checkout
 LOWNOISE_MODELS = {"cnn_lownoise": "custom CNN", "transfer_lownoise": "transfer model"}
 LOWNOISE_COMMAND = "coreset_nb compare results/cnn-selectors-lownoise --baseline random --out results/cnn-selectors-lownoise/compare.md"
 
+# %% ../nbs/13_reporting.ipynb
 def paired_halfwidths(table:pd.DataFrame, # `compare`'s output
                      )->pd.DataFrame: # model, method, fraction, n_pairs, diff and half (points)
     "Per (model, method, fraction): seed pairs, mean paired difference and its 95% t-interval half-width, in points."
     return table.assign(diff=100 * table.diff_mean, half=100 * table.diff_t_halfwidth)[["model", "method", "fraction", "n_pairs", "diff", "half"]]
 
+# %% ../nbs/13_reporting.ipynb
 def grid_progress(df:pd.DataFrame, # the low-noise grid's results
                  )->str:
     "How many of the config's cells each model has run."
@@ -406,6 +480,30 @@ def grid_progress(df:pd.DataFrame, # the low-noise grid's results
     done = ", ".join(f"{name}: {int((df.model == m).sum())} of {per_model[m]} cells" for m, name in LOWNOISE_MODELS.items())
     return done + ("" if len(df) == len(cells) else " (the run is not finished; `make cnn-grid` resumes it)")
 
+# %% ../nbs/13_reporting.ipynb
+def _ci_words(h:pd.DataFrame, # one model's `paired_halfwidths`
+             )->str:
+    "How many 95% CIs from 2% up are at most 3 points wide, the widest, and the range all of them lie in."
+    wide = h[h.fraction >= 0.02 - 1e-9]
+    ok = int((wide.half <= 3).sum())
+    worst = wide.loc[wide.half.idxmax()] if len(wide) and wide.half.notna().any() else None
+    decides = (f"95% CI half-width (t-interval) at most 3 points in {ok} of {len(wide)} cells from 2% up" +
+               (f"; widest ±{worst.half:.1f} (`{worst.method}` at {budget_label(worst.fraction)})" if worst is not None else ""))
+    if wide.half.notna().any():  # what the ties exclude: every effect outside these bounds
+        decides += (f". Every 95% CI from 2% up lies within {(wide['diff'] - wide.half).min():+.1f} … "
+                    f"{(wide['diff'] + wide.half).max():+.1f} points of random")
+    return decides
+
+def _holm_words(t:pd.DataFrame, # one model's rows of `compare`'s output
+               )->str:
+    "The cells whose win or loss stays significant after Holm's correction over the model's tested cells."
+    tested = t[t.p_value.notna()]
+    holm = holm_adjust(tested.p_value.to_numpy())
+    kept = tested[(holm < 0.05) & tested.verdict.isin(["win", "loss"])]
+    return (f". After Holm's correction over the {len(tested)} tested cells: " +
+            ("; ".join(f"`{r.method}` at {budget_label(r.fraction)} ({r.verdict})" for r in kept.itertuples()) or "no cell stays significant"))
+
+# %% ../nbs/13_reporting.ipynb
 def lownoise_verdicts(table:pd.DataFrame, # `compare`'s output for the low-noise grid
                       df:pd.DataFrame, # its results (for the rule)
                      )->dict: # {model: its verdict paragraph}
@@ -418,25 +516,14 @@ def lownoise_verdicts(table:pd.DataFrame, # `compare`'s output for the low-noise
         said = lambda rows: "; ".join(f"`{r.method}` at {budget_label(r.fraction)} ({100 * r.diff_mean:+.1f})" for r in rows.itertuples()) or "none"
         is_ = t[t.method == "intelligent"].sort_values("fraction")
         is_text = ", ".join(f"{budget_label(r.fraction)} {100 * r.diff_mean:+.1f} ({r.verdict})" for r in is_.itertuples())
-        wide = h[h.fraction >= 0.02 - 1e-9]
-        ok = int((wide.half <= 3).sum())
-        worst = wide.loc[wide.half.idxmax()] if len(wide) and wide.half.notna().any() else None
-        decides = (f"95% CI half-width (t-interval) at most 3 points in {ok} of {len(wide)} cells from 2% up" +
-                   (f"; widest ±{worst.half:.1f} (`{worst.method}` at {budget_label(worst.fraction)})" if worst is not None else ""))
-        if wide.half.notna().any():  # what the ties exclude: every effect outside these bounds
-            decides += (f". Every 95% CI from 2% up lies within {(wide['diff'] - wide.half).min():+.1f} … "
-                        f"{(wide['diff'] + wide.half).max():+.1f} points of random")
-        tested = t[t.p_value.notna()]
-        holm = holm_adjust(tested.p_value.to_numpy())
-        kept = tested[(holm < 0.05) & tested.verdict.isin(["win", "loss"])]
-        decides += (f". After Holm's correction over the {len(tested)} tested cells: " +
-                    ("; ".join(f"`{r.method}` at {budget_label(r.fraction)} ({r.verdict})" for r in kept.itertuples()) or "no cell stays significant"))
+        decides = _ci_words(h) + _holm_words(t)
         lo, hi = int(t.n_pairs.min()), int(t.n_pairs.max())
         out[model] = (f"**{name[0].upper() + name[1:]}, low-noise protocol ({lo if lo == hi else f'{lo}–{hi}'} seed pairs per cell):** significant wins over "
                       f"random: {said(wins)}. Losses: {said(losses)}. The paper's IS minus random: {is_text}. {decides}. "
                       + rule_on_grid(df, model, board))
     return out
 
+# %% ../nbs/13_reporting.ipynb
 def transfer_survival(table:pd.DataFrame, # `compare`'s output for the low-noise grid
                       before:pd.DataFrame, # `compare`'s output for the paper-protocol grid
                      )->str:
@@ -453,28 +540,34 @@ def transfer_survival(table:pd.DataFrame, # `compare`'s output for the low-noise
             f"{len(both)} verdicts (win / tie / loss) are the same. Mean difference at budgets ≤ 2%, best first: paper-like protocol "
             f"{order('diff_mean_old')}; low-noise protocol {order('diff_mean_new')}.")
 
+# %% ../nbs/13_reporting.ipynb
+def _lownoise_part(table:pd.DataFrame, df:pd.DataFrame, # `compare`'s output for the low-noise grid, its results
+                   model:str, line:str, # one model, and its verdict (`lownoise_verdicts`)
+                  )->list: # lines: the verdict with the 100% reference, the difference grid, the half-width grid
+    "One model of the low-noise section: its verdict and 100% reference, the paired differences, their CI half-widths."
+    full, halves = df[df.method == "full"].groupby("model").test_accuracy, paired_halfwidths(table)
+    grid = halves[halves.model == model].assign(text=lambda h: [f"±{v:.1f}" if v == v else "–" for v in h.half]).pivot(
+        index="method", columns="fraction", values="text").fillna("")
+    grid.columns = [budget_label(f) for f in grid.columns]
+    epochs = df[(df.method == "full") & (df.model == model)].epochs_run
+    n = full.count().get(model, 0)
+    ref = (f" The 100% reference: {100 * full.mean()[model]:.1f}% ({n} seed{'s' if n > 1 else ''}), trained for the same step budget "
+           f"({int(epochs.iloc[0])} passes over the full split)." if n else "")
+    diff = difference_grid(table, model)
+    diff.columns = [budget_label(float(c)) for c in diff.columns]
+    return [line + ref, "", diff.reset_index().rename(columns={"index": "method"}).to_markdown(index=False, disable_numparse=True), "",
+            "95% CI half-width of each difference above (t-interval, points):", "",
+            grid.reset_index().to_markdown(index=False, disable_numparse=True), ""]
+
+# %% ../nbs/13_reporting.ipynb
 def lownoise_section(table:pd.DataFrame, # `compare`'s output for the low-noise grid
                      df:pd.DataFrame, # its results
                      before:pd.DataFrame, # `compare`'s output for the paper-protocol grid
                     )->str:
     "Both models under the low-noise protocol: the verdict paragraphs, the paired differences and their CI half-widths."
-    halves = paired_halfwidths(table)
     parts = [f"Made by `make cnn-grid` (`coreset_nb experiment --config cnn-selectors-lownoise --dask --workers 2`, then "
              f"`make results-tables`; the paired table: `{LOWNOISE_COMMAND}`). Cells: {grid_progress(df)}.", ""]
-    full = df[df.method == "full"].groupby("model").test_accuracy
-    for model, line in lownoise_verdicts(table, df).items():
-        grid = halves[halves.model == model].assign(text=lambda h: [f"±{v:.1f}" if v == v else "–" for v in h.half]).pivot(
-            index="method", columns="fraction", values="text").fillna("")
-        grid.columns = [budget_label(f) for f in grid.columns]
-        epochs = df[(df.method == "full") & (df.model == model)].epochs_run
-        n = full.count().get(model, 0)
-        ref = (f" The 100% reference: {100 * full.mean()[model]:.1f}% ({n} seed{'s' if n > 1 else ''}), trained for the same step budget "
-               f"({int(epochs.iloc[0])} passes over the full split)." if n else "")
-        diff = difference_grid(table, model)
-        diff.columns = [budget_label(float(c)) for c in diff.columns]
-        parts += [line + ref, "", diff.reset_index().rename(columns={"index": "method"}).to_markdown(index=False, disable_numparse=True), "",
-                  "95% CI half-width of each difference above (t-interval, points):", "",
-                  grid.reset_index().to_markdown(index=False, disable_numparse=True), ""]
+    for model, line in lownoise_verdicts(table, df).items(): parts += _lownoise_part(table, df, model, line)
     survival = transfer_survival(table, before)
     return "\n".join(parts + ([survival] if survival else [])) + "\n"
 
@@ -488,6 +581,7 @@ def table1_section(root, # the checkout
         df, cells = load_results(Path(root) / "results" / GRID / "results.csv", ["cnn", "transfer"])
     return table1_markdown(table1(df, cells, ["cnn", "transfer"], 0.25), "macro", f"results/{GRID}/results.csv")
 
+# %% ../nbs/13_reporting.ipynb
 def registry_table(bench:Path, # benchmarks/results
                   )->str:
     "Every selector of the registry at 1% of the 1,000,000-point class (`--phases registry`), when measured."
@@ -505,6 +599,7 @@ def registry_table(bench:Path, # benchmarks/results
             "child process, one thread; peak memory includes the 0.7 GB of the data itself and its PCA):\n\n"
             + rows.to_markdown(index=False, disable_numparse=True))
 
+# %% ../nbs/13_reporting.ipynb
 def scale_section(root, # the checkout
                  )->str:
     "The table of `benchmarks/bench_selection_at_scale.py` (its committed CSVs)."
@@ -519,6 +614,7 @@ def scale_section(root, # the checkout
     cols = ["class size", "selector", "setting", "path", "k", "time (s)", "peak memory (GB)", "loss", "items shared with the exact path"]
     return t[cols].astype(object).fillna("").to_markdown(index=False, disable_numparse=True) + registry_table(bench)
 
+# %% ../nbs/13_reporting.ipynb
 def dask_section(root, # the checkout
                 )->str:
     "The line of `benchmarks/bench_dask_grid.py` (its committed CSV)."
@@ -538,6 +634,47 @@ def dask_section(root, # the checkout
 # %% ../nbs/13_reporting.ipynb
 SUMMARY_MAX_LINES, SUMMARY_MAX_CHARS = 6, 160
 
+# %% ../nbs/13_reporting.ipynb
+def _table1_line(accuracy:pd.DataFrame, # `compare` of the paper-protocol grid (test accuracy)
+                )->str:
+    "IS − RS at 25% per model under the paper's protocol, beside the paper's Table 1."
+    from coreset_nb.table1 import paper_table1
+    paper = paper_table1().set_index(["model_kind", "setting"])["accuracy"]
+    is25 = accuracy[(accuracy.method == "intelligent") & np.isclose(accuracy.fraction, 0.25)].set_index("model")
+    said = [f"{100 * r.diff_mean:+.1f} ({MODEL_NAMES.get(m, m)}, {r.verdict})" for m, r in is25.iterrows()]
+    reported = sorted({f"{100 * (paper[m, 'IS'] - paper[m, 'RS']):+.1f}" for m in is25.index})
+    return (f"- **Table 1, 25%** (paper protocol, {int(is25.n_pairs.min())} seed pairs): IS − RS = {', '.join(said)} points; "
+            f"the paper's: {' / '.join(reported)}.")
+
+# %% ../nbs/13_reporting.ipynb
+def _wins_losses_line(lownoise:pd.DataFrame, # `compare` of the low-noise grid
+                     )->str:
+    "Every selector's significant wins / losses against RS on the low-noise grid, most wins first."
+    counts = lownoise.groupby("method").verdict.agg(wins=lambda v: int((v == "win").sum()), losses=lambda v: int((v == "loss").sum()))
+    counts = counts.sort_values(["wins", "losses"], ascending=[False, True])
+    budgets, models = lownoise.groupby(["method", "model"]).size().max(), lownoise.model.nunique()
+    return (f"- **Low-noise grid, wins / losses against RS** ({models} models × {budgets} budgets): "
+            + ", ".join(f"`{m}` {r.wins} / {r.losses}" for m, r in counts.iterrows()) + ".")
+
+# %% ../nbs/13_reporting.ipynb
+def _noise_line(noise:tuple, # `noise_rows(root)`
+               )->str:
+    "Random's seed-to-seed SD at 10% under the paper's and the low-noise protocol."
+    rows = pd.concat(noise)
+    (old, n_old), (new, n_new) = spread(rows, PAPER_RUN, 0.10), spread(rows, "cnn_lownoise", 0.10)
+    return (f"- **The CNN's seed-to-seed SD at 10%** (random): {old:.1f} points under the paper's protocol ({n_old} seeds), "
+            f"{new:.1f} under the low-noise one ({n_new} seeds).")
+
+def _scale_lines(root, # the checkout
+                )->list: # one line, or none before the benchmark is committed
+    "`hybrid` at 1% of the 1,000,000-point class: time and peak memory."
+    scale = Path(root) / "benchmarks" / "results" / "selection_at_scale.csv"
+    if not scale.is_file(): return []
+    t = pd.read_csv(scale)
+    return [f"- **Scale:** `hybrid` at 1% of a {r.phase:,}-point class: {r.seconds:.0f} s, {r.peak_gb:.2f} GB peak memory."
+            for r in t[(t.selector == "hybrid") & (t.setting == "1%") & (t.phase >= 1_000_000)].head(1).itertuples()]
+
+# %% ../nbs/13_reporting.ipynb
 def summary_lines(root, # the checkout
                   rec:dict, # `recommendation(...)`
                   accuracy:pd.DataFrame, # `compare` of the paper-protocol grid (test accuracy)
@@ -545,36 +682,16 @@ def summary_lines(root, # the checkout
                   noise:tuple|None=None, # `noise_rows(root)`
                  )->list: # at most `SUMMARY_MAX_LINES` Markdown bullets
     "The README's summary: a few short lines, each computed from the tables of results/README.md."
-    lines = []
-    if lownoise is not None and len(lownoise):
+    lines, paired = [], lownoise is not None and len(lownoise)
+    if paired:
         n = int(lownoise[lownoise.method == "intelligent"].n_pairs.min())
         lines.append(f"- **IS vs RS, full PBC** (low-noise protocol, {n} seed pairs): {is_vs_rs(lownoise)}.")
-    from coreset_nb.table1 import paper_table1
-    paper = paper_table1().set_index(["model_kind", "setting"])["accuracy"]
-    is25 = accuracy[(accuracy.method == "intelligent") & np.isclose(accuracy.fraction, 0.25)].set_index("model")
-    said = [f"{100 * r.diff_mean:+.1f} ({MODEL_NAMES.get(m, m)}, {r.verdict})" for m, r in is25.iterrows()]
-    reported = sorted({f"{100 * (paper[m, 'IS'] - paper[m, 'RS']):+.1f}" for m in is25.index})
-    lines.append(f"- **Table 1, 25%** (paper protocol, {int(is25.n_pairs.min())} seed pairs): IS − RS = {', '.join(said)} points; "
-                 f"the paper's: {' / '.join(reported)}.")
-    lines.append(f"- {recommendation_sentence(rec)}")
-    if lownoise is not None and len(lownoise):
-        counts = lownoise.groupby("method").verdict.agg(wins=lambda v: int((v == "win").sum()), losses=lambda v: int((v == "loss").sum()))
-        counts = counts.sort_values(["wins", "losses"], ascending=[False, True])
-        budgets, models = lownoise.groupby(["method", "model"]).size().max(), lownoise.model.nunique()
-        lines.append(f"- **Low-noise grid, wins / losses against RS** ({models} models × {budgets} budgets): "
-                     + ", ".join(f"`{m}` {r.wins} / {r.losses}" for m, r in counts.iterrows()) + ".")
-    if noise is not None:
-        rows = pd.concat(noise)
-        (old, n_old), (new, n_new) = spread(rows, PAPER_RUN, 0.10), spread(rows, "cnn_lownoise", 0.10)
-        lines.append(f"- **The CNN's seed-to-seed SD at 10%** (random): {old:.1f} points under the paper's protocol ({n_old} seeds), "
-                     f"{new:.1f} under the low-noise one ({n_new} seeds).")
-    scale = Path(root) / "benchmarks" / "results" / "selection_at_scale.csv"
-    if scale.is_file():
-        t = pd.read_csv(scale)
-        for r in t[(t.selector == "hybrid") & (t.setting == "1%") & (t.phase >= 1_000_000)].head(1).itertuples():
-            lines.append(f"- **Scale:** `hybrid` at 1% of a {r.phase:,}-point class: {r.seconds:.0f} s, {r.peak_gb:.2f} GB peak memory.")
-    return lines[:SUMMARY_MAX_LINES]
+    lines += [_table1_line(accuracy), f"- {recommendation_sentence(rec)}"]
+    if paired: lines.append(_wins_losses_line(lownoise))
+    if noise is not None: lines.append(_noise_line(noise))
+    return (lines + _scale_lines(root))[:SUMMARY_MAX_LINES]
 
+# %% ../nbs/13_reporting.ipynb
 def index_findings(rec:dict, # `recommendation(...)`
                    lownoise:pd.DataFrame, # `compare` of the low-noise grid
                   )->list: # sentences the index notebook must hold word for word
@@ -586,23 +703,41 @@ METRICS = {"test_accuracy": "compare", "test_f1_macro": "compare_f1"}  # metric 
 COMMAND = ("coreset_nb compare results/pbc-cpu-selectors --baseline random --metric {metric} "
            "--out results/pbc-cpu-selectors/{stem}.md")
 
-def outputs(root, # the checkout
-           )->dict: # {path: text} of every generated file
-    "Every generated file's path and text, from the committed results."
-    root = Path(root)
-    grid, page_path = root / "results" / GRID, root / "results" / "README.md"
-    files, page = {}, page_path.read_text()
+# %% ../nbs/13_reporting.ipynb
+def _selector_grid_files(root:Path, # the checkout
+                        )->tuple: # ({path: text}, results/README.md with its `selectors` section, `compare` of test accuracy)
+    "The paper-protocol grid: its paired comparison per metric, and its section of results/README.md."
+    grid, files, page = root / "results" / GRID, {}, (root / "results" / "README.md").read_text()
     for metric, stem in METRICS.items():
         table = compare(grid, baseline="random", metric=metric)  # seeded bootstrap: the same text every time
         files.update(comparison_files(grid, table, metric, stem, COMMAND.format(metric=metric, stem=stem)))
         if metric == "test_accuracy":
             page, accuracy = replace_section(page, "selectors", guidance_markdown(table, grid, "random", metric)), table
-    low_path, lownoise = root / "results" / LOWNOISE, None
+    return files, page, accuracy
+
+# %% ../nbs/13_reporting.ipynb
+def _lownoise_files(root:Path, # the checkout
+                    page:str, # results/README.md so far
+                    accuracy:pd.DataFrame, # `compare` of the paper-protocol grid
+                   )->tuple: # ({path: text}, the page with its `lownoise` section, `compare` of the low-noise grid or None)
+    "The low-noise grid: its paired comparison, and its section of results/README.md (or that it has no paired cells yet)."
+    low_path, lownoise, files = root / "results" / LOWNOISE, None, {}
     if (low_path / "results.csv").is_file() and (rows := pd.read_csv(low_path / "results.csv")).method.eq("random").any():
         lownoise = compare(rows, baseline="random", metric="test_accuracy")
         files.update(comparison_files(low_path, lownoise, "test_accuracy", "compare", LOWNOISE_COMMAND))
         page = replace_section(page, "lownoise", lownoise_section(lownoise, rows, accuracy))
     else: page = replace_section(page, "lownoise", "No paired cells yet: `make cnn-grid` runs them.")
+    return files, page, lownoise
+
+# %% ../nbs/13_reporting.ipynb
+def outputs(root, # the checkout
+           )->dict: # {path: text} of every generated file
+    "Every generated file's path and text, from the committed results."
+    root = Path(root)
+    grid, page_path = root / "results" / GRID, root / "results" / "README.md"
+    files, page, accuracy = _selector_grid_files(root)
+    more, page, lownoise = _lownoise_files(root, page, accuracy)
+    files.update(more)
     boards = leaderboards(root)
     rec = recommendation(boards)
     files[root / "results" / "leaderboard.md"], short = leaderboard_section(root, rec, boards)
@@ -620,6 +755,7 @@ def outputs(root, # the checkout
                                                 "\n".join(summary_lines(root, rec, accuracy, lownoise, noise)))
     return files
 
+# %% ../nbs/13_reporting.ipynb
 def main(argv=None, # command-line arguments (default: sys.argv[1:])
         )->int: # 0, or 1 when `--check` finds a stale file
     "Regenerate the committed tables, results/README.md and the README's summary (or, with --check, name the stale ones)."
