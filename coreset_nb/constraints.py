@@ -8,7 +8,7 @@ from __future__ import annotations
 import math, numbers
 
 # %% auto 0
-__all__ = ['Interval', 'Options', 'ListOf', 'check_param', 'declared_constraints', 'validate_params']
+__all__ = ['Interval', 'Options', 'ListOf', 'Check', 'check_param', 'declared_constraints', 'validate_params']
 
 # %% ../nbs/00d_constraints.ipynb
 class Interval:
@@ -38,8 +38,7 @@ class ListOf:
     "A list (at least `min_len` long) whose every element passes `item` (one constraint entry)."
     def __init__(self, item, min_len:int=1): self.item, self.min_len = item, min_len # item: an entry, e.g. Interval(int, 0)
     def accepts(self, v)->bool: return isinstance(v, list) and len(v) >= self.min_len and all(_accepts(self.item, x) for x in v)
-    def __str__(self):
-        return f"a {'non-empty ' if self.min_len else ''}list of {_describe(self.item).removeprefix('a ').removeprefix('an ')}s"
+    def __str__(self): return f"a {'non-empty ' if self.min_len else ''}list, each {_describe(self.item)}"
 
 # %% ../nbs/00d_constraints.ipynb
 def _accepts(entry, v)->bool:
@@ -50,6 +49,15 @@ def _accepts(entry, v)->bool:
 
 def _describe(entry)->str:
     return {None: "none", bool: "true or false", str: "text"}.get(entry) if entry in (None, bool, str) else str(entry)
+
+# %% ../nbs/00d_constraints.ipynb
+class Check:
+    "Any rule: `test(value)` says whether a value passes, `text` says what is allowed."
+    def __init__(self, test, text:str): self.test, self.text = test, text # test: value -> bool; text: e.g. 'a pair of whole numbers'
+    def accepts(self, v)->bool:
+        try: return bool(self.test(v))
+        except (TypeError, ValueError): return False
+    def __str__(self): return self.text
 
 # %% ../nbs/00d_constraints.ipynb
 def check_param(owner:str, # where the setting lives, e.g. a selector's name or 'models.cnn'; '' for none
