@@ -498,8 +498,10 @@ def read_grid(results_dir) -> dict|None:
     "{cell_id: (model, method, fraction, seed)} from a results folder's `grid.json`, or None when it has none."
     path = Path(results_dir) / "grid.json"
     if not path.exists(): return None
-    return {c["cell_id"]: (c["model"], c["method"], round(float(c["fraction"]), 6), int(c["seed"]))
-            for c in json.loads(path.read_text())["cells"]}
+    try: return {c["cell_id"]: (c["model"], c["method"], round(float(c["fraction"]), 6), int(c["seed"]))
+                 for c in json.loads(path.read_text())["cells"]}
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as e:  # truncated or edited: name it, say what to do
+        raise ValueError(f"{path} is damaged ({type(e).__name__}); delete it: `coreset_nb experiment` on that folder writes it again") from None
 
 # %% ../nbs/07_experiments.ipynb
 def _run_here(todo: list, ids: dict, inputs: dict, cfg: dict, verbose: int, bar) -> int:

@@ -60,9 +60,12 @@ class CoresetResult:
 
     def write(self, csv_path, assignments_path=None) -> tuple:
         "Write the CSV and its JSON sidecar (same name, `.json`), and optionally every candidate's cluster assignment."
-        csv_path = Path(csv_path); self.to_csv(csv_path)
-        side = csv_path.with_suffix(".json")
-        atomic_write_text(side, json.dumps(self.info, indent=1, default=_json_default))
+        csv_path = Path(csv_path); side = csv_path.with_suffix(".json")
+        with open(csv_path.with_name(f".{csv_path.name}.lock"), "a") as lock:  # runs writing one --out at once: each pair lands whole
+            try: import fcntl; fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            except ImportError: pass  # no fcntl (Windows): one writer per --out
+            self.to_csv(csv_path)
+            atomic_write_text(side, json.dumps(self.info, indent=1, default=_json_default))
         if assignments_path is not None:
             buf = io.StringIO()
             w = csv.DictWriter(buf, ["index", "item", "label", "class", "cluster", "is_medoid", "selected"], lineterminator="\n")
