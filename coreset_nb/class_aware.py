@@ -12,6 +12,7 @@ from fastcore.basics import patch
 
 from .cluster import dissimilarity_matrix
 from .more_selectors import PerClassFeatureSelector
+from .constraints import Interval, Options
 from .peers import facility_location, similarity_matrix
 from .sample import register_selector, tie_rng
 
@@ -97,6 +98,8 @@ class ClassAwareFLSelector(PerClassFeatureSelector):
     boundary: float = 0.0  # inside a class, an image's coverage counts 1 + boundary · its own confusion (exact path only)
     refine: bool = False  # FasterPAM swaps from the facility-location picks (K = the class budget)
     max_rows: int = 20_000  # rows of the confusion estimate at most
+    _parameter_constraints = dict(difficulty=[Interval(float, 0)], n_neighbors=[Interval(int, 1)], boundary=[Interval(float, 0)],
+                                  refine=[bool], max_rows=[Interval(int, 1)])
 
     def __post_init__(self):
         if not self.difficulty >= 0: raise ValueError(f"difficulty must be >= 0, got {self.difficulty!r}")

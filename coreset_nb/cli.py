@@ -266,14 +266,19 @@ def _run_compare(args) -> int:
     if not 0 < args.alpha < 1: raise CLIError(f"--alpha must be in (0, 1), got {args.alpha}")
     out = Path(args.out) if args.out else None
     if out is not None and out.suffix.lower() not in (".csv", ".md"): raise CLIError(f"--out must be a .csv or .md file, got {out}")
-    from coreset_nb.compare import compare, format_comparison, verdict_counts
+    from coreset_nb.compare import ResultsWarning, compare, format_comparison, verdict_counts
+    warnings.simplefilter("always", ResultsWarning)  # rows left out of the comparison are always named
     from coreset_nb.data import atomic_write_text
     table = compare(results, args.baseline, args.metric, args.alpha, args.n_boot, args.seed)
     if not len(table): raise CLIError(f"nothing to compare: the results hold no method other than {args.baseline!r}")
     readable, counts = format_comparison(table), verdict_counts(table)
     print(f"{args.metric}: each method minus {args.baseline!r}, paired by seed ({1 - args.alpha:.0%} bootstrap CI, paired t-test)")
     print(readable.to_string(index=False)); print(); print(counts.to_string())
-    untested = table["verdict"].eq("no test")
+    untested, unpaired = table["verdict"].eq("no test"), table["n_pairs"].eq(0)
+    if unpaired.any():  # no baseline run at their model, fraction and seeds: not a matter of seeds
+        print(f"\nno baseline for {int(unpaired.sum())} of {len(table)} cells: no {args.baseline!r} run at their model, "
+              f"fraction and seeds, so nothing to pair with (run {args.baseline!r} there)")
+    untested &= ~unpaired
     if untested.any():
         print(f"\nno test is possible for {int(untested.sum())} of {len(table)} cells: they have a single seed pair "
               "(a paired test needs at least 2 seeds; run more seeds)" if not untested.all() else

@@ -15,9 +15,10 @@ from .cache import read_csv_table
 from scipy import stats
 
 # %% auto 0
-__all__ = ['KEYS', 'COLUMNS', 'NO_TEST', 'VERDICT_COLUMNS', 'load_results', 'bootstrap_ci', 'compare', 'format_comparison',
-           'budget_label', 'verdict_counts', 'holm_adjust', 'difference_grid', 'replace_section', 'verdict_table',
-           'verdict_markdown', 'verdict_lines', 'reference_verdicts', 'agreement', 'agreement_sentence']
+__all__ = ['KEYS', 'COLUMNS', 'NO_TEST', 'VERDICT_COLUMNS', 'load_results', 'bootstrap_ci', 'ResultsWarning', 'unusable_rows',
+           'compare', 'format_comparison', 'budget_label', 'verdict_counts', 'holm_adjust', 'difference_grid',
+           'replace_section', 'verdict_table', 'verdict_markdown', 'verdict_lines', 'reference_verdicts', 'agreement',
+           'agreement_sentence']
 
 # %% ../nbs/10_compare.ipynb
 KEYS = ["model", "method", "fraction", "seed"]
@@ -63,6 +64,33 @@ def bootstrap_ci(
     return (float(low), float(high))
 
 # %% ../nbs/10_compare.ipynb
+class ResultsWarning(UserWarning):
+    "Rows of a results table left out of a comparison: their metric is missing, not a number or infinite."
+
+def unusable_rows(df:pd.DataFrame, # a results table as read (one file)
+                  metric:str, # the compared column
+                  name:str="results table", # the file it was read from, for the message
+                 )->np.ndarray: # boolean mask of the rows left out
+    "Rows whose `metric` is not a finite number, named (file, count, CSV lines, values) in a `ResultsWarning`."
+    bad = ~np.isfinite(pd.to_numeric(df[metric], errors="coerce").to_numpy(float))
+    if bad.any():
+        shown = lambda v: "empty or n/a" if pd.isna(v) else repr(v) if isinstance(v, str) else str(v)
+        lines = [f"line {i + 2}: {shown(df[metric].iloc[i])}" for i in np.flatnonzero(bad)[:5]]  # line 1 is the header
+        warnings.warn(f"{name}: {int(bad.sum())} of {len(df)} rows have a {metric} that is missing, not a number or infinite "
+                      f"({', '.join(lines)}{', ...' if bad.sum() > 5 else ''}); left out", ResultsWarning, stacklevel=2)
+    return bad
+
+# %% ../nbs/10_compare.ipynb
+def _named_tables(results)->list:
+    "(name, table as read) of every source of `results` (see `load_results`), to name a file in a message."
+    out = []
+    for s in results if isinstance(results, (list, tuple)) else [results]:
+        if isinstance(s, pd.DataFrame): out.append(("results table", s)); continue
+        path = Path(s) / "results.csv" if Path(s).is_dir() else Path(s)
+        out.append((str(path), read_csv_table(path)))
+    return out
+
+# %% ../nbs/10_compare.ipynb
 COLUMNS = ["model", "method", "fraction", "n_pairs", "mean", "std", "baseline_mean", "diff_mean", "diff_ci_low",
            "diff_ci_high", "diff_std", "diff_t_halfwidth", "p_value", "verdict"]
 
@@ -86,7 +114,11 @@ def compare(
     t-interval: what a reader needs to say how many seed pairs a narrower interval would take."""
     df = load_results(results)
     if metric not in df.columns: raise ValueError(f"no metric {metric!r} in the results; columns: {sorted(df.columns)}")
-    df = df[(df["method"] != "full") & df[metric].notna()]
+    for name, raw in _named_tables(results):  # rows without a finite value: named per file, then left out
+        if metric in raw.columns: unusable_rows(raw, metric, name)
+    values = pd.to_numeric(df[metric], errors="coerce")
+    df = df.assign(**{metric: values})[(df["method"] != "full") & np.isfinite(values.to_numpy(float))]
+    if not len(df): raise ValueError(f"no row of the results has a {metric} that is a finite number: nothing to compare")
     if baseline not in set(df["method"]):
         raise ValueError(f"baseline {baseline!r} not in the results; methods: {sorted(set(df['method']))}")
     base = df[df["method"] == baseline].set_index(["model", "fraction", "seed"])[metric]

@@ -12,6 +12,7 @@ import numpy as np
 from scipy import sparse
 
 from .more_selectors import PerClassFeatureSelector
+from .constraints import Interval, Options
 from .peers import facility_location
 from .sample import register_selector
 
@@ -87,6 +88,7 @@ class GraphCoverageSelector(PerClassFeatureSelector):
     "Per class, greedy facility location on a two-hop heat kernel of the kNN graph (Rustamov et al. 2026)."
     n_neighbors: int = 10  # neighbours of the kNN graph (the paper's 10), before symmetrising
     t: float = 1.0  # diffusion time of the heat kernel; larger spreads coverage further along the graph
+    _parameter_constraints = dict(n_neighbors=[Interval(int, 1)], t=[Interval(float, 0, None, "neither")])
 
     exact_max_n = GRAPH_EXACT_MAX_N  # S is sparse, so the limit is the kNN search, not memory (timings below)
 
@@ -149,6 +151,7 @@ def subzerocore(Z:np.ndarray, # n×d features of one class
 class SubZeroCoreSelector(PerClassFeatureSelector):
     "Per class, facility location with each candidate's similarity weighted by a local-density score (Moser et al. 2025)."
     gamma: float = 0.6  # coverage target: sets the density neighbourhood K from the class size and budget
+    _parameter_constraints = dict(gamma=[Interval(float, 0, 1, "neither")])
 
     def __post_init__(self):
         if not 0 < self.gamma < 1: raise ValueError(f"gamma must be in (0, 1), got {self.gamma!r}")
@@ -187,6 +190,7 @@ class MaxHerdingSelector(PerClassFeatureSelector):
     "Per class, MaxHerding: greedy Gaussian-kernel coverage on unit-length features (Bae, Noh & Sutherland 2024)."
     bandwidth: float = 1.0  # h of exp(−‖x − y‖²/h²), the paper's default
     normalize: bool = True  # unit-length rows before the kernel (the paper's features are L2-normalised)
+    _parameter_constraints = dict(bandwidth=[Interval(float, 0, None, "neither")], normalize=[bool])
 
     def __post_init__(self):
         if not self.bandwidth > 0: raise ValueError(f"bandwidth must be > 0, got {self.bandwidth!r}")

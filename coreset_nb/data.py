@@ -125,12 +125,25 @@ class ImageDataset:
 def _join(root, item): return f"{root}/{item}" if root else item
 
 # %% ../nbs/00_data.ipynb
+def _name_problem(p: str # a member or file path, '/'-separated, relative to the dataset
+                 ) -> str|None: # why it cannot be an item, or None
+    "A path that leaves the dataset (.., absolute, a drive letter) or is not UTF-8: the reason it is skipped."
+    parts = p.replace("\\", "/").split("/")
+    if p.startswith(("/", "\\")) or (len(p) > 1 and p[1] == ":" and p[0].isalpha()) or ".." in parts:
+        return "unsafe path (.., absolute or a drive letter): never a class or an item"
+    try: p.encode("utf-8")
+    except UnicodeEncodeError: return "file name is not valid UTF-8: rename it"
+    return None
+
+# %% ../nbs/00_data.ipynb
 def _layout(paths: list, # every file path in the archive/folder, '/'-separated, relative
             dirs: list=(), # every directory path (to find empty class folders)
            ) -> tuple:
     "Find the root holding the class folders: returns (root, candidate files, skipped, class dirs)."
     paths = [p for p in paths if not p.startswith("__MACOSX/")]  # macOS zip resource forks
-    skipped, images = [], []
+    skipped = [dict(item=p.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"), reason=_name_problem(p))
+               for p in paths if _name_problem(p)]  # zip-slip and non-UTF-8 names: skipped and counted, never classes
+    paths, dirs, images = [p for p in paths if not _name_problem(p)], [d for d in dirs if not _name_problem(d)], []
     for p in paths:
         name = PurePosixPath(p).name
         if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS: images.append(p)
@@ -289,7 +302,10 @@ def load_or_make_split(ds: ImageDataset, path, **kwargs) -> Split:
     "Reuse the split saved at `path` if it belongs to this data, else make it and save it there."
     path = Path(path)
     if path.exists():
-        split = Split.from_json(path)
+        try: split = Split.from_json(path)
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError) as e:  # truncated or edited: name it, say what to do
+            raise ValueError(f"{path} is damaged ({type(e).__name__}: {' '.join(str(e).split())[:80]}); delete it and rerun: "
+                             "the split is made again from its seed") from None
         if split.content_key != ds.content_key():
             raise ValueError(f"{path} was made for other data (content key {split.content_key} != "
                              f"{ds.content_key()}); delete it or choose another results directory")

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .more_selectors import PerClassFeatureSelector
+from .constraints import Interval, Options
 from .peers import SIMILARITIES, facility_location, similarity_matrix
 from .sample import register_selector
 from .scale import select_by_parts
@@ -110,6 +111,8 @@ class RepDivSelector(PerClassFeatureSelector):
     ratio: float = 0.7  # share of the class budget chosen for representativeness (the benchmark's 0.7)
     diversity: str = "max"  # 'max' (the benchmark's code) or 'min' (k-center); see `diversify`
     similarity: str = "clipped_cosine"  # facility location's similarity; see `repdiv_similarity`
+    _parameter_constraints = dict(ratio=[Interval(float, 0, 1)], diversity=[Options(*DIVERSITY_RULES)],
+                                  similarity=[Options(*REPDIV_SIMILARITIES)])
 
     def __post_init__(self):
         if not 0 <= self.ratio <= 1: raise ValueError(f"ratio must be in [0, 1], got {self.ratio!r}")
@@ -206,6 +209,8 @@ class ZCoreSelector(PerClassFeatureSelector):
     redundancy_nn: int = 1000  # neighbours sharing a redundancy penalty (the paper's 1000)
     redundancy_exp: float = 4.0  # penalty share ∝ 1 / distance^exp (the paper's 4)
     random_init: bool = True  # start every score at a uniform(0, 1) draw, as the paper does (breaks ties)
+    _parameter_constraints = dict(n_samples=[Interval(int, 1)], n_subspaces=[Interval(int, 1)], subspace_dim=[Interval(int, 1)],
+                                  redundancy_nn=[Interval(int, 0)], redundancy_exp=[Interval(float, 0)], random_init=[bool])
 
     exact_max_n = math.inf  # one KD-tree per subspace: O(n log n) time and O(n) memory per subspace, exact at any class size
 

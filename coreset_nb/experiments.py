@@ -20,15 +20,16 @@ from .pipeline import (SelectionSettings, package_versions, settings_hash, needs
                                   fit_clustering, rows_digest)
 from .selectors import MethodSpec
 from .dask_grid import run_on_dask
-from .grid_sharing import claim_cell, release_cell, reuse_cells
+from .grid_sharing import claim_cell, claim_held, release_cell, reuse_cells
+from .constraints import Interval, ListOf, Options, check_param
 
 # %% auto 0
-__all__ = ['DEFAULT_CONFIG', 'CONFIGS_DIR', 'OPTIONAL_MODEL_SETTINGS', 'GRID_KEYS', 'CELL_FIELDS', 'expand_grid', 'set_setting',
-           'read_config_file', 'check_config', 'load_config', 'Cell', 'grid_identity', 'model_grid', 'grid_cells',
-           'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image', 'seed_clustering',
-           'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'prepare_inputs', 'cell_problem', 'set_aside_damaged',
-           'collect_results', 'write_results', 'run_and_save_cell', 'write_grid', 'read_grid', 'run_experiment',
-           'summarize']
+__all__ = ['DEFAULT_CONFIG', 'CONFIGS_DIR', 'OPTIONAL_MODEL_SETTINGS', 'CONFIG_CONSTRAINTS', 'GRID_KEYS', 'CELL_FIELDS',
+           'expand_grid', 'set_setting', 'read_config_file', 'check_config', 'load_config', 'Cell', 'grid_identity',
+           'model_grid', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image',
+           'seed_clustering', 'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'prepare_inputs', 'cell_problem',
+           'set_aside_damaged', 'collect_results', 'write_results', 'run_and_save_cell', 'write_grid', 'read_grid',
+           'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -83,7 +84,12 @@ def set_setting(cfg: dict, # a config, changed in place
             raise ValueError(f"--set {assignment!r}: no settings block {'.'.join(parents[:i + 1])!r}; blocks there: "
                              f"{', '.join(sorted(k for k, v in node.items() if isinstance(v, dict)))}")
         node = node[part]
-    node[key] = yaml.safe_load(text)
+    if not text.strip():  # an empty value would be YAML's null: say so instead of silently dropping the setting
+        raise ValueError(f"--set {assignment!r}: {path.strip()} has no value; give one (empty is not null: write none where none is a meaning, e.g. steps=none)")
+    try: value = yaml.safe_load(text)
+    except yaml.YAMLError as e: raise ValueError(f"--set {assignment!r}: the value of {path.strip()} is not valid YAML "
+                                                 f"({getattr(e, 'problem', None) or 'parse error'}), e.g. seeds=[0,1]") from None
+    node[key] = None if isinstance(value, str) and value.lower() == "none" and key != "weights" else value  # weights: none stays (same cell ids)
     return cfg
 
 OPTIONAL_MODEL_SETTINGS = dict(  # model settings beyond the defaults of DEFAULT_CONFIG["models"] (the protocol's), with a value of their type
@@ -115,8 +121,8 @@ def _check_value(value, example, where: str, source: str):
           "text": isinstance(value, (str, os.PathLike))}[expected]
     if not ok: raise ValueError(f"{source}: {where} must be {expected}, got {value!r}")
 
-def _check_block(block, allowed: dict, where: str, source: str):
-    "Every key of `block` known (`allowed`: key -> an example value), every value of the right type."
+def _check_block(block, allowed: dict, where: str, source: str, constraints: dict|None=None):
+    "Every key of `block` known (`allowed`: key -> an example value), every value of the right type and range (`constraints`)."
     import difflib
     if not isinstance(block, dict): raise ValueError(f"{source}: {where.rstrip('.') or 'the config'} must be a mapping of settings, got {block!r}")
     for key, value in block.items():
@@ -124,15 +130,16 @@ def _check_block(block, allowed: dict, where: str, source: str):
             close = difflib.get_close_matches(str(key), allowed, 1)
             raise ValueError(f"{source}: unknown setting {where}{key}{f' (did you mean {close[0]}?)' if close else ''}; "
                              f"allowed there: {', '.join(sorted(allowed))}")
-        if not isinstance(allowed[key], dict): _check_value(value, allowed[key], f"{where}{key}", source)
+        if key in (constraints or {}): check_param(source, f"{where}{key}", value, constraints[key])  # declared: type and range
+        elif not isinstance(allowed[key], dict): _check_value(value, allowed[key], f"{where}{key}", source)
 
 def check_config(raw: dict, # the settings as written (before defaults are filled in)
                  source: str="config", # the file they come from, for the message
                 ):
     "Check a config against the one schema, at every depth: unknown keys, empty lists and wrong types are one-line errors."
     top = {k: v for k, v in DEFAULT_CONFIG.items() if k not in ("models", "selection")}
-    _check_block(raw, {**top, "selection": {}, "models": {}, "data": "", "cache_dir": ""}, "", source)
-    if "split" in raw: _check_block(raw["split"], DEFAULT_CONFIG["split"], "split.", source)
+    _check_block(raw, {**top, "selection": {}, "models": {}, "data": "", "cache_dir": ""}, "", source, CONFIG_CONSTRAINTS["grid"])
+    if "split" in raw: _check_block(raw["split"], DEFAULT_CONFIG["split"], "split.", source, CONFIG_CONSTRAINTS["split"])
     if "selection" in raw:
         _check_block(raw["selection"], {**SelectionSettings.config_defaults(), "weights": "", "image_size": 0}, "selection.", source)
         try: SelectionSettings.from_config({**SelectionSettings.config_defaults(), **raw["selection"]}, "random", 0)
@@ -146,7 +153,7 @@ def check_config(raw: dict, # the settings as written (before defaults are fille
         if kind not in kinds: raise ValueError(f"{source}: models.{name}.kind must be one of {', '.join(kinds)}, got {kind!r}")
         allowed = {**kinds[kind], **OPTIONAL_MODEL_SETTINGS["both"], **OPTIONAL_MODEL_SETTINGS[kind], "weights": "", "patience": 0}
         if kind == "cnn": allowed.pop("weights")  # the custom CNN is trained from scratch: no weights to load
-        _check_block(block, allowed, f"models.{name}.", source)
+        _check_block(block, allowed, f"models.{name}.", source, CONFIG_CONSTRAINTS["model"])
 
 def _validate(cfg: dict):
     "The checks across settings (after defaults and overrides): methods, fractions, and each model's settings together."
@@ -189,6 +196,20 @@ def load_config(path_or_dict, # a YAML file or a dict
     try: _validate(cfg)
     except ValueError as e: raise ValueError(f"{source}: {e}") from None
     return cfg
+
+# %% ../nbs/07_experiments.ipynb
+_fraction, _seed = Interval(float, 0, 1, "right"), Interval(int, 0)
+_grid_lists = dict(methods=[ListOf(str)], fractions=[ListOf(_fraction)], seeds=[ListOf(_seed)])  # a model block may narrow them
+CONFIG_CONSTRAINTS = dict(
+    grid=dict(name=[str], data=[str, None], results_dir=[str], cache_dir=[str, None], include_full=[bool], **_grid_lists),
+    split=dict(test_size=[Interval(float, 0, 1, "neither")], seed=[_seed]),
+    model=dict(kind=[Options("transfer", "cnn")], backbone=[str], weights=[str, None], image_size=[Interval(int, 1)],
+               alpha=[Interval(float, 0, None, "neither")], dropout=[Interval(float, 0, 1, "left")], dense_dropout=[Interval(float, 0, 1, "left")],
+               epochs=[Interval(int, 1)], batch_size=[Interval(int, 1)], learning_rate=[Interval(float, 0, None, "neither")],
+               patience=[Interval(int, 0), None], val_fraction=[Interval(float, 0, 1, "left"), None], min_steps=[Interval(int, 0)],
+               steps=[Interval(int, 1), None], step_epochs=[Interval(float, 0, None, "neither"), None],
+               lr_schedule=[Options("cosine", "constant")], precise_bn=[bool], augment=[bool], standardize=[bool],
+               measure_backbone_time=[bool], **_grid_lists))
 
 # %% ../nbs/07_experiments.ipynb
 @dataclass(frozen=True)
@@ -477,8 +498,10 @@ def read_grid(results_dir) -> dict|None:
     "{cell_id: (model, method, fraction, seed)} from a results folder's `grid.json`, or None when it has none."
     path = Path(results_dir) / "grid.json"
     if not path.exists(): return None
-    return {c["cell_id"]: (c["model"], c["method"], round(float(c["fraction"]), 6), int(c["seed"]))
-            for c in json.loads(path.read_text())["cells"]}
+    try: return {c["cell_id"]: (c["model"], c["method"], round(float(c["fraction"]), 6), int(c["seed"]))
+                 for c in json.loads(path.read_text())["cells"]}
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as e:  # truncated or edited: name it, say what to do
+        raise ValueError(f"{path} is damaged ({type(e).__name__}); delete it: `coreset_nb experiment` on that folder writes it again") from None
 
 # %% ../nbs/07_experiments.ipynb
 def _run_here(todo: list, ids: dict, inputs: dict, cfg: dict, verbose: int, bar) -> int:
@@ -516,7 +539,7 @@ def _run_summary(results: Path, cells: list, ids: dict, ran: int, seconds: float
     "One line: cells done, run by this process, held by others, and files of other settings."
     done = sum((results / "cells" / f"{ids[c]}.json").exists() for c in cells)
     stale = len(list((results / "cells").glob("*.json"))) - done
-    busy = len(list((results / "cells").glob("*.claim")))
+    busy = sum(claim_held(p) for p in (results / "cells").glob("*.claim"))  # claims a live process holds (nbs/07a_grid_sharing)
     return (f"{done}/{len(cells)} cells done in {results} ({ran} run by this process, {seconds:.0f} s)"
             + (f"; {busy} being run by other processes" if busy else "")
             + (f"; {stale} cell files of other settings kept but not in results.csv" if stale else ""))

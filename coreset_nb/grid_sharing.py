@@ -5,13 +5,72 @@
 # %% ../nbs/07a_grid_sharing.ipynb 3
 from __future__ import annotations
 
-import json, os
+import json, os, threading, warnings
 from pathlib import Path
 
-from .cache import atomic_write_text, read_csv_table
+from .cache import CacheWarning, atomic_write_text, read_csv_table
 
 # %% auto 0
-__all__ = ['claim_cell', 'release_cell', 'reuse_cells']
+__all__ = ['claim_text', 'claim_held', 'claim_cell', 'release_cell', 'reuse_cells']
+
+# %% ../nbs/07a_grid_sharing.ipynb
+try: import fcntl
+except ImportError: fcntl = None  # no OS file locks (Windows): a claim is trusted by its text
+
+_HELD = {}  # claim path -> the open descriptor whose OS lock holds it (this process)
+
+def _start_time(pid: int) -> str:
+    "When process `pid` started (Linux: clock ticks after boot, from /proc), '?' where unknown."
+    try: return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError): return "?"
+
+def claim_text(pid: int|None=None) -> str:
+    "What a claim records: host, PID and the process's start time (of this process by default)."
+    import socket
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()} {pid} {_start_time(pid)}"
+
+# %% ../nbs/07a_grid_sharing.ipynb
+def _locked(fd: int) -> bool:
+    "Take the OS lock of an open claim file without waiting; False if another open file holds it."
+    try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); return True
+    except BlockingIOError: return False
+
+def claim_held(path) -> bool:
+    "Whether a live process holds the claim file `path` (its OS lock; without locks, its text names a live process)."
+    path = Path(path)
+    if fcntl is None:
+        import socket
+        parts = path.read_text(errors="replace").split() if path.exists() else []
+        return len(parts) == 3 and (parts[0] != socket.gethostname() or parts[1].isdigit() and claim_text(int(parts[1])) == " ".join(parts))
+    try: fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError: return False
+    try: return str(path) in _HELD or not _locked(fd)
+    finally: os.close(fd)  # a lock taken only to look ends here
+
+# %% ../nbs/07a_grid_sharing.ipynb
+def _take_over(path: Path) -> bool|None:
+    "Hold an existing claim file if no process does (warning what it said); False if one does, None if it vanished meanwhile."
+    try: fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError: return None
+    if not _locked(fd): os.close(fd); return False  # a live process holds it
+    try: same = os.fstat(fd).st_ino == os.stat(path).st_ino
+    except FileNotFoundError: same = False
+    if not same: os.close(fd); return None  # released while we looked: try again
+    said = os.read(fd, 4096).decode("utf-8", "replace").strip()
+    warnings.warn(f"{path}: a claim no process holds ({said or 'empty'!r}); taken over by this process", CacheWarning, stacklevel=3)
+    os.ftruncate(fd, 0); os.lseek(fd, 0, 0); os.write(fd, claim_text().encode())
+    _HELD[str(path)] = fd
+    return True
+
+def _claim_by_text(path: Path) -> bool|None:
+    "Without OS locks: create the claim, or take over one its text shows no live process holds (None: try again)."
+    try: fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        if claim_held(path): return False
+        path.unlink(missing_ok=True); return None
+    with os.fdopen(fd, "w") as f: f.write(claim_text())
+    return True
 
 # %% ../nbs/07a_grid_sharing.ipynb
 def _process_alive(pid: int) -> bool:
@@ -21,23 +80,24 @@ def _process_alive(pid: int) -> bool:
     return True
 
 def claim_cell(cells_dir, cid: str) -> bool:
-    "Take cell `cid` for this process; False if another live process has it."
-    import socket
-    path, me = Path(cells_dir) / f"{cid}.claim", socket.gethostname()
-    for _ in range(2):
-        try: fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            try: host, pid = path.read_text().split()
-            except (OSError, ValueError): return False  # its owner is writing it right now (or it was just released)
-            if host == me and not _process_alive(int(pid)):  # left by a dead process: take it over
-                path.unlink(missing_ok=True); continue
-            return False
-        with os.fdopen(fd, "w") as f: f.write(f"{me} {os.getpid()}")
-        return True
+    "Take cell `cid` for this process; False if a live process holds it. A claim no process holds is taken over, named in a warning."
+    path = Path(cells_dir) / f"{cid}.claim"
+    for _ in range(3):
+        if fcntl is None: got = _claim_by_text(path)  # no OS locks: the claim's text decides
+        else:
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_RDWR); _locked(fd); os.write(fd, claim_text().encode())
+            try: os.link(tmp, path); got = True; _HELD[str(path)] = fd  # a new claim: its lock and text appear at once
+            except FileExistsError: os.close(fd); got = _take_over(path)
+            finally: tmp.unlink(missing_ok=True)
+        if got is not None: return got
     return False
 
 def release_cell(cells_dir, cid: str):
-    (Path(cells_dir) / f"{cid}.claim").unlink(missing_ok=True)
+    path = Path(cells_dir) / f"{cid}.claim"
+    fd = _HELD.pop(str(path), None)
+    path.unlink(missing_ok=True)
+    if fd is not None: os.close(fd)  # the lock ends with the file's last descriptor
 
 # %% ../nbs/07a_grid_sharing.ipynb
 def reuse_cells(results_dir, # the grid's folder (its `cells/` receives the rows)

@@ -14,6 +14,7 @@ from .budgets import split_proportionally
 from .cluster import EXACT_MAX_N, class_seed, dissimilarity_matrix
 from .reduce import ClassPCA
 from .sample import IntelligentSelector, Selector, class_rngs, class_rows, register_selector
+from .constraints import Interval, Options
 from .scale import class_medoids, scalable_medoids, select_by_parts
 
 # %% auto 0
@@ -56,6 +57,7 @@ class IntelligentMedoidFirstSelector(IntelligentSelector):
 class PerClassFeatureSelector(Selector):
     "Base of the selectors that look at each class's own PCA-reduced features; subclasses implement `select_class`."
     pca_variance: float|None = 0.95  # per-class PCA variance kept before selecting; None = raw features
+    _parameter_constraints = dict(pca_variance=[Interval(float, 0, 1, "right"), None])
 
     exact_max_n = EXACT_MAX_N  # a larger class takes the scalable path (`select_large_class`, nbs/04d_scale)
 
@@ -102,6 +104,7 @@ class MedoidsSelector(PerClassFeatureSelector):
     "Per class, the K-Medoids medoids with K = the class budget (a typicality / facility-location coreset)."
     max_iter: int = 100  # FasterPAM swap-iteration limit
     build_max_k: int = 100  # BUILD initialisation up to this K; seeded random initialisation above (see `class_medoids`)
+    _parameter_constraints = dict(max_iter=[Interval(int, 0)], build_max_k=[Interval(int, 0)])
 
     def select_class(self, Z, k, rng, seed):
         return class_medoids(Z, k, seed, self.max_iter, self.build_max_k)
@@ -119,6 +122,7 @@ class HybridSelector(PerClassFeatureSelector):
     cap: int = HYBRID_DEFAULT_CAP  # at most this many medoids per class; 0 = stratified sampling
     max_iter: int = 100  # FasterPAM swap-iteration limit
     build_max_k: int = 100  # see `class_medoids`
+    _parameter_constraints = dict(cap=[Interval(int, 0)], max_iter=[Interval(int, 0)], build_max_k=[Interval(int, 0)])
 
     def __post_init__(self):
         if isinstance(self.cap, (bool, np.bool_)) or not isinstance(self.cap, numbers.Integral) or self.cap < 0:
@@ -167,6 +171,7 @@ def k_center_greedy(
 class KCenterSelector(PerClassFeatureSelector):
     "Per class, k-center greedy on the PCA-reduced features (maximal coverage; picks outliers early)."
     start: str = "mean"  # first point: "mean" (closest to the class mean, deterministic) or "random" (seeded)
+    _parameter_constraints = dict(start=[Options("mean", "random")])
 
     def __post_init__(self):
         if self.start not in ("mean", "random"): raise ValueError(f"start must be 'mean' or 'random', got {self.start!r}")

@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.metrics import pairwise_distances
 
 from .more_selectors import PerClassFeatureSelector
+from .constraints import Interval, Options
 from .sample import register_selector
 
 # %% auto 0
@@ -60,6 +61,7 @@ def facility_location(S:np.ndarray, # n×n non-negative similarities, S[i, j] = 
 class FacilityLocationSelector(PerClassFeatureSelector):
     "Per class, the greedy facility-location coreset (lazy evaluations) on the PCA-reduced features."
     similarity: str = "euclidean"  # see `similarity_matrix`
+    _parameter_constraints = dict(similarity=[Options(*SIMILARITIES)])
 
     def __post_init__(self):
         if self.similarity not in SIMILARITIES: raise ValueError(f"similarity must be one of {SIMILARITIES}, got {self.similarity!r}")
@@ -83,6 +85,7 @@ def typicality(Z:np.ndarray, # m×d points of one cluster
 class TypiClustSelector(PerClassFeatureSelector):
     "Per class, K = budget k-means clusters and the most typical point of each (Hacohen et al. 2022)."
     n_neighbors: int = 20  # neighbours of the typicality (the paper's 20)
+    _parameter_constraints = dict(n_neighbors=[Interval(int, 1)])  # 0 would make typicality NaN
 
     def select_class(self, Z, k, rng, seed):
         from sklearn.cluster import KMeans
@@ -135,6 +138,7 @@ def probability_cover(D:np.ndarray, # n×n distances
 class ProbCoverSelector(PerClassFeatureSelector):
     "Per class, greedy coverage of δ-balls with δ chosen by ball purity (Yehuda et al. 2022)."
     alpha: float = 0.95  # purity the chosen δ must keep (the paper's 0.95)
+    _parameter_constraints = dict(alpha=[Interval(float, 0, 1, "right")])
 
     def select_class(self, Z, k, rng, seed):
         from sklearn.cluster import KMeans

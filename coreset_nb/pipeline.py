@@ -17,7 +17,8 @@ from . import medmnist, pbc  # register MedMNIST files and names, and `pbc`, wit
 from .data import ImageDataset, load_dataset, official_splits
 from .budgets import resolve_budget
 from .selectors import MethodSpec
-from .cluster import PerClassKMedoids
+from .constraints import Check, Interval, Options, declared_constraints, validate_params
+from .cluster import BACKENDS, PerClassKMedoids
 from .cluster_state import clustering_from_state, clustering_state
 
 # %% auto 0
@@ -59,9 +60,12 @@ class CoresetResult:
 
     def write(self, csv_path, assignments_path=None) -> tuple:
         "Write the CSV and its JSON sidecar (same name, `.json`), and optionally every candidate's cluster assignment."
-        csv_path = Path(csv_path); self.to_csv(csv_path)
-        side = csv_path.with_suffix(".json")
-        atomic_write_text(side, json.dumps(self.info, indent=1, default=_json_default))
+        csv_path = Path(csv_path); side = csv_path.with_suffix(".json")
+        with open(csv_path.with_name(f".{csv_path.name}.lock"), "a") as lock:  # runs writing one --out at once: each pair lands whole
+            try: import fcntl; fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            except ImportError: pass  # no fcntl (Windows): one writer per --out
+            self.to_csv(csv_path)
+            atomic_write_text(side, json.dumps(self.info, indent=1, default=_json_default))
         if assignments_path is not None:
             buf = io.StringIO()
             w = csv.DictWriter(buf, ["index", "item", "label", "class", "cluster", "is_medoid", "selected"], lineterminator="\n")
@@ -157,9 +161,16 @@ class SelectionSettings:
 
     CHOICES = dict(pooling=("flatten", "avg", "max"), allocation=("proportional", "equal"))
     GRID_FIELDS = ("method", "seed")  # an experiment grid sets these per cell; the others are its `selection` keys
+    _parameter_constraints = dict(  # every field's type and range, checked by the one validator (nbs/00d_constraints)
+        method=[str], backbone=[str], weights=[str, None, Check(lambda v: isinstance(v, os.PathLike), "a path")],
+        image_size=[Check(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 32, "a whole number of at least 32 px"), None], pooling=[Options(*CHOICES["pooling"])], alpha=[Interval(float, 0, None, "neither")],
+        pca_variance=[Interval(float, 0, 1, "right"), None], backend=[Options(*BACKENDS)], allocation=[Options(*CHOICES["allocation"])],
+        k_range=[Check(lambda v: isinstance(v, (list, tuple)) and len(v) == 2, "two whole numbers 1 <= smallest <= largest")],
+        seed=[Interval(int, 0)])
 
     def __post_init__(self):
         "Every setting checked when made, so a bad one fails before any work; the method is parsed here, once."
+        validate_params("", declared_constraints(type(self)), {f.name: getattr(self, f.name) for f in fields(self)})
         for name, allowed in self.CHOICES.items():
             if getattr(self, name) not in allowed: raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         k = tuple(self.k_range)

@@ -12,7 +12,8 @@ import numpy as np
 import yaml
 
 from .budgets import allocate_class_budgets, resolve_budget, split_equally
-from .cluster import PerClassKMedoids
+from .cluster import BACKENDS, PerClassKMedoids
+from .constraints import Check, Interval, Options, declared_constraints, validate_params
 
 # %% auto 0
 __all__ = ['SELECTORS', 'register_selector', 'parse_method', 'get_selector', 'MethodSpec', 'class_rows', 'class_rngs', 'tie_rng',
@@ -42,6 +43,7 @@ def parse_method(spec:str, # a registered name, or a variant `name[key=value,...
     allowed = set(inspect.signature(SELECTORS[name]).parameters) - {"budget", "random_state", "clusterer"}
     unknown = sorted(set(changes) - allowed)
     if unknown: raise ValueError(f"method {spec!r}: {name} has no setting {unknown}; it has {sorted(allowed)}")
+    validate_params(name, declared_constraints(SELECTORS[name]), changes)  # type and range, before any data is read
     return name, changes
 
 def get_selector(name:str, # a key of `SELECTORS`, or a variant `name[key=value,...]` (see `parse_method`)
@@ -97,6 +99,8 @@ class Selector:
     budget: float|int = 0.25  # fraction in (0, 1] or count of all rows, see `resolve_budget`
     allocation: str = "proportional"  # how the total is split across classes: "proportional" or "equal"
     random_state: int|None = 0  # seed of every random draw (each selector says what it seeds)
+    _parameter_constraints = dict(budget=[Interval(float, 0, None, "neither")], allocation=[Options("proportional", "equal")],
+                                  random_state=[Interval(int, 0), None])  # every setting's type and range (nbs/00d_constraints)
 
     name = None
     needs_features = True  # fit reads X (False: only len(X) and y, so callers may skip feature extraction)
@@ -156,6 +160,9 @@ class IntelligentSelector(Selector):
     backend: str = "fasterpam"  # K-Medoids backend, see `coreset_nb.cluster.BACKENDS`
     pca_variance: float|None = 0.95  # per-class PCA variance before clustering; None = no PCA
     clusterer: PerClassKMedoids|None = field(default=None, repr=False)  # a PerClassKMedoids to reuse (fitted) or to fit
+    _parameter_constraints = dict(k_range=[Check(lambda v: len(v) == 2 and all(isinstance(k, int) and not isinstance(k, bool) for k in v)
+                                                 and 1 <= v[0] <= v[1], "two whole numbers 1 <= smallest <= largest")],
+                                  backend=[Options(*BACKENDS)], pca_variance=[Interval(float, 0, 1, "right"), None])
 
     needs_clustering = True
 

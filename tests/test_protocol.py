@@ -17,7 +17,7 @@ def _config(tmp_path, **model):
                 models=dict(cnn=dict(kind="cnn", image_size=32, batch_size=8, **model)))
 
 
-@pytest.mark.parametrize("model, message", [(dict(steps=0), "model 'cnn': steps must be a positive whole number"),
+@pytest.mark.parametrize("model, message", [(dict(steps=0), "models.cnn.steps must be a whole number >= 1 or none, got 0"),
                                              (dict(steps=1.5), "models.cnn.steps must be a whole number")])
 def test_bad_protocol_settings_name_the_model(tmp_path, model, message):
     with pytest.raises(ValueError, match=message): load_config(_config(tmp_path, **model))
