@@ -139,13 +139,13 @@ leaderboard: $(STAMP)
 cnn-noise: $(STAMP)
 	$(BIN)/coreset_nb experiment --config cnn-noise $(if $(wildcard results/cnn-noise/results.csv),--reuse results/cnn-noise) $(if $(wildcard results/cnn-selectors-lownoise/results.csv),--reuse results/cnn-selectors-lownoise) --dask --workers 2 --quiet
 	$(BIN)/coreset_nb experiment --config cnn-noise-threads $(if $(wildcard results/cnn-noise-threads/results.csv),--reuse results/cnn-noise-threads) --quiet
-	$(BIN)/python results/make_tables.py
+	$(BIN)/python tools/make_tables.py
 
 # Both models on every selector and budget under the low-noise protocol (results/cnn-selectors-lownoise;
 # ~3.5 h on 2 cores from nothing, resumable), then the tables and the README's verdict lines.
 cnn-grid: $(STAMP)
 	$(BIN)/coreset_nb experiment --config cnn-selectors-lownoise $(if $(wildcard results/cnn-selectors-lownoise/results.csv),--reuse results/cnn-selectors-lownoise) --dask --workers 2 --quiet
-	$(BIN)/python results/make_tables.py
+	$(BIN)/python tools/make_tables.py
 
 # README's one-page walk-through, from nbs/index.ipynb (executed; figures in nbs/index_files/).
 readme: $(STAMP)
@@ -173,7 +173,7 @@ docs-check: $(DOCS_STAMP)
 	CORESET_NB_REQUIRE_BROWSER=1 $(BIN)/python -m pytest tests/test_docs.py -q -rs -m browser -p no:cacheprovider
 
 results-tables: $(STAMP)
-	$(BIN)/python results/make_tables.py
+	$(BIN)/python tools/make_tables.py
 
 # The committed full-PBC grids' verdicts that `reproduce` prints beside its own (coreset_nb/assets/full_pbc_verdicts.csv).
 full-pbc-verdicts: $(STAMP)

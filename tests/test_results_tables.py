@@ -1,4 +1,4 @@
-"""The committed comparison tables, `results/README.md` and the README's summary are what `results/make_tables.py` makes from
+"""The committed comparison tables, `results/README.md` and the README's summary are what `tools/make_tables.py` makes from
 the committed `results/pbc-cpu-selectors/results.csv` — never stale, never typed in by hand."""
 import subprocess
 import sys
@@ -8,12 +8,15 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from test_reporting import make_tables  # tools/make_tables.py as a module
+
 RESULTS = ROOT / "results" / "pbc-cpu-selectors" / "results.csv"
 
 
 @pytest.mark.skipif(not RESULTS.is_file(), reason="no committed selector results")
 def test_tables_and_readme_match_results():
-    run = subprocess.run([sys.executable, str(ROOT / "results" / "make_tables.py"), "--check"], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "make_tables.py"), "--check"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
 
 
@@ -50,7 +53,7 @@ def test_the_committed_leaderboard_is_its_configs_whole_grid(name):
 def test_the_cnn_block_runs_the_six_best_of_the_transfer_leaderboard():
     "The custom CNN runs the six best of the transfer leaderboard (lowest mean rank over both datasets), random and IS."
     from coreset_nb.experiments import load_config
-    from coreset_nb.reporting import leaderboards
+    leaderboards = make_tables.leaderboards
     cnn = load_config(ROOT / "configs" / "leaderboard-lownoise-pbc.yaml")["models"]["cnn_lownoise48"]
     transfer = pd.concat([b[(b.model == "transfer_lownoise") & (b.method != "random")] for b in leaderboards(ROOT).values()])
     six = transfer.groupby("method")["rank"].mean().sort_values().index[:6]
@@ -60,7 +63,7 @@ def test_the_cnn_block_runs_the_six_best_of_the_transfer_leaderboard():
 
 def test_the_recommended_selector_is_never_below_the_best():
     "At every budget <= 10% of both leaderboards and both models, the recommendation is the best or tied with it, and beats random somewhere."
-    from coreset_nb.reporting import leaderboards, recommendation, recommendation_sentence
+    leaderboards, recommendation, recommendation_sentence = make_tables.leaderboards, make_tables.recommendation, make_tables.recommendation_sentence
     boards = leaderboards(ROOT)
     rec = recommendation(boards)
     assert rec["method"] is not None and rec["table"].loc[rec["method"], "wins"] > 0, rec["table"]
@@ -77,7 +80,7 @@ def test_the_recommended_selector_is_never_below_the_best():
 
 def test_the_leaderboard_states_the_own_selectors_margin_over_the_best_peer():
     "results/leaderboard.md gives the package's own selector minus the best peer at every budget of every table, whatever it is."
-    from coreset_nb.reporting import OWN_SELECTOR, leaderboards
+    OWN_SELECTOR, leaderboards = make_tables.OWN_SELECTOR, make_tables.leaderboards
     text = (ROOT / "results" / "leaderboard.md").read_text()
     line = next(l for l in text.splitlines() if l.startswith(f"**The package's own `{OWN_SELECTOR}` minus the best peer"))
     boards = leaderboards(ROOT)
