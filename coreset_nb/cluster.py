@@ -14,6 +14,7 @@ from sklearn.metrics import pairwise_distances, silhouette_score
 from tqdm import tqdm
 
 from .reduce import ClassPCA
+from fastcore.basics import patch
 
 # %% auto 0
 __all__ = ['BACKENDS', 'SWEEPS', 'EXACT_MAX_N', 'CLUSTERING_PATHS', 'dissimilarity_matrix', 'count_distinct', 'get_backend',
@@ -48,6 +49,7 @@ def _fasterpam(D, k, random_state, max_iter):
     res = kmedoids.fasterpam(D, k, max_iter=max_iter, init="build", random_state=random_state, n_cpu=1)
     return np.asarray(res.labels, dtype=np.int64), np.asarray(res.medoids, dtype=np.int64), float(res.loss)
 
+# %% ../nbs/03_cluster.ipynb
 def _import_skextra_kmedoids():
     try:
         from sklearn_extra.cluster import KMedoids
@@ -66,6 +68,7 @@ def _skextra_backend(method):
     fit.__name__ = f"_skextra_{method}"
     return fit
 
+# %% ../nbs/03_cluster.ipynb
 BACKENDS = {"fasterpam": _fasterpam, "pam": _skextra_backend("pam"), "alternate": _skextra_backend("alternate")}
 
 def get_backend(name:str): # a key of `BACKENDS`
@@ -87,6 +90,7 @@ def _fasterpam_sweep(D, ks, random_state, max_iter):
         out[k] = np.asarray(res.labels, dtype=np.int64), np.asarray(res.medoids, dtype=np.int64), float(res.loss)
     return out
 
+# %% ../nbs/03_cluster.ipynb
 SWEEPS = {"fasterpam": _fasterpam_sweep}
 
 def sweep_backend(D:np.ndarray, # n×n dissimilarity matrix
@@ -132,8 +136,13 @@ def _single_cluster(D:np.ndarray)->ClassClustering:
     return ClassClustering(k=1, labels=np.zeros(len(D), dtype=np.int64), medoids=np.array([medoid], dtype=np.int64),
                            loss=float(totals[medoid]))
 
-EXACT_MAX_N = 10_000  # largest class clustered on its full n×n matrix by method="auto"
+# %% ../nbs/03_cluster.ipynb
+def best_k(scores:dict)->int:
+    "The K with the highest silhouette; ties (within 1e-12) go to the smaller K."
+    best = max(scores.values())
+    return min(k for k, s in scores.items() if s >= best - 1e-12)
 
+# %% ../nbs/03_cluster.ipynb
 def _cluster_matrix(D, k_range, backend, max_iter, random_state)->ClassClustering:
     "The exact path: every K on the full dissimilarity matrix D, K by silhouette."
     scores, losses, fits = {}, {}, {}
@@ -147,10 +156,8 @@ def _cluster_matrix(D, k_range, backend, max_iter, random_state)->ClassClusterin
     labels, medoids, loss = fits[k]
     return ClassClustering(k=k, labels=labels, medoids=medoids, loss=loss, silhouette=scores, losses=losses)
 
-def best_k(scores:dict)->int:
-    "The K with the highest silhouette; ties (within 1e-12) go to the smaller K."
-    best = max(scores.values())
-    return min(k for k, s in scores.items() if s >= best - 1e-12)
+# %% ../nbs/03_cluster.ipynb
+EXACT_MAX_N = 10_000  # largest class clustered on its full n×n matrix by method="auto"
 
 def resolve_method(method:str, # "auto", "exact" or "scalable"
                    n:int, # number of points in the class
@@ -166,6 +173,7 @@ def resolve_method(method:str, # "auto", "exact" or "scalable"
     if method == "auto": return "exact" if n <= exact_max_n else "scalable"
     return method
 
+# %% ../nbs/03_cluster.ipynb
 CLUSTERING_PATHS = {}  # path name -> clustering of one large class; "scalable" is registered by `coreset_nb.cluster_scalable`
 
 def register_clustering_path(name:str, # the `method` that selects it
@@ -174,6 +182,7 @@ def register_clustering_path(name:str, # the `method` that selects it
     "Add a clustering path beyond the exact n×n one (a module of its own registers each)."
     CLUSTERING_PATHS[name] = cluster
 
+# %% ../nbs/03_cluster.ipynb
 def cluster_class(
     X:np.ndarray, # n×d features of one class (or an n×n matrix if metric="precomputed")
     k_range:tuple=(2, 10), # (smallest K, largest K) tried, both included
@@ -212,6 +221,7 @@ def _fit_class(X, pca_variance, k_range, backend, metric, max_iter, seed, cluste
     Z = X if pca_variance is None else ClassPCA(pca_variance).fit_transform(X)
     return cluster_class(Z, k_range, backend, metric, max_iter, seed, **cluster_kw), Z.shape[1]
 
+# %% ../nbs/03_cluster.ipynb
 class PerClassKMedoids:
     "Per-class PCA + K-Medoids with K chosen by silhouette, scikit-learn style."
     def __init__(self,
@@ -234,45 +244,49 @@ class PerClassKMedoids:
         self.method, self.exact_max_n, self.clara_samples = method, exact_max_n, clara_samples
         self.clara_sample_size, self.silhouette_sample_size = clara_sample_size, silhouette_sample_size
 
-    def fit(self,
-            X:np.ndarray, # n×d features
-            y:np.ndarray, # n class labels
-           ):
-        "Cluster every class of (X, y)."
-        X, y = np.asarray(X), np.asarray(y)
-        if X.ndim != 2 or len(X) != len(y): raise ValueError(f"need 2-D X with one label per row, got {X.shape}, {y.shape}")
-        get_backend(self.backend)  # fail early on a typo
-        resolve_method(self.method, 0, self.exact_max_n, self.metric)
-        self.classes_ = np.unique(y)
-        keys = [c.item() if hasattr(c, "item") else c for c in self.classes_]
-        rows = [np.flatnonzero(y == c) for c in self.classes_]
-        kw = dict(method=self.method, exact_max_n=self.exact_max_n, clara_samples=self.clara_samples,
-                  clara_sample_size=self.clara_sample_size, silhouette_sample_size=self.silhouette_sample_size,
-                  progress=self.progress and self.n_jobs == 1)
-        args = [(X[r], self.pca_variance, self.k_range, self.backend, self.metric, self.max_iter,
-                 class_seed(self.random_state, i), kw) for i, r in enumerate(rows)]
-        bar = dict(total=len(args), desc="K-Medoids per class", disable=not self.progress)
-        if self.n_jobs == 1:
-            out = [_fit_class(*a) for a in tqdm(args, **bar)]
-        else:
-            from joblib import Parallel, delayed
-            jobs = Parallel(n_jobs=self.n_jobs, return_as="generator")(delayed(_fit_class)(*a) for a in args)
-            out = list(tqdm(jobs, **bar))
-        return self._set_fitted(keys, rows, [res for res, _ in out], [dims for _, dims in out], len(y))
+# %% ../nbs/03_cluster.ipynb
+@patch
+def _set_fitted(self:PerClassKMedoids, keys, rows, results, dims, n):
+    "Set every fitted attribute from the per-class results (by `fit`, or by `clustering_from_state`)."
+    self.classes_ = np.asarray(keys)
+    self.class_indices_ = dict(zip(keys, rows))
+    self.results_ = dict(zip(keys, results))
+    self.n_components_ = dict(zip(keys, dims))
+    self.k_ = {c: r.k for c, r in self.results_.items()}
+    self.silhouette_ = {c: r.silhouette for c, r in self.results_.items()}
+    self.loss_ = {c: r.loss for c, r in self.results_.items()}
+    self.method_ = {c: r.method for c, r in self.results_.items()}
+    self.labels_ = np.empty(n, dtype=np.int64)
+    for c, r in zip(keys, rows): self.labels_[r] = self.results_[c].labels
+    self.medoid_indices_ = np.sort(np.concatenate([r[self.results_[c].medoids] for c, r in zip(keys, rows)]))
+    self.is_medoid_ = np.zeros(n, dtype=bool)
+    self.is_medoid_[self.medoid_indices_] = True
+    return self
 
-    def _set_fitted(self, keys, rows, results, dims, n):
-        "Set every fitted attribute from the per-class results (by `fit`, or by `clustering_from_state`)."
-        self.classes_ = np.asarray(keys)
-        self.class_indices_ = dict(zip(keys, rows))
-        self.results_ = dict(zip(keys, results))
-        self.n_components_ = dict(zip(keys, dims))
-        self.k_ = {c: r.k for c, r in self.results_.items()}
-        self.silhouette_ = {c: r.silhouette for c, r in self.results_.items()}
-        self.loss_ = {c: r.loss for c, r in self.results_.items()}
-        self.method_ = {c: r.method for c, r in self.results_.items()}
-        self.labels_ = np.empty(n, dtype=np.int64)
-        for c, r in zip(keys, rows): self.labels_[r] = self.results_[c].labels
-        self.medoid_indices_ = np.sort(np.concatenate([r[self.results_[c].medoids] for c, r in zip(keys, rows)]))
-        self.is_medoid_ = np.zeros(n, dtype=bool)
-        self.is_medoid_[self.medoid_indices_] = True
-        return self
+# %% ../nbs/03_cluster.ipynb
+@patch
+def fit(self:PerClassKMedoids,
+        X:np.ndarray, # n×d features
+        y:np.ndarray, # n class labels
+       ):
+    "Cluster every class of (X, y)."
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2 or len(X) != len(y): raise ValueError(f"need 2-D X with one label per row, got {X.shape}, {y.shape}")
+    get_backend(self.backend)  # fail early on a typo
+    resolve_method(self.method, 0, self.exact_max_n, self.metric)
+    self.classes_ = np.unique(y)
+    keys = [c.item() if hasattr(c, "item") else c for c in self.classes_]
+    rows = [np.flatnonzero(y == c) for c in self.classes_]
+    kw = dict(method=self.method, exact_max_n=self.exact_max_n, clara_samples=self.clara_samples,
+              clara_sample_size=self.clara_sample_size, silhouette_sample_size=self.silhouette_sample_size,
+              progress=self.progress and self.n_jobs == 1)
+    args = [(X[r], self.pca_variance, self.k_range, self.backend, self.metric, self.max_iter,
+             class_seed(self.random_state, i), kw) for i, r in enumerate(rows)]
+    bar = dict(total=len(args), desc="K-Medoids per class", disable=not self.progress)
+    if self.n_jobs == 1:
+        out = [_fit_class(*a) for a in tqdm(args, **bar)]
+    else:
+        from joblib import Parallel, delayed
+        jobs = Parallel(n_jobs=self.n_jobs, return_as="generator")(delayed(_fit_class)(*a) for a in args)
+        out = list(tqdm(jobs, **bar))
+    return self._set_fitted(keys, rows, [res for res, _ in out], [dims for _, dims in out], len(y))

@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from .cache import atomic_write_text
+from fastcore.basics import patch
 
 ASSETS_DIR = Path(str(importlib.resources.files("coreset_nb"))) / "assets"  # data and weights shipped with the package
 
@@ -26,6 +27,7 @@ IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}  # what tf.io.decod
 
 _SIGNATURES = {b"\xff\xd8\xff": "jpeg", b"\x89PNG\r\n\x1a\n": "png", b"GIF87a": "gif", b"GIF89a": "gif", b"BM": "bmp"}
 
+# %% ../nbs/00_data.ipynb
 def image_problem(data: bytes, # the file's raw bytes
                  ) -> str|None: # None for a usable image, else a short reason
     "Why `data` is not a usable image, or None if it is."
@@ -73,56 +75,69 @@ class ImageDataset:
         return (f"ImageDataset({self.kind}: {Path(self.source).name}, {len(self)} items, "
                 f"{len(self.class_names)} classes, {len(self.skipped)} skipped)")
 
-    def class_counts(self) -> dict:
-        "Number of items per class name."
-        counts = np.bincount(self.labels, minlength=len(self.class_names))
-        return {c: int(n) for c, n in zip(self.class_names, counts)}
+# %% ../nbs/00_data.ipynb
+@patch
+def class_counts(self:ImageDataset) -> dict:
+    "Number of items per class name."
+    counts = np.bincount(self.labels, minlength=len(self.class_names))
+    return {c: int(n) for c, n in zip(self.class_names, counts)}
 
-    def content_key(self) -> str:
-        "A hash of the class names, items, labels and file contents: equal keys mean identical data."
-        h = hashlib.sha256(json.dumps(self.class_names).encode())
-        for item, label, digest in zip(self.items, self.labels.tolist(), self.digests):
-            h.update(f"{item}\t{label}\t{digest}\n".encode())
-        return h.hexdigest()[:16]
+@patch
+def content_key(self:ImageDataset) -> str:
+    "A hash of the class names, items, labels and file contents: equal keys mean identical data."
+    h = hashlib.sha256(json.dumps(self.class_names).encode())
+    for item, label, digest in zip(self.items, self.labels.tolist(), self.digests):
+        h.update(f"{item}\t{label}\t{digest}\n".encode())
+    return h.hexdigest()[:16]
 
-    def read_bytes(self, i: int) -> bytes:
-        "Raw encoded bytes of item `i` (folder and zip datasets)."
-        if self.kind == "folder": return (Path(self.source) / self.root / self.items[i]).read_bytes()
-        if self.kind == "zip":
-            with open_zip(self.source) as zf: return zf.read(_join(self.root, self.items[i]))
-        raise TypeError("npz datasets hold decoded arrays; use `load_image` or `.arrays`")
-
-    def iter_bytes(self, indices=None):
-        "Yield the encoded bytes of items `indices` (default: all), opening a zip only once."
-        indices = range(len(self)) if indices is None else indices
-        if self.kind == "zip":
-            with open_zip(self.source) as zf:
-                for i in indices: yield zf.read(_join(self.root, self.items[i]))
-        else:
-            for i in indices: yield self.read_bytes(int(i))
-
-    def load_image(self, i: int, size: int|None=None) -> np.ndarray:
-        "Item `i` as an RGB uint8 array, optionally resized (bilinear) to `size`×`size`."
-        if self.kind == "npz": im = Image.fromarray(self.arrays[i])
-        else: im = Image.open(io.BytesIO(self.read_bytes(i)))
-        im = im.convert("RGB")
-        if size is not None and im.size != (size, size): im = im.resize((size, size), Image.BILINEAR)
-        return np.asarray(im)
-
-    def subset(self, indices) -> "ImageDataset":
-        "A dataset restricted to `indices` (same classes, same source)."
-        idx = np.asarray(indices, dtype=np.int64)
-        return ImageDataset([self.items[i] for i in idx], self.labels[idx], list(self.class_names), self.source,
-                            self.kind, self.root, [self.digests[i] for i in idx], [], [],
-                            None if self.arrays is None else self.arrays[idx])
-
-    def summary(self) -> dict:
-        "A JSON-ready description: source, size, class counts, skipped files."
-        return dict(source=self.source, kind=self.kind, root=self.root, n_items=len(self),
-                    class_counts=self.class_counts(), content_key=self.content_key(),
-                    n_skipped=len(self.skipped), skipped=self.skipped, empty_classes=self.empty_classes)
-
+# %% ../nbs/00_data.ipynb
 def _join(root, item): return f"{root}/{item}" if root else item
+
+@patch
+def read_bytes(self:ImageDataset, i: int) -> bytes:
+    "Raw encoded bytes of item `i` (folder and zip datasets)."
+    if self.kind == "folder": return (Path(self.source) / self.root / self.items[i]).read_bytes()
+    if self.kind == "zip":
+        with open_zip(self.source) as zf: return zf.read(_join(self.root, self.items[i]))
+    raise TypeError("npz datasets hold decoded arrays; use `load_image` or `.arrays`")
+
+# %% ../nbs/00_data.ipynb
+@patch
+def iter_bytes(self:ImageDataset, indices=None):
+    "Yield the encoded bytes of items `indices` (default: all), opening a zip only once."
+    indices = range(len(self)) if indices is None else indices
+    if self.kind == "zip":
+        with open_zip(self.source) as zf:
+            for i in indices: yield zf.read(_join(self.root, self.items[i]))
+    else:
+        for i in indices: yield self.read_bytes(int(i))
+
+# %% ../nbs/00_data.ipynb
+@patch
+def load_image(self:ImageDataset, i: int, size: int|None=None) -> np.ndarray:
+    "Item `i` as an RGB uint8 array, optionally resized (bilinear) to `size`×`size`."
+    if self.kind == "npz": im = Image.fromarray(self.arrays[i])
+    else: im = Image.open(io.BytesIO(self.read_bytes(i)))
+    im = im.convert("RGB")
+    if size is not None and im.size != (size, size): im = im.resize((size, size), Image.BILINEAR)
+    return np.asarray(im)
+
+# %% ../nbs/00_data.ipynb
+@patch
+def subset(self:ImageDataset, indices) -> "ImageDataset":
+    "A dataset restricted to `indices` (same classes, same source)."
+    idx = np.asarray(indices, dtype=np.int64)
+    return ImageDataset([self.items[i] for i in idx], self.labels[idx], list(self.class_names), self.source,
+                        self.kind, self.root, [self.digests[i] for i in idx], [], [],
+                        None if self.arrays is None else self.arrays[idx])
+
+# %% ../nbs/00_data.ipynb
+@patch
+def summary(self:ImageDataset) -> dict:
+    "A JSON-ready description: source, size, class counts, skipped files."
+    return dict(source=self.source, kind=self.kind, root=self.root, n_items=len(self),
+                class_counts=self.class_counts(), content_key=self.content_key(),
+                n_skipped=len(self.skipped), skipped=self.skipped, empty_classes=self.empty_classes)
 
 # %% ../nbs/00_data.ipynb
 def _name_problem(p: str # a member or file path, '/'-separated, relative to the dataset
@@ -134,6 +149,36 @@ def _name_problem(p: str # a member or file path, '/'-separated, relative to the
     try: p.encode("utf-8")
     except UnicodeEncodeError: return "file name is not valid UTF-8: rename it"
     return None
+
+# %% ../nbs/00_data.ipynb
+def _check_single_root(counts: dict, # {candidate root: number of images in its sub-folders}
+                       classes_under: dict, # {candidate root: names of its sub-folders holding images}
+                       root: str, # the chosen root
+                       n_images: int, # all images
+                      ):
+    "Fail if another folder also looks like the root of a dataset (images in 2+ sub-folders, at least 10% of them)."
+    rivals = [r for r in counts if r != root and len(classes_under[r]) >= 2 and counts[r] >= 0.1 * n_images]
+    if rivals:  # another folder with class-like sub-folders and many images: two datasets side by side?
+        show = ", ".join(f"{'(top)' if r == '.' else r}: {n}" for r, n in sorted(counts.items(), key=lambda kv: -kv[1])[:4])
+        raise ValueError(f"images sit under several folders that could each hold the class folders ({show} images): "
+                         "pass the folder (or a zip) whose sub-folders are the classes")
+
+# %% ../nbs/00_data.ipynb
+def _main_root(images: list) -> tuple:
+    "The folder holding the class folders of most images; (root, its images, skipped entries for the others)."
+    in_class = [p for p in images if len(PurePosixPath(p).parts) >= 2]
+    if not in_class: raise ValueError("images must sit in class folders (<class>/<image>), found images at the top level only")
+    root_of = {p: str(PurePosixPath(p).parent.parent) for p in in_class}
+    counts = {}
+    for r in root_of.values(): counts[r] = counts.get(r, 0) + 1
+    root = min(counts, key=lambda r: (-counts[r], r.count("/"), r))  # most images; ties: the shallowest
+    classes_under = {r: {PurePosixPath(p).parent.name for p, q in root_of.items() if q == r} for r in counts}
+    _check_single_root(counts, classes_under, root, len(images))
+    where = lambda p: "at the top level" if root_of.get(p) is None else f"in nested folder {PurePosixPath(p).parent}"
+    stray = [dict(item=p, reason=f"not in a class folder of the dataset root ({where(p)})") for p in images if root_of.get(p) != root]
+    return ("" if root == "." else root), [p for p in images if root_of.get(p) == root], stray
+
+def _relative(path, root): return path[len(root) + 1:] if root else path
 
 # %% ../nbs/00_data.ipynb
 def _layout(paths: list, # every file path in the archive/folder, '/'-separated, relative
@@ -156,25 +201,15 @@ def _layout(paths: list, # every file path in the archive/folder, '/'-separated,
                          and PurePosixPath(d).name and not PurePosixPath(d).name.startswith((".", "__MACOSX"))})
     return root, images, skipped, class_dirs
 
-def _main_root(images: list) -> tuple:
-    "The folder holding the class folders of most images; (root, its images, skipped entries for the others)."
-    in_class = [p for p in images if len(PurePosixPath(p).parts) >= 2]
-    if not in_class: raise ValueError("images must sit in class folders (<class>/<image>), found images at the top level only")
-    root_of = {p: str(PurePosixPath(p).parent.parent) for p in in_class}
-    counts = {}
-    for r in root_of.values(): counts[r] = counts.get(r, 0) + 1
-    root = min(counts, key=lambda r: (-counts[r], r.count("/"), r))  # most images; ties: the shallowest
-    classes_under = {r: {PurePosixPath(p).parent.name for p, q in root_of.items() if q == r} for r in counts}
-    rivals = [r for r in counts if r != root and len(classes_under[r]) >= 2 and counts[r] >= 0.1 * len(images)]
-    if rivals:  # another folder with class-like sub-folders and many images: two datasets side by side?
-        show = ", ".join(f"{'(top)' if r == '.' else r}: {n}" for r, n in sorted(counts.items(), key=lambda kv: -kv[1])[:4])
-        raise ValueError(f"images sit under several folders that could each hold the class folders ({show} images): "
-                         "pass the folder (or a zip) whose sub-folders are the classes")
-    where = lambda p: "at the top level" if root_of.get(p) is None else f"in nested folder {PurePosixPath(p).parent}"
-    stray = [dict(item=p, reason=f"not in a class folder of the dataset root ({where(p)})") for p in images if root_of.get(p) != root]
-    return ("" if root == "." else root), [p for p in images if root_of.get(p) == root], stray
-
-def _relative(path, root): return path[len(root) + 1:] if root else path
+# %% ../nbs/00_data.ipynb
+def _drop_empty_classes(labels: np.ndarray, class_dirs: list) -> tuple:
+    "(labels, class names, empty classes): a class with no image cannot be sampled or learnt, so it leaves the label space."
+    counts = np.bincount(labels, minlength=len(class_dirs))
+    empty = [c for c, n in zip(class_dirs, counts) if n == 0]
+    if not empty: return labels, class_dirs, empty
+    keep = [c for c in class_dirs if c not in empty]
+    remap = np.array([keep.index(c) if c in keep else -1 for c in class_dirs])
+    return remap[labels], keep, empty
 
 # %% ../nbs/00_data.ipynb
 def _scan(reader, images: list, root: str, class_dirs: list, source: str, kind: str, progress: bool=True) -> ImageDataset:
@@ -189,13 +224,7 @@ def _scan(reader, images: list, root: str, class_dirs: list, source: str, kind: 
         if problem: skipped.append(dict(item=rel, reason=problem)); continue
         items.append(rel); labels.append(class_index[PurePosixPath(p).parent.name])
         digests.append(hashlib.md5(data).hexdigest())
-    labels = np.asarray(labels, dtype=np.int64)
-    counts = np.bincount(labels, minlength=len(class_dirs))
-    empty = [c for c, n in zip(class_dirs, counts) if n == 0]
-    if empty:  # a class with no image cannot be sampled or learnt: report it and drop it from the label space
-        keep = [c for c in class_dirs if c not in empty]
-        remap = np.array([keep.index(c) if c in keep else -1 for c in class_dirs])
-        labels, class_dirs = remap[labels], keep
+    labels, class_dirs, empty = _drop_empty_classes(np.asarray(labels, dtype=np.int64), class_dirs)
     if len(items) == 0: raise ValueError(f"{source}: no valid image found ({len(skipped)} files skipped)")
     return ImageDataset(items, labels, list(class_dirs), source, kind, root, digests, skipped, empty)
 
@@ -230,6 +259,7 @@ def file_md5(path, chunk: int=1 << 20) -> str:
         for block in iter(lambda: f.read(chunk), b""): h.update(block)
     return h.hexdigest()
 
+# %% ../nbs/00_data.ipynb
 DATASET_FORMATS = []  # (accepts(path) -> bool, load(path) -> ImageDataset), tried in order before folders and zips
 
 def register_format(accepts, # path or name -> whether this format reads it
@@ -238,6 +268,7 @@ def register_format(accepts, # path or name -> whether this format reads it
     "Teach `load_dataset` a dataset format beyond class folders and zips (a module of its own registers each, e.g. MedMNIST)."
     DATASET_FORMATS.append((accepts, load))
 
+# %% ../nbs/00_data.ipynb
 def load_dataset(path, # class folder, .zip, or a registered format (MedMNIST .npz or name, once `coreset_nb.medmnist` is imported)
                  progress: bool=True, # progress bar while scanning image files
                 ) -> ImageDataset:
@@ -278,6 +309,14 @@ def official_splits(ds: ImageDataset) -> dict|None:
     prefix = np.array([it.split("/")[0] for it in ds.items])
     return {s: np.flatnonzero(prefix == s).astype(np.int64) for s in dict.fromkeys(prefix.tolist())}
 
+# %% ../nbs/00_data.ipynb
+def _official_split(ds: ImageDataset, official: bool) -> Split|None:
+    "The dataset's official train/test(/val) split, if asked for and it has one."
+    parts = official_splits(ds) if official else None
+    if parts is None or not {"train", "test"} <= set(parts): return None
+    return Split(parts["train"], parts["test"], parts.get("val", np.zeros(0, dtype=np.int64)), None, ds.content_key())
+
+# %% ../nbs/00_data.ipynb
 def stratified_split(ds: ImageDataset, # the dataset to split
                      test_size: float=0.2, # fraction held out for testing
                      val_size: float=0.0, # fraction held out for validation (of the whole dataset)
@@ -285,9 +324,7 @@ def stratified_split(ds: ImageDataset, # the dataset to split
                      official: bool=True, # use MedMNIST's official split when the items carry one
                     ) -> Split:
     "A deterministic stratified train/test(/val) split."
-    parts = official_splits(ds) if official else None
-    if parts is not None and {"train", "test"} <= set(parts):
-        return Split(parts["train"], parts["test"], parts.get("val", np.zeros(0, dtype=np.int64)), None, ds.content_key())
+    if (given := _official_split(ds, official)) is not None: return given
     from sklearn.model_selection import train_test_split
     if not 0 < test_size < 1 or not 0 <= val_size < 1 or test_size + val_size >= 1:
         raise ValueError(f"need 0 < test_size, 0 <= val_size and test_size + val_size < 1 (got {test_size}, {val_size})")
@@ -298,6 +335,7 @@ def stratified_split(ds: ImageDataset, # the dataset to split
         rest, val = train_test_split(rest, test_size=val_size / (1 - test_size), stratify=ds.labels[rest], random_state=seed)
     return Split(np.sort(rest), np.sort(test), np.sort(val), seed, ds.content_key())
 
+# %% ../nbs/00_data.ipynb
 def load_or_make_split(ds: ImageDataset, path, **kwargs) -> Split:
     "Reuse the split saved at `path` if it belongs to this data, else make it and save it there."
     path = Path(path)

@@ -46,6 +46,7 @@ class BackboneSpec:
     layer: str|None = None     # feature layer; None = the model's last layer
     weights_file: str = ""     # Keras' ImageNet no-top weights file name, for the offline how-to message
 
+# %% ../nbs/01_features.ipynb
 BACKBONES: dict = {}
 
 def register_backbone(name, builder, preprocess, layer=None, weights_file=""):
@@ -77,6 +78,7 @@ class WeightsUnavailableError(RuntimeError):
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
+# %% ../nbs/01_features.ipynb
 def _check_weights(weights):
     "None, 'imagenet', or the path of an existing HDF5 weights file; a one-line error naming the file otherwise."
     if weights is None or str(weights).lower() in ("none", "random"): return None  # as a config or --set writes it
@@ -89,6 +91,22 @@ def _check_weights(weights):
                          "weights file, 'imagenet' or none")
     return str(p)
 
+# %% ../nbs/01_features.ipynb
+def _build_net(spec: BackboneSpec, weights, image_size: int, alpha: float):
+    "The registered network without its top, with a one-line error for weights that do not fit or cannot be downloaded."
+    try: return spec.builder(weights, (image_size, image_size, 3), alpha=alpha)
+    except Exception as e:
+        if weights not in (None, "imagenet"):  # a local file that does not fit this architecture
+            raise ValueError(f"could not load weights file {weights} into {spec.name} at {image_size} px ({type(e).__name__}: "
+                             f"{' '.join(str(e).split())[:160]}); pass the no-top weights of this backbone "
+                             f"({spec.weights_file or 'none registered'})") from None
+        if weights != "imagenet" or "URL fetch failure" not in str(e) and "resolution" not in str(e): raise
+        raise WeightsUnavailableError(
+            f"could not download ImageNet weights for {spec.name} ({str(e)[:120]}). Offline? Download Keras' "
+            f"'{spec.weights_file}' on a machine with internet and pass its local path: "
+            f"--weights /path/to/file.h5 (CLI) or weights='/path/to/file.h5' (Python).") from None
+
+# %% ../nbs/01_features.ipynb
 def build_backbone(name: str="vgg16", # a registered backbone name (see `BACKBONES`)
                    weights="imagenet", # 'imagenet' (download), a local .h5 weights file, or None (random init)
                    image_size: int=256, # input images are image_size × image_size × 3 RGB pixels in 0..255
@@ -98,18 +116,7 @@ def build_backbone(name: str="vgg16", # a registered backbone name (see `BACKBON
     "A frozen backbone mapping RGB pixels (0..255) to its convolutional feature map, preprocessing included."
     if name not in BACKBONES: raise ValueError(f"unknown backbone {name!r}; known: {sorted(BACKBONES)}")
     spec = BACKBONES[name]
-    weights = _check_weights(weights)
-    try: net = spec.builder(weights, (image_size, image_size, 3), alpha=alpha)
-    except Exception as e:
-        if weights not in (None, "imagenet"):  # a local file that does not fit this architecture
-            raise ValueError(f"could not load weights file {weights} into {name} at {image_size} px ({type(e).__name__}: "
-                             f"{' '.join(str(e).split())[:160]}); pass the no-top weights of this backbone "
-                             f"({spec.weights_file or 'none registered'})") from None
-        if weights != "imagenet" or "URL fetch failure" not in str(e) and "resolution" not in str(e): raise
-        raise WeightsUnavailableError(
-            f"could not download ImageNet weights for {name} ({str(e)[:120]}). Offline? Download Keras' "
-            f"'{spec.weights_file}' on a machine with internet and pass its local path: "
-            f"--weights /path/to/file.h5 (CLI) or weights='/path/to/file.h5' (Python).") from None
+    net = _build_net(spec, _check_weights(weights), image_size, alpha)
     layer = layer or spec.layer
     if layer is not None and layer != net.layers[-1].name: net = keras.Model(net.input, net.get_layer(layer).output)
     net.trainable = False
@@ -140,6 +147,7 @@ def weights_identity(weights, seed: int=0) -> str:
     if weights == "imagenet": return f"imagenet-keras{keras.__version__}"
     return f"file-md5-{file_md5(weights)}"
 
+# %% ../nbs/01_features.ipynb
 @dataclass
 class FeatureSet:
     "Extracted features and how they were made."
@@ -151,6 +159,18 @@ class FeatureSet:
     settings: dict = field(default_factory=dict)  # everything that went into the key
 
 # %% ../nbs/01_features.ipynb
+def _compiled_forward(model: keras.Model) -> tuple:
+    "(preprocessing layer, the rest of `model` compiled once into a graph taking any batch size)."
+    # The network runs compiled (any batch size, so the last, smaller batch does not retrace): calling the Keras model
+    # eagerly per batch was 2.7x slower. The cheap preprocessing layer stays eager: compiled, its arithmetic changes in
+    # the last bit (grappler's constant folding), which moves the features by up to 1e-4 and would make them differ
+    # from those cached before; this way they are bit-identical to the eager model call.
+    import tensorflow as tf
+    pre = next(l for l in model.layers if isinstance(l, PreprocessInput))
+    net = keras.Model(pre.output, model.output)
+    return pre, tf.function(lambda x: net(x, training=False), input_signature=[tf.TensorSpec((None, *net.input.shape[1:]), tf.float32)])
+
+# %% ../nbs/01_features.ipynb
 def _forward_all(ds, backbone, weights, image_size, pooling, alpha, layer, batch_size, seed, progress, indices=None) -> np.ndarray:
     "Run the feature extractor over the items `indices` of `ds` (default: all), one row per item in that order."
     if weights is None: keras.utils.set_random_seed(seed)  # the same random init in every process (shards on Dask)
@@ -158,14 +178,7 @@ def _forward_all(ds, backbone, weights, image_size, pooling, alpha, layer, batch
     indices = np.arange(len(ds), dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
     row_of = np.full(len(ds), -1, dtype=np.int64); row_of[indices] = np.arange(len(indices))
     X = np.empty((len(indices), int(np.prod(model.output.shape[1:]))), dtype=np.float32)
-    # The network runs compiled once into a graph (any batch size, so the last, smaller batch does not retrace):
-    # calling the Keras model eagerly per batch was 2.7x slower. The cheap preprocessing layer stays eager: compiled,
-    # its arithmetic changes in the last bit (grappler's constant folding), which moves the features by up to 1e-4 and
-    # would make them differ from those cached before; this way they are bit-identical to the eager model call.
-    import tensorflow as tf
-    pre = next(l for l in model.layers if isinstance(l, PreprocessInput))
-    net = keras.Model(pre.output, model.output)
-    forward = tf.function(lambda x: net(x, training=False), input_signature=[tf.TensorSpec((None, *net.input.shape[1:]), tf.float32)])
+    pre, forward = _compiled_forward(model)
     from tqdm.auto import tqdm
     with tqdm(total=len(indices), desc=f"{backbone} features", unit="img", disable=not progress) as bar:
         for images, idx in decoded_batches(ds, indices, image_size=image_size, batch_size=batch_size):
@@ -173,12 +186,23 @@ def _forward_all(ds, backbone, weights, image_size, pooling, alpha, layer, batch
             bar.update(len(idx))
     return X
 
+# %% ../nbs/01_features.ipynb
 def _forward_on_dask(client, ds, *args, n_shards: int) -> np.ndarray:
     "`_forward_all` over contiguous shards of the dataset, one Dask task each; the rows come back in item order."
     shards = [s for s in np.array_split(np.arange(len(ds), dtype=np.int64), max(1, int(n_shards))) if len(s)]
     ds_on_workers = client.scatter(ds, broadcast=True)
     futures = [client.submit(_forward_all, ds_on_workers, *args, False, shard, pure=False) for shard in shards]
     return np.concatenate(client.gather(futures))
+
+# %% ../nbs/01_features.ipynb
+def _feature_settings(ds: ImageDataset, backbone: str, weights, image_size: int, pooling: str, alpha: float,
+                      layer: str|None, seed: int) -> dict:
+    "Everything that changes the extracted numbers (what the cache key hashes)."
+    settings = dict(data=ds.content_key(), n_items=len(ds), backbone=backbone, weights=weights_identity(weights, seed),
+                    image_size=image_size, pooling=pooling, layer=layer or BACKBONES[backbone].layer,
+                    version=FEATURE_CACHE_VERSION)
+    if backbone == "mobilenet": settings["alpha"] = alpha
+    return settings
 
 # %% ../nbs/01_features.ipynb
 def extract_features(ds: ImageDataset, # the images
@@ -198,10 +222,7 @@ def extract_features(ds: ImageDataset, # the images
     t0 = time.perf_counter()
     if backbone not in BACKBONES: raise ValueError(f"unknown backbone {backbone!r}; known: {sorted(BACKBONES)}")
     weights = _check_weights(weights)
-    settings = dict(data=ds.content_key(), n_items=len(ds), backbone=backbone, weights=weights_identity(weights, seed),
-                    image_size=image_size, pooling=pooling, layer=layer or BACKBONES[backbone].layer,
-                    version=FEATURE_CACHE_VERSION)
-    if backbone == "mobilenet": settings["alpha"] = alpha
+    settings = _feature_settings(ds, backbone, weights, image_size, pooling, alpha, layer, seed)
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
     path = None if cache_dir is False else cache_path("features", f"{backbone}-{key}.npy", cache_dir)
     args = (backbone, weights, image_size, pooling, alpha, layer, batch_size, seed)

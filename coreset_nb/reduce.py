@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import numpy as np
+from fastcore.basics import patch
 
 # %% auto 0
 __all__ = ['n_components_for_variance', 'centered_gram', 'ClassPCA', 'reduce_per_class']
@@ -53,6 +54,7 @@ def _spectrum(Xc, solver:str):
     lam = s ** 2
     return lam, U, Vt, lam.sum()
 
+# %% ../nbs/02_reduce.ipynb
 def _gram_components(Xc, U, s, k:int):
     "The first k right singular vectors from the Gram solution: v_i = Xcᵀ u_i / s_i, in float64 over column blocks."
     W = U[:, :k] / s
@@ -61,6 +63,15 @@ def _gram_components(Xc, U, s, k:int):
         V[:, start:start + 4096] = W.T @ np.asarray(Xc[:, start:start + 4096], dtype=np.float64)
     return V
 
+# %% ../nbs/02_reduce.ipynb
+def _as_features(X) -> np.ndarray:
+    "`X` as a non-empty 2-D float array (float64 unless it is already floating)."
+    X = np.asarray(X)
+    if X.ndim != 2 or len(X) == 0: raise ValueError(f"X must be a non-empty 2-D array, got shape {X.shape}")
+    dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
+    return X.astype(dtype, copy=False)
+
+# %% ../nbs/02_reduce.ipynb
 class ClassPCA:
     "PCA keeping a fraction of the variance; uses the n×n Gram matrix when features outnumber samples."
     def __init__(self,
@@ -70,41 +81,6 @@ class ClassPCA:
         if variance is not None and not (0 < float(variance) <= 1):
             raise ValueError(f"variance must be in (0, 1] or None, got {variance!r}")
         self.variance, self.random_state = variance, random_state
-
-    def _fit(self, X):
-        "Fit and return the projections of the training rows (U·S), which come for free."
-        X = np.asarray(X)
-        if X.ndim != 2 or len(X) == 0: raise ValueError(f"X must be a non-empty 2-D array, got shape {X.shape}")
-        dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
-        X = X.astype(dtype, copy=False)
-        n, d = X.shape
-        self.n_samples_, self.n_features_in_ = n, d
-        if np.all(X == X[0]): return self._fit_degenerate(X)  # n == 1 or identical rows: zero variance, exactly
-        self.mean_ = X.mean(axis=0, dtype=np.float64).astype(dtype)
-        Xc = X - self.mean_
-        self.solver_ = "gram" if d > n else "svd"  # Gram trick: n×n eigenproblem instead of d×d
-        lam, U, Vt, total = _spectrum(Xc, self.solver_)
-        keep = lam > lam[0] * max(n, d) * np.finfo(np.float64).eps
-        ratio = lam[keep] / total
-        k = n_components_for_variance(ratio, self.variance)
-        s = np.sqrt(lam[:k])
-        V = _gram_components(Xc, U, s, k) if self.solver_ == "gram" else Vt[:k]
-        signs = _flip_signs(V)
-        self.components_ = (V * signs[:, None]).astype(dtype)
-        self.explained_variance_ = lam[:k] / max(n - 1, 1)
-        self.explained_variance_ratio_ = ratio[:k]
-        self.n_components_ = k
-        return (U[:, :k] * (s * signs)).astype(dtype)
-
-    def _fit_degenerate(self, X):
-        "One zero component for rows that are all the same."
-        n, d = X.shape
-        self.mean_ = X[0].copy()
-        self.components_ = np.zeros((1, d), dtype=X.dtype)
-        self.explained_variance_ = np.zeros(1)
-        self.explained_variance_ratio_ = np.zeros(1)
-        self.n_components_, self.solver_ = 1, "degenerate"
-        return np.zeros((n, 1), dtype=X.dtype)
 
     def fit(self, X:np.ndarray): # n×d features of one class
         "Learn the mean and the principal axes of `X`."
@@ -119,6 +95,42 @@ class ClassPCA:
     def fit_transform(self, X:np.ndarray)->np.ndarray: # n×d features of one class
         "Fit, and return the training rows' projections (computed as U·S, without a second pass over X)."
         return self._fit(X)
+
+# %% ../nbs/02_reduce.ipynb
+@patch
+def _fit(self:ClassPCA, X):
+    "Fit and return the projections of the training rows (U·S), which come for free."
+    X = _as_features(X)
+    dtype, (n, d) = X.dtype, X.shape
+    self.n_samples_, self.n_features_in_ = n, d
+    if np.all(X == X[0]): return self._fit_degenerate(X)  # n == 1 or identical rows: zero variance, exactly
+    self.mean_ = X.mean(axis=0, dtype=np.float64).astype(dtype)
+    Xc = X - self.mean_
+    self.solver_ = "gram" if d > n else "svd"  # Gram trick: n×n eigenproblem instead of d×d
+    lam, U, Vt, total = _spectrum(Xc, self.solver_)
+    keep = lam > lam[0] * max(n, d) * np.finfo(np.float64).eps
+    ratio = lam[keep] / total
+    k = n_components_for_variance(ratio, self.variance)
+    s = np.sqrt(lam[:k])
+    V = _gram_components(Xc, U, s, k) if self.solver_ == "gram" else Vt[:k]
+    signs = _flip_signs(V)
+    self.components_ = (V * signs[:, None]).astype(dtype)
+    self.explained_variance_ = lam[:k] / max(n - 1, 1)
+    self.explained_variance_ratio_ = ratio[:k]
+    self.n_components_ = k
+    return (U[:, :k] * (s * signs)).astype(dtype)
+
+# %% ../nbs/02_reduce.ipynb
+@patch
+def _fit_degenerate(self:ClassPCA, X):
+    "One zero component for rows that are all the same."
+    n, d = X.shape
+    self.mean_ = X[0].copy()
+    self.components_ = np.zeros((1, d), dtype=X.dtype)
+    self.explained_variance_ = np.zeros(1)
+    self.explained_variance_ratio_ = np.zeros(1)
+    self.n_components_, self.solver_ = 1, "degenerate"
+    return np.zeros((n, 1), dtype=X.dtype)
 
 # %% ../nbs/02_reduce.ipynb
 def reduce_per_class(
