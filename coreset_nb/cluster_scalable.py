@@ -98,6 +98,7 @@ def _refine_all(X, best:dict, metric, batch_size, rng, refine)->dict:
         best[k] = (loss, medoids, labels)
     return best
 
+# %% ../nbs/03b_cluster_scalable.ipynb
 def _one_cluster(X, backend, metric, max_iter, rng, size, n_draws, batch_size)->ClassClustering:
     "A degenerate class (no K with a silhouette): one cluster around the most central point of a sample."
     with tqdm(disable=True) as no_bar:

@@ -4,12 +4,9 @@
 
 # %% ../nbs/04a_more_selectors.ipynb 3
 from __future__ import annotations
-
 import math, numbers, time
 from dataclasses import dataclass
-
 import numpy as np
-
 from .budgets import split_proportionally
 from .cluster import EXACT_MAX_N, class_seed, dissimilarity_matrix
 from .reduce import ClassPCA
@@ -160,6 +157,7 @@ def _squared_distances_to(Z:np.ndarray, float32:bool)->callable:
     Z = np.asarray(Z, dtype=np.float64)
     return lambda j: ((Z - Z[j]) ** 2).sum(axis=1)
 
+# %% ../nbs/04a_more_selectors.ipynb
 def k_center_greedy(
     Z:np.ndarray, # n×d features of one class
     k:int, # number of points to choose, 1 <= k <= n
