@@ -38,6 +38,14 @@ def _distinct_rows(X:np.ndarray)->int:
     "Number of distinct rows of X."
     return len(np.unique(np.ascontiguousarray(X), axis=0))
 
+def _refined_medoid(X, members, medoid, metric, rng, n_candidates, n_eval)->int:
+    "The best medoid of one cluster among its `n_candidates` points nearest its mean and its current medoid."
+    to_mean = pairwise_distances(X[members], X[members].mean(axis=0, keepdims=True), metric=metric).ravel()
+    cand = np.union1d(members[np.argsort(to_mean, kind="stable")[:n_candidates]], [medoid])
+    ev = members if len(members) <= n_eval else rng.choice(members, n_eval, replace=False)
+    return cand[np.argmin(pairwise_distances(X[cand], X[ev], metric=metric).sum(axis=1))]
+
+# %% ../nbs/03b_cluster_scalable.ipynb
 def refine_medoids(X, medoids, labels, loss, metric, batch_size, rng, rounds, n_candidates=64, n_eval=2000):
     "Voronoi refinement: in each cluster, try the points nearest its mean as medoid; keep a round only if the full loss drops."
     for _ in range(rounds):
@@ -45,16 +53,14 @@ def refine_medoids(X, medoids, labels, loss, metric, batch_size, rng, rounds, n_
         for j in range(len(medoids)):
             members = np.flatnonzero(labels == j)
             if len(members) < 3: continue
-            to_mean = pairwise_distances(X[members], X[members].mean(axis=0, keepdims=True), metric=metric).ravel()
-            cand = np.union1d(members[np.argsort(to_mean, kind="stable")[:n_candidates]], medoids[j:j + 1])
-            ev = members if len(members) <= n_eval else rng.choice(members, n_eval, replace=False)
-            new[j] = cand[np.argmin(pairwise_distances(X[cand], X[ev], metric=metric).sum(axis=1))]
+            new[j] = _refined_medoid(X, members, medoids[j], metric, rng, n_candidates, n_eval)
         if np.array_equal(new, medoids) or _distinct_rows(X[new]) < len(new): break
         new_labels, dist = assign_to_medoids(X, new, metric, batch_size)
         if dist.sum() >= loss: break
         medoids, labels, loss = new, new_labels, float(dist.sum())
     return medoids, labels, loss
 
+# %% ../nbs/03b_cluster_scalable.ipynb
 def _clara(X, ks, backend, metric, max_iter, rng, size, n_draws, batch_size, bar)->dict:
     "For each K in `ks` (K=1: the sample's most central point): the sample medoids with the lowest full loss."
     best = {}  # K -> (full loss, medoids, labels)
@@ -74,6 +80,7 @@ def _clara(X, ks, backend, metric, max_iter, rng, size, n_draws, batch_size, bar
         del D
     return best
 
+# %% ../nbs/03b_cluster_scalable.ipynb
 def _sampled_silhouettes(X:np.ndarray, best:dict, rng, sample_size:int, metric:str) -> dict:
     "Silhouette of each K's labels ({K: (loss, medoids, labels)}), estimated on one random sample of the class."
     n = len(X)
@@ -83,6 +90,22 @@ def _sampled_silhouettes(X:np.ndarray, best:dict, rng, sample_size:int, metric:s
     return {k: float(silhouette_score(D, labels[rows], metric="precomputed"))
             for k, (_, _, labels) in sorted(best.items()) if 2 <= len(np.unique(labels[rows])) <= m - 1}
 
+# %% ../nbs/03b_cluster_scalable.ipynb
+def _refine_all(X, best:dict, metric, batch_size, rng, refine)->dict:
+    "Every K's sample medoids refined over the whole class (`refine_medoids`), in order of K."
+    for k, (loss, medoids, labels) in best.items():
+        medoids, labels, loss = refine_medoids(X, medoids, labels, loss, metric, batch_size, rng, refine)
+        best[k] = (loss, medoids, labels)
+    return best
+
+# %% ../nbs/03b_cluster_scalable.ipynb
+def _one_cluster(X, backend, metric, max_iter, rng, size, n_draws, batch_size)->ClassClustering:
+    "A degenerate class (no K with a silhouette): one cluster around the most central point of a sample."
+    with tqdm(disable=True) as no_bar:
+        loss, medoids, labels = _clara(X, [1], backend, metric, max_iter, rng, size, n_draws, batch_size, no_bar)[1]
+    return ClassClustering(k=1, labels=labels, medoids=medoids, loss=loss, method="scalable")
+
+# %% ../nbs/03b_cluster_scalable.ipynb
 def cluster_class_scalable(
     X:np.ndarray, # n×d features of one class
     k_range:tuple=(2, 10), # (smallest K, largest K) tried, both included
@@ -109,15 +132,9 @@ def cluster_class_scalable(
     with tqdm(total=n_draws * len(ks), desc=f"CLARA K-Medoids (n={n:,})", disable=not progress or not ks,
               leave=False) as bar:
         best = _clara(X, ks, backend, metric, max_iter, rng, size, n_draws, batch_size, bar)
-    if size < n:
-        for k, (loss, medoids, labels) in best.items():
-            medoids, labels, loss = refine_medoids(X, medoids, labels, loss, metric, batch_size, rng, refine)
-            best[k] = (loss, medoids, labels)
+    if size < n: best = _refine_all(X, best, metric, batch_size, rng, refine)
     scores = _sampled_silhouettes(X, best, rng, silhouette_sample_size, metric)
-    if not scores:  # degenerate class: one cluster around the most central point of a sample
-        with tqdm(disable=True) as no_bar:
-            loss, medoids, labels = _clara(X, [1], backend, metric, max_iter, rng, size, n_draws, batch_size, no_bar)[1]
-        return ClassClustering(k=1, labels=labels, medoids=medoids, loss=loss, method="scalable")
+    if not scores: return _one_cluster(X, backend, metric, max_iter, rng, size, n_draws, batch_size)
     k = best_k(scores)
     loss, medoids, labels = best[k]
     return ClassClustering(k=k, labels=labels, medoids=medoids, loss=loss, silhouette=scores,

@@ -27,6 +27,7 @@ def clustering_state(model:PerClassKMedoids, # a fitted clustering
     settings = {s: list(v) if isinstance(v := getattr(model, s), tuple) else v for s in _SETTINGS}
     return dict(settings=settings, n=int(len(model.labels_)), classes=per_class)
 
+# %% ../nbs/03c_cluster_state.ipynb
 def clustering_from_state(state:dict, # the output of `clustering_state`
                          )->PerClassKMedoids: # fitted, equal to the one that was saved
     "Rebuild a fitted `PerClassKMedoids` from `clustering_state`'s data."

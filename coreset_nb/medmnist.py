@@ -23,6 +23,16 @@ MEDMNIST_MD5 = {  # official md5 of each file, from MedMNIST v2's own registry (
 MEDMNIST_CLASSES = {"bloodmnist": ["basophil", "eosinophil", "erythroblast", "ig", "lymphocyte", "monocyte",
                                    "neutrophil", "platelet"]}
 
+# %% ../nbs/00b_medmnist.ipynb
+def _fetch(url:str, tmp:Path, fname:str):
+    "Download `url` to `tmp`; when it fails, say how to pass the file by hand."
+    try: urllib.request.urlretrieve(url, tmp)
+    except Exception as e:
+        raise ConnectionError(f"could not download {fname} from {url} ({type(e).__name__}: {e}). Offline? Download "
+                              f"it elsewhere and pass the local file: load_medmnist('/path/to/{fname}') or "
+                              f"--data /path/to/{fname}") from None
+
+# %% ../nbs/00b_medmnist.ipynb
 def download_medmnist(name: str="bloodmnist", # MedMNIST dataset name
                       size: int=28, # 28, 64, 128 or 224
                       cache_dir=None, # where to store it (default ~/.cache/coreset_nb/medmnist)
@@ -35,25 +45,25 @@ def download_medmnist(name: str="bloodmnist", # MedMNIST dataset name
     url = MEDMNIST_URL.format(name=name, suffix="" if size == 28 else f"_{size}")
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_suffix(".part")
-    try: urllib.request.urlretrieve(url, tmp)
-    except Exception as e:
-        raise ConnectionError(f"could not download {fname} from {url} ({type(e).__name__}: {e}). Offline? Download "
-                              f"it elsewhere and pass the local file: load_medmnist('/path/to/{fname}') or "
-                              f"--data /path/to/{fname}") from None
+    _fetch(url, tmp, fname)
     if expected is not None and file_md5(tmp) != expected:
         tmp.unlink(); raise ValueError(f"md5 mismatch for downloaded {fname}: expected {expected}")
     os.replace(tmp, dst)
     return dst
 
 # %% ../nbs/00b_medmnist.ipynb
-def _read_npz_splits(p: Path, splits: list) -> tuple:
-    "The image and label arrays of `splits` in a MedMNIST file, checked for the mistakes a damaged file makes."
+def _open_npz_arrays(p:Path, splits:list)->tuple:
+    "The image and label arrays of `splits` in the `.npz` at `p`; fails on an unreadable file or missing arrays."
     try: z = np.load(p, allow_pickle=False)
     except Exception as e: raise ValueError(f"{p}: not a readable .npz file ({type(e).__name__}: {e}); re-download it") from None
     with z:
         missing = [f"{s}_{k}" for s in splits for k in ("images", "labels") if f"{s}_{k}" not in z]
         if missing: raise ValueError(f"{p}: no {missing} array(s) (keys: {sorted(z.keys())}); is it a MedMNIST file?")
-        arrays, labs = [z[f"{s}_images"] for s in splits], [z[f"{s}_labels"].reshape(-1) for s in splits]
+        return [z[f"{s}_images"] for s in splits], [z[f"{s}_labels"].reshape(-1) for s in splits]
+
+# %% ../nbs/00b_medmnist.ipynb
+def _check_split_arrays(p:Path, splits:list, arrays:list, labs:list):
+    "Fail with what is wrong when a split's images are not uint8 images or its labels do not match them."
     for s, a, l in zip(splits, arrays, labs):
         if a.ndim not in (3, 4) or a.dtype != np.uint8:
             raise ValueError(f"{p}: {s}_images must be uint8 (N, H, W[, C]) images, got {a.dtype} {a.shape}")
@@ -62,8 +72,14 @@ def _read_npz_splits(p: Path, splits: list) -> tuple:
                              "the file is damaged or not a MedMNIST file: re-download it")
         if len(l) and (not np.issubdtype(l.dtype, np.integer) or l.min() < 0):
             raise ValueError(f"{p}: {s}_labels must be class indices >= 0, got {l.dtype} (min {l.min()})")
+
+def _read_npz_splits(p: Path, splits: list) -> tuple:
+    "The image and label arrays of `splits` in a MedMNIST file, checked for the mistakes a damaged file makes."
+    arrays, labs = _open_npz_arrays(p, splits)
+    _check_split_arrays(p, splits, arrays, labs)
     return arrays, labs
 
+# %% ../nbs/00b_medmnist.ipynb
 def load_medmnist(path_or_name="bloodmnist", # a local .npz path, or a MedMNIST name to download
                   split: str="all", # 'train' | 'val' | 'test' | 'all' (all three, items keep their split prefix)
                   size: int=28, # image size to download when given a name
@@ -85,6 +101,7 @@ def load_medmnist(path_or_name="bloodmnist", # a local .npz path, or a MedMNIST 
     digests = [hashlib.md5(im.tobytes()).hexdigest() for im in images]
     return ImageDataset(items, labels, list(names), str(p.resolve()), "npz", "", digests, [], [], images)
 
+# %% ../nbs/00b_medmnist.ipynb
 def is_medmnist(path)->bool:
     "A MedMNIST `.npz` file, or the name of a MedMNIST dataset that is not a local path (it downloads)."
     p = Path(str(path)).expanduser()

@@ -4,18 +4,16 @@
 
 # %% ../nbs/04a_more_selectors.ipynb 3
 from __future__ import annotations
-
 import math, numbers, time
 from dataclasses import dataclass
-
 import numpy as np
-
 from .budgets import split_proportionally
 from .cluster import EXACT_MAX_N, class_seed, dissimilarity_matrix
 from .reduce import ClassPCA
 from .sample import IntelligentSelector, Selector, class_rngs, class_rows, register_selector
 from .constraints import Interval, Options
 from .scale import class_medoids, scalable_medoids, select_by_parts
+from fastcore.basics import patch
 
 # %% auto 0
 __all__ = ['HYBRID_DEFAULT_CAP', 'cluster_medoid_mask', 'IntelligentProportionalSelector', 'IntelligentMedoidFirstSelector',
@@ -34,11 +32,13 @@ def cluster_medoid_mask(X, y, clusters, pca_variance)->np.ndarray:
             mask[members[np.argmin(dissimilarity_matrix(Z[clusters[r] == j]).sum(axis=1))]] = True
     return mask
 
+# %% ../nbs/04a_more_selectors.ipynb
 @register_selector("intelligent_proportional")
 class IntelligentProportionalSelector(IntelligentSelector):
     "IS with each class's budget split across its clusters in proportion to their sizes."
     def split_class_budget(self, sizes, k, rng): return split_proportionally(sizes, k, rng)
 
+# %% ../nbs/04a_more_selectors.ipynb
 @register_selector("intelligent_medoid_first")
 class IntelligentMedoidFirstSelector(IntelligentSelector):
     "IS (equal split across clusters) that always takes the medoid of every cluster it samples from."
@@ -72,30 +72,38 @@ class PerClassFeatureSelector(Selector):
         if len(Z) <= self.exact_max_n: return self.select_class(Z, k, rng, seed), "exact"
         return self.select_large_class(Z, k, rng, seed)
 
-    def fit(self,
-            X:np.ndarray, # n×d features
-            y:np.ndarray, # class labels
-            **kwargs):
-        classes, rows, budgets = self._class_budgets(X, y)
-        if X is None: raise ValueError(f"selector {self.name!r} needs features X")
-        X = np.asarray(X)
-        picks, self.class_seconds_, self.paths_ = [], {}, {}
-        for i, (c, r, rng) in enumerate(zip(classes, rows, class_rngs(self.random_state, len(classes)))):
-            t0, k, self.paths_[c] = time.perf_counter(), budgets[c], "all" if budgets[c] >= len(r) else "none" if budgets[c] == 0 else None
-            if k >= len(r): local = np.arange(len(r))
-            elif k == 0: local = np.zeros(0, dtype=np.int64)
-            else:
-                self._rows = r  # the class's rows in X, for a selector that weighs them by what it knows of all classes
-                Z = X[r] if self.pca_variance is None else ClassPCA(self.pca_variance).fit_transform(X[r])
-                local, self.paths_[c] = self._select_one(np.asarray(Z, dtype=np.float64), k, rng, class_seed(self.random_state, i))
-                local = np.asarray(local)
-                if len(local) != k or len(np.unique(local)) != k:
-                    raise RuntimeError(f"{type(self).__name__} returned {len(np.unique(local))} distinct rows for a budget of {k}")
-            picks.append(r[local.astype(np.int64)])
-            self.class_seconds_[c] = time.perf_counter() - t0
-        self.indices_ = np.sort(np.concatenate(picks)).astype(np.int64)
-        self.class_budgets_ = budgets
-        return self
+# %% ../nbs/04a_more_selectors.ipynb
+@patch
+def _select_rows(self:PerClassFeatureSelector, X:np.ndarray, r:np.ndarray, k:int, rng, seed)->tuple:
+    "The local rows chosen in the class of rows `r` of X (budget k), and the path taken."
+    if k >= len(r): return np.arange(len(r)), "all"
+    if k == 0: return np.zeros(0, dtype=np.int64), "none"
+    self._rows = r  # the class's rows in X, for a selector that weighs them by what it knows of all classes
+    Z = X[r] if self.pca_variance is None else ClassPCA(self.pca_variance).fit_transform(X[r])
+    local, path = self._select_one(np.asarray(Z, dtype=np.float64), k, rng, seed)
+    local = np.asarray(local)
+    if len(local) != k or len(np.unique(local)) != k:
+        raise RuntimeError(f"{type(self).__name__} returned {len(np.unique(local))} distinct rows for a budget of {k}")
+    return local, path
+
+# %% ../nbs/04a_more_selectors.ipynb
+@patch
+def fit(self:PerClassFeatureSelector,
+        X:np.ndarray, # n×d features
+        y:np.ndarray, # class labels
+        **kwargs):
+    classes, rows, budgets = self._class_budgets(X, y)
+    if X is None: raise ValueError(f"selector {self.name!r} needs features X")
+    X = np.asarray(X)
+    picks, self.class_seconds_, self.paths_ = [], {}, {}
+    for i, (c, r, rng) in enumerate(zip(classes, rows, class_rngs(self.random_state, len(classes)))):
+        t0 = time.perf_counter()
+        local, self.paths_[c] = self._select_rows(X, r, budgets[c], rng, class_seed(self.random_state, i))
+        picks.append(r[local.astype(np.int64)])
+        self.class_seconds_[c] = time.perf_counter() - t0
+    self.indices_ = np.sort(np.concatenate(picks)).astype(np.int64)
+    self.class_budgets_ = budgets
+    return self
 
 # %% ../nbs/04a_more_selectors.ipynb
 @register_selector("medoids")
@@ -145,6 +153,15 @@ class HybridSelector(PerClassFeatureSelector):
         return rows, path.get("name", "exact")
 
 # %% ../nbs/04a_more_selectors.ipynb
+def _squared_distances_to(Z:np.ndarray, float32:bool)->callable:
+    "j → the squared distance of every row of Z to row j (float32: ‖z‖² − 2 z·c + ‖c‖², one matrix-vector product)."
+    if float32:
+        Z = np.ascontiguousarray(Z, dtype=np.float32); sq = np.einsum("ij,ij->i", Z, Z)
+        return lambda j: np.maximum(sq - 2 * (Z @ Z[j]) + sq[j], 0)
+    Z = np.asarray(Z, dtype=np.float64)
+    return lambda j: ((Z - Z[j]) ** 2).sum(axis=1)
+
+# %% ../nbs/04a_more_selectors.ipynb
 def k_center_greedy(
     Z:np.ndarray, # n×d features of one class
     k:int, # number of points to choose, 1 <= k <= n
@@ -152,12 +169,7 @@ def k_center_greedy(
     float32:bool=False, # squared distances as ‖z‖² − 2 z·c + ‖c‖² in float32: one matrix-vector product per pick
 )->np.ndarray: # k distinct local indices, in the order chosen
     "Greedy k-center: repeatedly add the point farthest from the points chosen so far."
-    if float32:
-        Z = np.ascontiguousarray(Z, dtype=np.float32); sq = np.einsum("ij,ij->i", Z, Z)
-        dist_to = lambda j: np.maximum(sq - 2 * (Z @ Z[j]) + sq[j], 0)
-    else:
-        Z = np.asarray(Z, dtype=np.float64)
-        dist_to = lambda j: ((Z - Z[j]) ** 2).sum(axis=1)
+    dist_to = _squared_distances_to(Z, float32)
     chosen = np.empty(k, dtype=np.int64); chosen[0] = start
     gap = dist_to(start)  # squared distance to the nearest chosen point
     gap[start] = -np.inf  # chosen points can never be chosen again
@@ -166,6 +178,7 @@ def k_center_greedy(
         np.minimum(gap, dist_to(j), out=gap); gap[j] = -np.inf
     return chosen
 
+# %% ../nbs/04a_more_selectors.ipynb
 @register_selector("kcenter")
 @dataclass(eq=False)
 class KCenterSelector(PerClassFeatureSelector):
@@ -202,6 +215,7 @@ def herding(
         total += Z[j]
     return chosen
 
+# %% ../nbs/04a_more_selectors.ipynb
 @register_selector("herding")
 class HerdingSelector(PerClassFeatureSelector):
     "Per class, greedy herding (mean matching) on the PCA-reduced features."

@@ -37,6 +37,7 @@ def similarity_matrix(Z:np.ndarray, # n×d features of one class
     np.square(D, out=D); np.negative(D, out=D); np.divide(D, 2 * max(sigma, 1e-12) ** 2, out=D)
     return np.exp(D, out=D)
 
+# %% ../nbs/04c_peers.ipynb
 def facility_location(S:np.ndarray, # n×n non-negative similarities, S[i, j] = sim(i, j)
                       k:int, # points to choose, 1 <= k <= n
                      )->tuple: # (k local indices in the order chosen, objective value F)
@@ -80,6 +81,7 @@ def typicality(Z:np.ndarray, # m×d points of one cluster
     nearest = np.sort(D, axis=1)[:, 1:k + 1]  # column 0 is the point itself
     return 1 / np.maximum(nearest.mean(axis=1), 1e-12)
 
+# %% ../nbs/04c_peers.ipynb
 @register_selector("typiclust")
 @dataclass(eq=False)
 class TypiClustSelector(PerClassFeatureSelector):
@@ -108,6 +110,7 @@ def _nearest_other_cluster(D, labels)->np.ndarray:
     other = labels[None, :] != labels[:, None]
     return np.where(other, D, np.inf).min(axis=1) if len(D) else np.zeros(0)
 
+# %% ../nbs/04c_peers.ipynb
 def choose_delta(D:np.ndarray, labels:np.ndarray, alpha:float=0.95, n_candidates:int=30)->float:
     "The largest candidate radius whose ball purity is at least `alpha` (the smallest candidate if none is)."
     off = D[np.triu_indices(len(D), 1)]
@@ -116,6 +119,7 @@ def choose_delta(D:np.ndarray, labels:np.ndarray, alpha:float=0.95, n_candidates
     pure = [d for d in candidates if np.mean(nearest_other > d) >= alpha]
     return float(max(pure) if pure else candidates[0])
 
+# %% ../nbs/04c_peers.ipynb
 def probability_cover(D:np.ndarray, # n×n distances
                       k:int, # points to choose
                       delta:float, # ball radius
@@ -133,6 +137,7 @@ def probability_cover(D:np.ndarray, # n×n distances
     rest = np.setdiff1d(np.arange(len(D)), chosen)
     return np.concatenate([np.asarray(chosen, dtype=np.int64), rng.choice(rest, k - len(chosen), replace=False)])
 
+# %% ../nbs/04c_peers.ipynb
 @register_selector("probcover")
 @dataclass(eq=False)
 class ProbCoverSelector(PerClassFeatureSelector):
@@ -154,6 +159,7 @@ def moderate(Z:np.ndarray, # n×d features of one class
     d = np.linalg.norm(Z - Z.mean(axis=0), axis=1)
     return np.argsort(np.abs(d - np.median(d)), kind="stable")[:k].astype(np.int64)
 
+# %% ../nbs/04c_peers.ipynb
 @register_selector("moderate")
 class ModerateSelector(PerClassFeatureSelector):
     "Per class, the points at the median distance from the class centre (Xia et al. 2023)."

@@ -16,6 +16,14 @@ from .cluster_scalable import assign_to_medoids, refine_medoids
 __all__ = ['class_medoids', 'select_by_parts', 'scalable_medoids']
 
 # %% ../nbs/04d_scale.ipynb
+def _fill_medoids(medoids:np.ndarray, n:int, k:int, random_state)->np.ndarray:
+    "FasterPAM's medoids, made k distinct rows: with fewer distinct points than K, BUILD stopped at loss 0; fill at random."
+    if len(np.unique(medoids)) >= k: return medoids
+    medoids = np.unique(medoids)
+    rest = np.setdiff1d(np.arange(n), medoids)
+    return np.concatenate([medoids, np.random.default_rng(random_state).choice(rest, k - len(medoids), replace=False)])
+
+# %% ../nbs/04d_scale.ipynb
 def class_medoids(
     Z:np.ndarray, # n×d (reduced) features of one class
     k:int, # number of medoids, 1 <= k <= n
@@ -31,12 +39,7 @@ def class_medoids(
     if k == 1: return np.array([np.argmin(D.sum(axis=1))], dtype=np.int64)
     init = "build" if k <= build_max_k else "random"
     res = kmedoids.fasterpam(D, k, max_iter=max_iter, init=init, random_state=random_state, n_cpu=1)
-    medoids = np.asarray(res.medoids, dtype=np.int64)
-    if len(np.unique(medoids)) < k:  # fewer distinct points than K: BUILD stopped at loss 0
-        medoids = np.unique(medoids)
-        rest = np.setdiff1d(np.arange(n), medoids)
-        medoids = np.concatenate([medoids, np.random.default_rng(random_state).choice(rest, k - len(medoids), replace=False)])
-    return medoids
+    return _fill_medoids(np.asarray(res.medoids, dtype=np.int64), n, k, random_state)
 
 # %% ../nbs/04d_scale.ipynb
 def select_by_parts(select_class, # the exact selector of one class: (Z, k, rng, seed) -> k local rows
@@ -55,6 +58,24 @@ def select_by_parts(select_class, # the exact selector of one class: (Z, k, rng,
     return np.concatenate(picks) if picks else np.zeros(0, dtype=np.int64)
 
 # %% ../nbs/04d_scale.ipynb
+def _medoids_by_parts(Z, k, random_state, max_iter, build_max_k, exact_max_n, part_k, rng)->np.ndarray:
+    "Exact medoids on random parts small enough that each holds about `part_k` medoids (at most `exact_max_n` rows)."
+    exact = lambda Zp, kp, rng_, seed: class_medoids(Zp, kp, seed, max_iter, build_max_k)
+    max_part = min(int(exact_max_n), max(40, -(-len(Z) * int(part_k) // k)))  # FasterPAM's cost grows like K·n² per part
+    return select_by_parts(exact, Z, k, rng, random_state, max_part)
+
+# %% ../nbs/04d_scale.ipynb
+def _best_sample_medoids(Z, k, size, n_samples, max_iter, build_max_k, batch_size, rng)->tuple:
+    "CLARA: the medoids of `n_samples` random samples, each assigned to all of Z; (full loss, medoids, labels) of the best."
+    best = None
+    for _ in range(max(1, int(n_samples))):
+        rows = np.sort(rng.choice(len(Z), size, replace=False))
+        medoids = rows[class_medoids(Z[rows], k, int(rng.integers(2**31 - 1)), max_iter, build_max_k)]
+        labels, dist = assign_to_medoids(Z, medoids, "euclidean", batch_size)
+        if best is None or dist.sum() < best[0]: best = (float(dist.sum()), medoids, labels)
+    return best
+
+# %% ../nbs/04d_scale.ipynb
 def scalable_medoids(Z:np.ndarray, # n×d features of one class
                      k:int, # number of medoids, 1 <= k < n
                      random_state:int|None=0, # seed of the samples and of FasterPAM
@@ -71,15 +92,7 @@ def scalable_medoids(Z:np.ndarray, # n×d features of one class
     rng, n = np.random.default_rng(random_state), len(Z)
     size = min(n, max(int(clara_sample_size), 40 + 2 * k))
     if size > exact_max_n:
-        exact = lambda Zp, kp, rng_, seed: class_medoids(Zp, kp, seed, max_iter, build_max_k)
-        max_part = min(int(exact_max_n), max(40, -(-n * int(part_k) // k)))  # FasterPAM's cost grows like K·n² per part
-        return select_by_parts(exact, Z, k, rng, random_state, max_part), "parts"
-    best = None
-    for _ in range(max(1, int(clara_samples))):
-        rows = np.sort(rng.choice(n, size, replace=False))
-        medoids = rows[class_medoids(Z[rows], k, int(rng.integers(2**31 - 1)), max_iter, build_max_k)]
-        labels, dist = assign_to_medoids(Z, medoids, "euclidean", batch_size)
-        if best is None or dist.sum() < best[0]: best = (float(dist.sum()), medoids, labels)
-    loss, medoids, labels = best
+        return _medoids_by_parts(Z, k, random_state, max_iter, build_max_k, exact_max_n, part_k, rng), "parts"
+    loss, medoids, labels = _best_sample_medoids(Z, k, size, clara_samples, max_iter, build_max_k, batch_size, rng)
     medoids, _, _ = refine_medoids(Z, medoids, labels, loss, "euclidean", batch_size, rng, refine)
     return np.asarray(medoids, dtype=np.int64), "clara"
