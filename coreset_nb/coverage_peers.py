@@ -60,7 +60,7 @@ def _sparse_lazy_greedy(C:sparse.csc_matrix, # n×n non-negative similarities, b
         _, j = heapq.heappop(heap)
         rows, vals = indices[indptr[j]:indptr[j + 1]], data[indptr[j]:indptr[j + 1]]
         gain = float(np.maximum(vals - cover[rows], 0).sum())
-        if gain <= 0: heapq.heappush(heap, (0.0, j)); break  # nothing left to cover: the rest is drawn at random
+        if gain <= 0 and (not heap or heap[0][0] >= 0): break  # no candidate can gain: the rest is drawn at random
         if not heap or (-gain, j) <= heap[0]:
             chosen.append(j); cover[rows] = np.maximum(cover[rows], vals)
         else: heapq.heappush(heap, (-gain, j))
