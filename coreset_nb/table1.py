@@ -127,7 +127,7 @@ def mark_paper(ax, # axes drawn by `plot_vs_size`
     "The paper's values at their coreset size beside our curve of the same sampling (its colour, black edge; diamond: value, triangle: upper bound)."
     pos, dodge = {f: i for i, f in enumerate(sorted(set(d.fraction.round(6))))}, sampling_offsets(d.sampling)
     shown = points[points.fraction.round(6).isin(pos)]
-    shown = shown.assign(pos=shown.fraction.round(6).map(pos) + shown.sampling.map(dodge).fillna(0))
+    shown = shown.assign(pos=shown.fraction.round(6).map(pos) + shown.sampling.map(dodge).astype(float).fillna(0))
     for r in shown.itertuples():
         ax.scatter(r.pos, r.value, marker="v" if r.relation == "<" else "D", s=46, color=colour_of(r.sampling), edgecolor="black",
                    linewidth=1.2, zorder=6, label="paper (arXiv 2509.21380)")
