@@ -15,10 +15,10 @@ from .cache import read_csv_table
 from .experiments import cell_id, grid_cells, read_grid
 
 # %% auto 0
-__all__ = ['LABELS', 'TITLES', 'PALETTE', 'BEYOND_PAPER', 'EXTRA_COLOURS', 'OUTPUT_LINE', 'sampling_label', 'colour_of',
-           'title_of', 'load_results', 'fraction_label', 'protocol_of', 'protocol_caption', 'no_data', 'size_axis',
-           'mean_ci', 'sampling_offsets', 'plot_vs_size', 'plotted_values', 'legend', 'wrote', 'written_files',
-           'write_table', 'save', 'class_assignments']
+__all__ = ['LABELS', 'TITLES', 'PALETTE', 'BEYOND_PAPER', 'EXTRA_COLOURS', 'SPREADS', 'OUTPUT_LINE', 'sampling_label',
+           'colour_of', 'title_of', 'load_results', 'fraction_label', 'protocol_of', 'protocol_caption', 'no_data',
+           'size_axis', 'mean_ci', 'min_max', 'sampling_offsets', 'plot_vs_size', 'plotted_values', 'legend', 'wrote',
+           'written_files', 'write_table', 'save', 'class_assignments']
 
 # %% ../nbs/11_figures.ipynb
 LABELS = {"full": "100%", "random": "RS", "intelligent": "IS"}  # method -> the paper's name of the sampling
@@ -27,11 +27,13 @@ PALETTE = {"100%": "black", "RS": "tab:orange", "IS": "tab:blue"}  # sampling ->
 BEYOND_PAPER = " (beyond the paper)"  # what the label of a selector the paper did not test ends with
 EXTRA_COLOURS = ("tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")  # for those selectors, in name order
 
+# %% ../nbs/11_figures.ipynb
 def sampling_label(method: str, # a method name of the results (`full`, `random`, `intelligent`, `facility_location`, ...)
                   ) -> str:
     "The paper's name of a sampling; a selector the paper did not test keeps its own name, marked as beyond the paper."
     return LABELS.get(method, f"{method}{BEYOND_PAPER}")
 
+# %% ../nbs/11_figures.ipynb
 def colour_of(label: str, # a sampling label (`sampling_label`)
               labels=(), # every sampling label of the figure (a colour per selector beyond the paper, in name order)
              ) -> str:
@@ -40,6 +42,7 @@ def colour_of(label: str, # a sampling label (`sampling_label`)
     extra = sorted(l for l in set(labels) | {label} if l not in PALETTE)
     return EXTRA_COLOURS[extra.index(label) % len(EXTRA_COLOURS)]
 
+# %% ../nbs/11_figures.ipynb
 def title_of(d: pd.DataFrame, # results rows (with `model` and `model_kind` columns)
              model: str, # a model's config name
             ) -> str:
@@ -54,22 +57,28 @@ def _drop_stale(df: pd.DataFrame, current) -> pd.DataFrame:
     if stale: print(f"ignored {len(stale)} row(s) of cells run with older settings: {stale}")
     return df[df.cell_id.isin(set(current))]
 
+# %% ../nbs/11_figures.ipynb
+def _config_grid(df: pd.DataFrame, folder: Path) -> tuple:
+    "A folder without grid.json: the grid of its config.json, and the rows of that config (when split.json names the data)."
+    cfg = json.loads((folder / "config.json").read_text())
+    cells = grid_cells(cfg)
+    if (folder / "split.json").exists() and "cell_id" in df:
+        key = json.loads((folder / "split.json").read_text()).get("content_key", "")
+        df = _drop_stale(df, {cell_id(cfg, c, key) for c in cells})
+    return df, {(c.model, c.method, round(c.fraction, 6), c.seed) for c in cells}
+
+# %% ../nbs/11_figures.ipynb
 def _grid_of(df: pd.DataFrame, path, models) -> tuple:
     "The grid {(model, method, fraction, seed)} of a results folder, and its rows of that grid's settings."
     folder = Path(path).parent
-    cfg_path, split_path = folder / "config.json", folder / "split.json"
     written = read_grid(folder)  # the grid and its cell ids, as the run that wrote the folder saw them
     if written is not None:
         return (_drop_stale(df, written) if "cell_id" in df else df), set(written.values())
-    if cfg_path.exists():  # an older folder without grid.json: recompute the ids from config.json and split.json
-        cfg = json.loads(cfg_path.read_text())
-        cells = grid_cells(cfg)
-        if split_path.exists() and "cell_id" in df:
-            df = _drop_stale(df, {cell_id(cfg, c, json.loads(split_path.read_text()).get("content_key", "")) for c in cells})
-        return df, {(c.model, c.method, round(c.fraction, 6), c.seed) for c in cells}
+    if (folder / "config.json").exists(): return _config_grid(df, folder)  # an older folder without grid.json
     implied = {(m, me, f, s) for m in set(df.model) | set(models) for me, f in set(zip(df.method, df.fraction)) for s in set(df.seed)}
     return df, implied  # no record of the grid: the one the rows imply
 
+# %% ../nbs/11_figures.ipynb
 def _report_completeness(df: pd.DataFrame, grid: set, models, path) -> None:
     "Print duplicate rows, the grid's missing cells (or that it is complete), and models without any row."
     dup = df.duplicated(["model", "method", "fraction", "seed"], keep=False)
@@ -83,6 +92,7 @@ def _report_completeness(df: pd.DataFrame, grid: set, models, path) -> None:
     for m in models:
         if not (df.model == m).any(): print(f"no rows at all for model {m!r}; models in the table: {sorted(set(df.model))}")
 
+# %% ../nbs/11_figures.ipynb
 def load_results(path, # a `results.csv` of `run_experiment` (its `config.json` and `split.json` are read from beside it)
                  models, # the model config names to keep
                 ) -> tuple[pd.DataFrame, set]:
@@ -119,6 +129,7 @@ def protocol_of(m: dict, # a model block of an experiment config
     return (f"paper-like protocol (our reading of an unstated one): up to {m['epochs']} epochs, early stopping "
             f"(patience {m['patience']}) on {m['val_fraction']:.0%} of the coreset, batch {m['batch_size']}, Adam {m['learning_rate']:g}")
 
+# %% ../nbs/11_figures.ipynb
 def protocol_caption(results_csv, # a `results.csv` of `run_experiment` (its `config.json` is read from beside it)
                      models, # model config names, in caption order
                      d: pd.DataFrame|None=None, # rows with `model_kind` (to name the models as the paper does)
@@ -138,6 +149,7 @@ def no_data(ax, # matplotlib axes to mark as empty
     ax.text(0.5, 0.5, f"no results yet\n({what})", ha="center", va="center", transform=ax.transAxes, color="gray")
     ax.set_xticks([]); ax.set_yticks([])
 
+# %% ../nbs/11_figures.ipynb
 def size_axis(ax, # matplotlib axes whose x axis shows coreset sizes
               d: pd.DataFrame, # results rows (with `fraction` and `n_coreset`)
              ) -> dict:
@@ -165,55 +177,86 @@ def mean_ci(values, # one value per seed
     if bounds[1] is not None: high = min(high, bounds[1])
     return (low, high)
 
+# %% ../nbs/11_figures.ipynb
+def min_max(values, # one value per seed
+           ) -> tuple[float, float]: # (fastest, slowest); (nan, nan) when there is no value
+    "The range of the values over seeds (NaN ignored): the error bar of a time, which stays positive like the times."
+    v = np.asarray(values, dtype=float); v = v[~np.isnan(v)]
+    return (np.nan, np.nan) if len(v) == 0 else (float(v.min()), float(v.max()))
+
+SPREADS = {"ci": ("ci_low", "ci_high"), "range": ("min", "max")}  # error bar -> its two columns in `plotted_values`
+
+def _error_bar(spread: str, bounds: tuple):
+    "The function giving an error bar's ends from one cell's values: 'ci' `mean_ci` clipped to `bounds`, 'range' `min_max`."
+    if spread not in SPREADS: raise ValueError(f"unknown spread {spread!r}; known: {', '.join(SPREADS)}")
+    return min_max if spread == "range" else (lambda v: mean_ci(v, bounds=bounds))
+
+# %% ../nbs/11_figures.ipynb
+def _sampling_order(samplings) -> list:
+    "RS, IS, then the other selectors by name (the 100% baseline is not a line)."
+    s = set(samplings)
+    return [x for x in ("RS", "IS") if x in s] + sorted(s - {"RS", "IS", "100%"})
+
 def sampling_offsets(samplings) -> dict:
     "Horizontal offset of each sampling's points (RS, IS, then the others by name), so that error bars sit side by side."
-    order = [s for s in ("RS", "IS") if s in set(samplings)] + sorted(set(samplings) - {"RS", "IS", "100%"})
+    order = _sampling_order(samplings)
     return {s: 0.08 * (i - (len(order) - 1) / 2) for i, s in enumerate(order)}
 
+# %% ../nbs/11_figures.ipynb
+def _seed_labels(d: pd.DataFrame) -> dict:
+    "Each sampling's legend label with its seed count: 'IS (2 seeds)', or 'IS (1–2 seeds)' when its coreset sizes differ."
+    seeds = d.groupby(["sampling", "fraction"]).seed.nunique().groupby("sampling").agg(["min", "max"])
+    return {s: f"{s} ({a} seed{'s' * int(b > 1)})" if a == b else f"{s} ({a}–{b} seeds)" for s, (a, b) in seeds.iterrows()}
+
+def _plot_full(ax, full: pd.DataFrame, col: str, style, bar, label):
+    "The 100% baseline: a black star with its error bar `bar`, one per value of `style`."
+    for key, f in full.groupby(style) if style else [(None, full)]:
+        if len(f):
+            mean, (low, high) = f[col].mean(), bar(f[col])
+            ax.errorbar(f.pos.iloc[:1], [mean], yerr=[[mean - low], [high - mean]], marker="*", ms=15, color="black",
+                        ls="none", capsize=3, label=label)
+
+# %% ../nbs/11_figures.ipynb
 def plot_vs_size(ax, # matplotlib axes to draw on
                  d: pd.DataFrame, # results rows with a `sampling` label (from `load_results`)
                  col: str, # the column to plot (e.g. 'test_accuracy', 'train_time_s')
                  style: str|None=None, # a column whose values get a line style of their own (e.g. two timings)
                  bounds: tuple=(0.0, 1.0), # what `col` cannot leave; the CIs are clipped to it ((0, None) for times)
+                 spread: str="ci", # error bars: 'ci' the 95% t-interval of the mean, 'range' fastest to slowest seed (times)
                 ) -> bool:
-    "Mean and 95% CI over seeds of `col` against coreset size: one line per selector, the 100% baseline as a star. False if nothing to draw."
+    "Mean and error bar over seeds of `col` against coreset size: one line per selector, the 100% baseline as a star. False if nothing to draw."
     import seaborn as sns
     d = d[d[col].notna()]
     if d.empty: return False
-    order = [s for s in ("RS", "IS") if s in set(d.sampling)] + sorted(set(d.sampling) - {"RS", "IS", "100%"})
-    dodge = sampling_offsets(d.sampling)
-    d = d.assign(pos=d.fraction.map(size_axis(ax, d)) + d.sampling.map(dodge).fillna(0))
-    seeds = d.groupby(["sampling", "fraction"]).seed.nunique().groupby("sampling").agg(["min", "max"])
-    lab = {s: f"{s} ({a} seed{'s' * int(b > 1)})" if a == b else f"{s} ({a}–{b} seeds)" for s, (a, b) in seeds.iterrows()}
-    pal = {lab[s]: colour_of(s, order) for s in lab}
-    d = d.assign(sampling=d.sampling.map(lab))
-    ci = lambda v: mean_ci(v, bounds=bounds)
+    order, lab, bar = _sampling_order(d.sampling), _seed_labels(d), _error_bar(spread, bounds)
+    d = d.assign(pos=d.fraction.map(size_axis(ax, d)) + d.sampling.map(sampling_offsets(d.sampling)).fillna(0),
+                 sampling=d.sampling.map(lab))
     sub = d[d.method != "full"]
     if len(sub):
-        sns.lineplot(data=sub, x="pos", y=col, hue="sampling", hue_order=[lab[s] for s in order], style=style, palette=pal,
-                     errorbar=ci, err_style="bars", marker="o", markersize=6, err_kws=dict(capsize=3), ax=ax)
-    for key, f in d[d.method == "full"].groupby(style) if style else [(None, d[d.method == "full"])]:
-        if len(f):
-            mean, (low, high) = f[col].mean(), ci(f[col])
-            ax.errorbar(f.pos.iloc[:1], [mean], yerr=[[mean - low], [high - mean]], marker="*", ms=15, color="black",
-                        ls="none", capsize=3, label=lab["100%"])
+        sns.lineplot(data=sub, x="pos", y=col, hue="sampling", hue_order=[lab[s] for s in order], style=style,
+                     palette={lab[s]: colour_of(s, order) for s in lab}, errorbar=bar, err_style="bars", marker="o",
+                     markersize=6, err_kws=dict(capsize=3), ax=ax)
+    _plot_full(ax, d[d.method == "full"], col, style, bar, lab.get("100%"))
     ax.set_xlabel("coreset size (% of the training set / images)")
     ax.margins(y=0.08)
     return True
 
+# %% ../nbs/11_figures.ipynb
 def plotted_values(d: pd.DataFrame, # results rows with a `sampling` label (from `load_results`)
                    col: str, # the plotted column
                    style: str|None=None, # the column `plot_vs_size` gave line styles to, if any
                    bounds: tuple=(0.0, 1.0), # the `bounds` given to `plot_vs_size`
+                   spread: str="ci", # the `spread` given to `plot_vs_size`: its bar ends are `SPREADS[spread]`
                   ) -> pd.DataFrame:
-    "What `plot_vs_size` draws, as numbers: mean, std, the clipped 95% CI and the seed count per model, sampling and fraction."
+    "What `plot_vs_size` draws, as numbers: mean, std, the error bar's ends and the seed count per model, sampling and fraction."
     keys = ["model", *([style] if style else []), "sampling", "method", "fraction"]
     d = d[d[col].notna()]
     g = d.groupby(keys, sort=True)
-    ci = g[col].apply(lambda v: mean_ci(v, bounds=bounds))
+    ends, (low, high) = g[col].apply(_error_bar(spread, bounds)), SPREADS[spread]
     return pd.DataFrame(dict(n_coreset=g.n_coreset.median(), mean=g[col].mean(), std=g[col].std(),
-                             ci_low=ci.str[0], ci_high=ci.str[1], n_seeds=g.seed.nunique())).reset_index().assign(column=col)
+                             **{low: ends.str[0], high: ends.str[1]}, n_seeds=g.seed.nunique())).reset_index().assign(column=col)
 
+# %% ../nbs/11_figures.ipynb
 def legend(ax, # matplotlib axes
            **kw, # passed to `ax.legend` (fontsize, loc, ...)
           ):
@@ -234,6 +277,7 @@ def written_files(text: str, # a notebook's printed output
     "The paths a notebook announced with `wrote`."
     return list(dict.fromkeys(line[len(OUTPUT_LINE):].strip() for line in text.splitlines() if line.startswith(OUTPUT_LINE)))
 
+# %% ../nbs/11_figures.ipynb
 def write_table(table: pd.DataFrame|str, # the numbers (for a .csv), or the Markdown text (for a .md)
                 path, # a .csv or .md file
                 quiet: bool=False, # do not announce it

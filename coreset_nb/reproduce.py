@@ -19,7 +19,7 @@ from .pipeline import settings_hash
 
 # %% auto 0
 __all__ = ['PRESETS', 'REFERENCE_GRIDS', 'REFERENCE_VERDICTS', 'PAPER_CLAIM', 'preset_config', 'selection_artifacts',
-           'find_figures_dir', 'announced_outputs', 'run_figure_notebook', 'kernel_log', 'run_figures',
+           'find_figures_dir', 'announced_outputs', 'kernel_log', 'run_figure_notebook', 'run_figures',
            'write_reference_verdicts', 'run_verdict', 'write_report', 'reproduce']
 
 # %% ../nbs/08_reproduce.ipynb
@@ -40,21 +40,37 @@ def preset_config(preset: str="demo", # 'demo' | 'demo-paper' | 'pbc-cpu' | 'pap
     return cfg
 
 # %% ../nbs/08_reproduce.ipynb
+def _training_split(cfg: dict, ds):
+    "The preset's train/test split of `ds`: made once, then read back from `results_dir/split.json`."
+    return load_or_make_split(ds, Path(cfg["results_dir"]) / "split.json", test_size=cfg["split"]["test_size"],
+                              seed=cfg["split"]["seed"])
+
+# %% ../nbs/08_reproduce.ipynb
+def _artifact_key(ds, split, sel: dict, method: str, fraction: float, seed: int) -> str:
+    "The settings hash of one selection artifact: data, training split, selection settings, method, fraction and seed."
+    return settings_hash(dict(data=ds.content_key(), train=split.train.tolist(), sel=grid_identity(sel), method=method,
+                              fraction=fraction, seed=seed))
+
+# %% ../nbs/08_reproduce.ipynb
+def _reusable(side: Path, # the artifact's JSON sidecar
+              assignments: Path, # its assignments CSV
+              key: str, # `_artifact_key` of the settings asked for
+             ) -> bool:
+    "Whether the artifact on disk is complete and was made with the settings `key` (which its sidecar stores)."
+    return side.exists() and assignments.exists() and json.loads(side.read_text()).get("artifact_key") == key
+
+# %% ../nbs/08_reproduce.ipynb
 def selection_artifacts(cfg: dict, out_dir, fraction: float=0.25, seed: int=0, progress: bool=True) -> dict:
     "IS and RS coresets of the training split, written as CSV + sidecar + assignments (reused when unchanged)."
     from coreset_nb.pipeline import SelectionSettings, select_coreset
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     ds = load_dataset(cfg["data"], progress=False)
-    split = load_or_make_split(ds, Path(cfg["results_dir"]) / "split.json", test_size=cfg["split"]["test_size"],
-                               seed=cfg["split"]["seed"])
-    sel, paths = cfg["selection"], {}
+    split, sel, paths = _training_split(cfg, ds), cfg["selection"], {}
     for method in ("intelligent", "random"):
         stem = f"{method}_{round(fraction * 100)}"
         csv_path, assignments = out_dir / f"{stem}.csv", out_dir / f"{stem}_assignments.csv"
-        key = settings_hash(dict(data=ds.content_key(), train=split.train.tolist(), sel=grid_identity(sel), method=method,
-                         fraction=fraction, seed=seed))
-        side = csv_path.with_suffix(".json")
-        fresh = side.exists() and assignments.exists() and json.loads(side.read_text()).get("artifact_key") == key
+        key, side = _artifact_key(ds, split, sel, method, fraction, seed), csv_path.with_suffix(".json")
+        fresh = _reusable(side, assignments, key)
         if not fresh:
             res = select_coreset(ds, fraction, settings=SelectionSettings.from_config(sel, method, seed), candidates=split.train,
                                  cache_dir=cfg["cache_dir"], progress=progress)
@@ -73,6 +89,7 @@ def find_figures_dir(figures_dir=None) -> Path:
     raise FileNotFoundError(f"no figure notebooks in {', '.join(map(str, candidates))}: reinstall coreset_nb, run "
                             "from a clone of the repository, or pass --figures DIR")
 
+# %% ../nbs/08_reproduce.ipynb
 def _inputs_digest(params: dict) -> dict:
     "md5 of every parameter that names an existing file (so changed inputs re-execute a notebook)."
     return {k: file_md5(v) for k, v in params.items() if isinstance(v, str) and Path(v).is_file()}
@@ -88,27 +105,6 @@ def announced_outputs(executed: Path, # an executed notebook
     return sorted({Path(f).name for f in written_files(text) if Path(f).resolve().parent == Path(out_dir).resolve()})
 
 # %% ../nbs/08_reproduce.ipynb
-def run_figure_notebook(nb: Path, out_dir: Path, params: dict) -> dict:
-    "Execute one figure notebook (or reuse its outputs); return what it made."
-    import papermill as pm
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    declared = pm.inspect_notebook(str(nb))
-    p = {k: v for k, v in params.items() if k in declared}
-    key = settings_hash(dict(nb=file_md5(nb), params=p, inputs=_inputs_digest(p)))
-    stamp, executed = out_dir / f".{nb.stem}.stamp.json", out_dir / nb.name
-    if stamp.exists():
-        prev = json.loads(stamp.read_text())
-        if prev["key"] == key and executed.exists() and all((out_dir / f).exists() for f in prev["outputs"]):
-            return dict(prev, cached=True)
-    t = time.perf_counter()
-    try: pm.execute_notebook(str(nb), str(executed), parameters=p, kernel_name="python3", progress_bar=False, cwd=str(out_dir))
-    except pm.PapermillExecutionError as e:
-        raise RuntimeError(f"figure notebook {nb.name} failed: {e.ename}: {e.evalue} (the executed notebook: {executed})") from None
-    made = announced_outputs(executed, out_dir)
-    record = dict(notebook=nb.name, key=key, params=p, outputs=made, seconds=round(time.perf_counter() - t, 1))
-    atomic_write_text(stamp, json.dumps(record, indent=1))
-    return dict(record, cached=False)
-
 @contextlib.contextmanager
 def kernel_log(path): # file that receives the standard error of every process started inside (the kernels)
     "Send the kernels' own log lines and shutdown noise to `path`; yields this process's real stderr (for progress bars)."
@@ -119,6 +115,41 @@ def kernel_log(path): # file that receives the standard error of every process s
         try: yield real
         finally: sys.stderr.flush(); os.dup2(saved, 2); os.close(saved)
 
+# %% ../nbs/08_reproduce.ipynb
+def _execute(nb: Path, executed: Path, params: dict, out_dir: Path):
+    "Execute `nb` with papermill into `executed`, in `out_dir`; a failure names the notebook and its executed copy."
+    import papermill as pm
+    try: pm.execute_notebook(str(nb), str(executed), parameters=params, kernel_name="python3", progress_bar=False, cwd=str(out_dir))
+    except pm.PapermillExecutionError as e:
+        raise RuntimeError(f"figure notebook {nb.name} failed: {e.ename}: {e.evalue} (the executed notebook: {executed})") from None
+
+# %% ../nbs/08_reproduce.ipynb
+def _reused_record(stamp: Path, key: str, executed: Path, out_dir: Path) -> dict|None:
+    "The stamp's record (marked cached) when it has the same key and all its outputs are still there; else None."
+    if not stamp.exists(): return None
+    prev = json.loads(stamp.read_text())
+    if prev["key"] == key and executed.exists() and all((out_dir / f).exists() for f in prev["outputs"]):
+        return dict(prev, cached=True)
+    return None
+
+# %% ../nbs/08_reproduce.ipynb
+def run_figure_notebook(nb: Path, out_dir: Path, params: dict) -> dict:
+    "Execute one figure notebook (or reuse its outputs); return what it made."
+    import papermill as pm
+    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    declared = pm.inspect_notebook(str(nb))
+    p = {k: v for k, v in params.items() if k in declared}
+    key = settings_hash(dict(nb=file_md5(nb), params=p, inputs=_inputs_digest(p)))
+    stamp, executed = out_dir / f".{nb.stem}.stamp.json", out_dir / nb.name
+    if (prev := _reused_record(stamp, key, executed, out_dir)) is not None: return prev
+    t = time.perf_counter()
+    _execute(nb, executed, p, out_dir)
+    made = announced_outputs(executed, out_dir)
+    record = dict(notebook=nb.name, key=key, params=p, outputs=made, seconds=round(time.perf_counter() - t, 1))
+    atomic_write_text(stamp, json.dumps(record, indent=1))
+    return dict(record, cached=False)
+
+# %% ../nbs/08_reproduce.ipynb
 def run_figures(figures_dir, out_dir, params: dict, workers: int=2, progress: bool=True) -> list:
     "Execute every figure notebook (two at a time: each is mostly waiting on its own kernel); kernel logs go to `.kernels.log`."
     from tqdm.auto import tqdm
@@ -147,17 +178,11 @@ def write_reference_verdicts(results_root="results", # the repository's committe
     atomic_write_text(out, table.to_csv(index=False))
     return Path(out)
 
-def run_verdict(cfg: dict, # the preset's config
-                df: pd.DataFrame, # its results
-                reference=REFERENCE_VERDICTS, # `write_reference_verdicts`' table
-               ) -> dict: # table (`verdict_table` + model_kind), agreement, markdown, lines
-    "Every selector of the run against random, per model and budget, and how that agrees with the full-PBC grids."
-    from coreset_nb.compare import agreement, agreement_sentence, verdict_lines, verdict_markdown, verdict_table
+# %% ../nbs/08_reproduce.ipynb
+def _verdict_markdown(table: pd.DataFrame, agr, methods: list, kinds: dict) -> str:
+    "The verdict section: how to read it, the table, then the paper's claim and how the run agrees with the full-PBC grids."
+    from coreset_nb.compare import agreement_sentence, verdict_markdown
     from coreset_nb.figures import TITLES, sampling_label
-    methods = [m for m in cfg["methods"] if m != "random"]
-    kinds = {name: m["kind"] for name, m in cfg["models"].items()}
-    table = verdict_table(df, methods).assign(model_kind=lambda t: t["model"].map(kinds))
-    agr = agreement(table, pd.read_csv(reference))
     labels = {m: sampling_label(m) for m in methods}
     beyond = [labels[m] for m in methods if m not in ("random", "intelligent")]
     md = [f"Test accuracy of each selector minus random sampling (RS) with the same seed, in points; 95% t-interval over "
@@ -165,8 +190,61 @@ def run_verdict(cfg: dict, # the preset's config
           + (f"{', '.join(beyond)}: the package's recommended selector (`results/leaderboard.md`), not in the paper. " if beyond else ""),
           "", verdict_markdown(table, labels, titles={n: TITLES.get(k, n) for n, k in kinds.items()}), "",
           PAPER_CLAIM + " " + agreement_sentence(agr, labels)]
+    return "\n".join(md)
+
+# %% ../nbs/08_reproduce.ipynb
+def run_verdict(cfg: dict, # the preset's config
+                df: pd.DataFrame, # its results
+                reference=REFERENCE_VERDICTS, # `write_reference_verdicts`' table
+               ) -> dict: # table (`verdict_table` + model_kind), agreement, markdown, lines
+    "Every selector of the run against random, per model and budget, and how that agrees with the full-PBC grids."
+    from coreset_nb.compare import agreement, verdict_lines, verdict_table
+    methods = [m for m in cfg["methods"] if m != "random"]
+    kinds = {name: m["kind"] for name, m in cfg["models"].items()}
+    table = verdict_table(df, methods).assign(model_kind=lambda t: t["model"].map(kinds))
+    agr = agreement(table, pd.read_csv(reference))
     short = {m: ("IS" if m == "intelligent" else m) for m in methods}
-    return dict(table=table, agreement=agr, markdown="\n".join(md), lines=verdict_lines(table, short))
+    return dict(table=table, agreement=agr, markdown=_verdict_markdown(table, agr, methods, kinds), lines=verdict_lines(table, short))
+
+# %% ../nbs/08_reproduce.ipynb
+def _run_lines(out: Path, preset: str, cfg: dict, timings: dict, sets=()) -> list:
+    "The run: the command that repeats it, its data, wall times and package versions."
+    from coreset_nb.pipeline import package_versions
+    return ["## Run", "", f"- command: `coreset_nb reproduce --preset {preset} --data {cfg['data']} --out {out}"
+            + "".join(f" --set '{s}'" for s in sets) + "`",
+            f"- data: `{cfg['data']}`", f"- wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()),
+            f"- versions: " + ", ".join(f"{k} {v}" for k, v in package_versions().items()), ""]
+
+# %% ../nbs/08_reproduce.ipynb
+def _settings_lines(cfg: dict, df) -> list:
+    "The settings of the run (JSON) and its experiments: how many runs, and the test metrics' mean ± std over seeds."
+    lines = ["## Settings", "", "```json", json.dumps({k: cfg[k] for k in ("split", "selection", "methods", "fractions",
+             "seeds", "models")}, indent=1), "```", "",
+             "## Experiments", "", f"`results/results.csv`: {len(df)} runs (one row per model × method × fraction × seed).", ""]
+    if len(df): lines += ["Test metrics, mean ± std over seeds:", "", summarize(df).to_markdown(), ""]
+    return lines
+
+# %% ../nbs/08_reproduce.ipynb
+def _selection_lines(out: Path, selection: dict) -> list:
+    "One line per selection artifact: its CSV (relative to `out`), method, size and K per class, sidecar and assignments."
+    lines = ["## Selection artifacts", ""]
+    for method, p in selection.items():
+        info = json.loads(Path(p["json"]).read_text())
+        ks = ", ".join(f"{c} K={v['k']}" for c, v in info.get("clusters", {}).items())
+        lines.append(f"- `{Path(p['csv']).relative_to(out)}` ({method}, {info['selected']['n']} images"
+                     f"{'; ' + ks if ks else ''}) + sidecar `.json` + `{Path(p['assignments']).name}`")
+    return lines
+
+# %% ../nbs/08_reproduce.ipynb
+def _figure_lines(figures: list) -> list:
+    "The table of figure notebooks: outputs (linked), the parameters each declared, and its run time (or cached)."
+    lines = ["", "## Figures and tables", "", "| notebook | outputs | parameters | time |", "|---|---|---|---|"]
+    for r in figures:
+        outs = "<br>".join(f"[{o}](figures/{o})" for o in r["outputs"])
+        params = ", ".join(f"{k}={Path(v).name if isinstance(v, str) and os.sep in v else v}" for k, v in r["params"].items())
+        lines.append(f"| [{r['notebook']}](figures/{r['notebook']}) | {outs} | {params} | "
+                     f"{'cached' if r['cached'] else str(r['seconds']) + ' s'} |")
+    return lines
 
 # %% ../nbs/08_reproduce.ipynb
 def write_report(out: Path, preset: str, cfg: dict, df, selection: dict, figures: list, timings: dict,
@@ -174,33 +252,30 @@ def write_report(out: Path, preset: str, cfg: dict, df, selection: dict, figures
                  sets=(), # the run's --set changes (named in its command)
                 ) -> Path:
     "`report.md`: the verdict first, then every artifact with the settings that made it."
-    from coreset_nb.pipeline import package_versions
     lines = [f"# coreset_nb reproduction: preset `{preset}`", ""]
     if verdict: lines += ["## Verdict: does a selector beat random sampling?", "", verdict["markdown"], ""]
-    lines += ["## Run", "", f"- command: `coreset_nb reproduce --preset {preset} --data {cfg['data']} --out {out}"
-              + "".join(f" --set '{s}'" for s in sets) + "`",
-              f"- data: `{cfg['data']}`", f"- wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()),
-              f"- versions: " + ", ".join(f"{k} {v}" for k, v in package_versions().items()), "",
-              "## Settings", "", "```json", json.dumps({k: cfg[k] for k in ("split", "selection", "methods", "fractions",
-              "seeds", "models")}, indent=1), "```", "",
-              "## Experiments", "", f"`results/results.csv`: {len(df)} runs (one row per model × method × fraction × seed).", ""]
-    if len(df): lines += ["Test metrics, mean ± std over seeds:", "", summarize(df).to_markdown(), ""]
-    lines += ["## Selection artifacts", ""]
-    for method, p in selection.items():
-        info = json.loads(Path(p["json"]).read_text())
-        ks = ", ".join(f"{c} K={v['k']}" for c, v in info.get("clusters", {}).items())
-        lines.append(f"- `{Path(p['csv']).relative_to(out)}` ({method}, {info['selected']['n']} images"
-                     f"{'; ' + ks if ks else ''}) + sidecar `.json` + `{Path(p['assignments']).name}`")
-    lines += ["", "## Figures and tables", "", "| notebook | outputs | parameters | time |", "|---|---|---|---|"]
-    for r in figures:
-        outs = "<br>".join(f"[{o}](figures/{o})" for o in r["outputs"])
-        params = ", ".join(f"{k}={Path(v).name if isinstance(v, str) and os.sep in v else v}" for k, v in r["params"].items())
-        lines.append(f"| [{r['notebook']}](figures/{r['notebook']}) | {outs} | {params} | "
-                     f"{'cached' if r['cached'] else str(r['seconds']) + ' s'} |")
+    lines += _run_lines(out, preset, cfg, timings, sets) + _settings_lines(cfg, df) + _selection_lines(out, selection)
+    lines += _figure_lines(figures)
     table1 = out / "figures" / "table1.md"
     if table1.exists(): lines += ["", "## Table 1", "", table1.read_text()]
     path = out / "report.md"; atomic_write_text(path, "\n".join(lines) + "\n")
     return path
+
+# %% ../nbs/08_reproduce.ipynb
+def _figure_params(cfg: dict, out: Path, selection: dict, fraction: float, class_name: str) -> dict:
+    "The parameters offered to every figure notebook (each takes those it declares): inputs, output folder, fraction, class."
+    return dict(results_csv=str(out / "results" / "results.csv"), selection_json=str(selection["intelligent"]["json"]),
+                assignments_csv=str(selection["intelligent"]["assignments"]),
+                rs_selection_json=str(selection["random"]["json"]), rs_assignments_csv=str(selection["random"]["assignments"]),
+                data=str(Path(cfg["data"]).resolve()), out_dir=str(out / "figures"), fraction=fraction, class_name=class_name)
+
+# %% ../nbs/08_reproduce.ipynb
+def _write_verdict(out: Path, cfg: dict, df: pd.DataFrame) -> dict:
+    "`run_verdict`, written as `verdict.csv` (the table) and `verdict.txt` (the lines the command prints at the end)."
+    verdict = run_verdict(cfg, df)
+    verdict["table"].to_csv(out / "verdict.csv", index=False)
+    atomic_write_text(out / "verdict.txt", "\n".join(verdict["lines"]) + "\n")
+    return verdict
 
 # %% ../nbs/08_reproduce.ipynb
 def reproduce(preset: str="demo", # 'demo' | 'demo-paper' | 'pbc-cpu' | 'paper'
@@ -225,15 +300,9 @@ def reproduce(preset: str="demo", # 'demo' | 'demo-paper' | 'pbc-cpu' | 'paper'
     t = time.perf_counter()
     selection = selection_artifacts(cfg, out / "selection", fraction, progress=progress)
     timings["selection"] = time.perf_counter() - t
-    params = dict(results_csv=str(out / "results" / "results.csv"), selection_json=str(selection["intelligent"]["json"]),
-                  assignments_csv=str(selection["intelligent"]["assignments"]),
-                  rs_selection_json=str(selection["random"]["json"]), rs_assignments_csv=str(selection["random"]["assignments"]),
-                  data=str(Path(cfg["data"]).resolve()), out_dir=str(out / "figures"), fraction=fraction, class_name=class_name)
     t = time.perf_counter()
-    figures = run_figures(figures_dir, out / "figures", params, progress=progress)
+    figures = run_figures(figures_dir, out / "figures", _figure_params(cfg, out, selection, fraction, class_name), progress=progress)
     timings["figures"] = time.perf_counter() - t
-    verdict = run_verdict(cfg, df)
-    verdict["table"].to_csv(out / "verdict.csv", index=False)
-    atomic_write_text(out / "verdict.txt", "\n".join(verdict["lines"]) + "\n")  # what the command prints at the end
+    verdict = _write_verdict(out, cfg, df)
     timings["total"] = time.perf_counter() - t0
     return write_report(out, preset, cfg, df, selection, figures, timings, verdict, sets)

@@ -22,6 +22,7 @@ PAPER_TABLE1_NOTE = ("Two oddities are visible in the paper's Table 1: RS 25% eq
                      "not say whether its precision/recall/F1 are macro or weighted averages.")
 PAPER_KINDS = {"custom_cnn": "cnn", "transfer_resnet101v2": "transfer"}  # the paper's model -> our model kind
 
+# %% ../nbs/11b_table1.ipynb
 def paper_table1() -> pd.DataFrame:
     "The paper's Table 1: one row per model kind × setting (100%, RS, IS at 25%), columns accuracy, precision, recall, f1."
     from coreset_nb.data import ASSETS_DIR
@@ -32,6 +33,26 @@ def paper_table1() -> pd.DataFrame:
 # %% ../nbs/11b_table1.ipynb
 TABLE1_METRICS = ("accuracy", "precision", "recall", "f1")
 
+def _model_kind(df: pd.DataFrame, model: str) -> str:
+    "The one `model_kind` of `model` in `df`; the config name when it has none or several."
+    kinds = set(df.loc[df.model == model, "model_kind"])
+    return kinds.pop() if len(kinds) == 1 else model
+
+# %% ../nbs/11b_table1.ipynb
+def _table1_rows(d: pd.DataFrame, # our rows of one model and setting
+                 expected: list, # the seeds the grid has for them
+                 paper: pd.DataFrame, # `paper_table1()` indexed by (model_kind, setting, fraction)
+                 key: tuple, # (model_kind, setting, fraction) of the paper's row
+                 cols: dict, # metric -> our column
+                 **where, # model, model_kind, setting, method, fraction: what the rows are
+                ) -> list:
+    "One setting's rows of Table 1, one per metric: our mean, std and seeds (and the missing ones), and the paper's value."
+    return [dict(**where, metric=metric, mean=d[col].mean() if len(d) else float("nan"),
+                 std=d[col].std() if len(d) > 1 else float("nan"), n_seeds=len(d),
+                 missing_seeds=" ".join(map(str, sorted(set(expected) - set(d.seed)))),
+                 paper=paper[metric].get(key) if key in paper.index else None) for metric, col in cols.items()]
+
+# %% ../nbs/11b_table1.ipynb
 def table1(df: pd.DataFrame, # rows from `load_results`
            grid: set, # the grid from `load_results` (to name missing seeds)
            models: list, # the model config names, in table order
@@ -43,17 +64,26 @@ def table1(df: pd.DataFrame, # rows from `load_results`
     pct, paper = fraction_label(df, fraction), paper_table1().set_index(["model_kind", "setting", "fraction"])
     rows = []
     for model in models:
-        kinds = set(df.loc[df.model == model, "model_kind"]); kind = kinds.pop() if len(kinds) == 1 else model
+        kind = _model_kind(df, model)
         for label, method, frac in (("100%", "full", 1.0), ("RS", "random", round(fraction, 6)), ("IS", "intelligent", round(fraction, 6))):
             d = df[(df.model == model) & (df.method == method) & (df.fraction == frac)]
             expected = sorted(g[3] for g in grid if g[:3] == (model, method, frac))
-            for metric, col in cols.items():
-                theirs = paper[metric].get((kind, label, frac)) if (kind, label, frac) in paper.index else None
-                rows.append(dict(model=model, model_kind=kind, setting=label if label == "100%" else f"{label} {pct}",
-                                 method=method, fraction=frac, metric=metric, mean=d[col].mean() if len(d) else float("nan"),
-                                 std=d[col].std() if len(d) > 1 else float("nan"), n_seeds=len(d),
-                                 missing_seeds=" ".join(map(str, sorted(set(expected) - set(d.seed)))), paper=theirs))
+            rows += _table1_rows(d, expected, paper, (kind, label, frac), cols, model=model, model_kind=kind,
+                                 setting=label if label == "100%" else f"{label} {pct}", method=method, fraction=frac)
     return pd.DataFrame(rows)
+
+# %% ../nbs/11b_table1.ipynb
+def _table1_lines(table: pd.DataFrame, # the output of `table1`
+                 ) -> list:
+    "The Markdown table: a row per model and setting, ours (mean ± std over seeds) beside the paper's value per metric."
+    cell = lambda r: "missing" if r.n_seeds == 0 else f"{r['mean']:.4f}" + (f" ± {r['std']:.4f}" if r.n_seeds > 1 else "")
+    header = ["model", "setting", "seeds"] + [f"{m} ({who})" for m in TABLE1_METRICS for who in ("ours", "paper")]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for (model, setting), g in table.groupby(["model", "setting"], sort=False):
+        g = g.set_index("metric")
+        vals = [v for m in TABLE1_METRICS for v in (cell(g.loc[m]), "n/a" if pd.isna(g.loc[m, "paper"]) else f"{g.loc[m, 'paper']:.4f}")]
+        lines.append("| " + " | ".join([TITLES.get(g.model_kind.iloc[0], model), setting, str(g.n_seeds.iloc[0])] + vals) + " |")
+    return lines
 
 # %% ../nbs/11b_table1.ipynb
 def table1_markdown(table: pd.DataFrame, # the output of `table1`
@@ -62,18 +92,11 @@ def table1_markdown(table: pd.DataFrame, # the output of `table1`
                     protocol: str="", # how our models were trained (`protocol_caption`), for the caption
                    ) -> str:
     "Table 1 as Markdown: ours (mean ± std over seeds) beside the paper's value, with the caption and the paper's oddities."
-    cell = lambda r: "missing" if r.n_seeds == 0 else f"{r['mean']:.4f}" + (f" ± {r['std']:.4f}" if r.n_seeds > 1 else "")
-    header = ["model", "setting", "seeds"] + [f"{m} ({who})" for m in TABLE1_METRICS for who in ("ours", "paper")]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for (model, setting), g in table.groupby(["model", "setting"], sort=False):
-        g = g.set_index("metric")
-        vals = [v for m in TABLE1_METRICS for v in (cell(g.loc[m]), "n/a" if pd.isna(g.loc[m, "paper"]) else f"{g.loc[m, 'paper']:.4f}")]
-        lines.append("| " + " | ".join([TITLES.get(g.model_kind.iloc[0], model), setting, str(g.n_seeds.iloc[0])] + vals) + " |")
     missing = table.drop_duplicates(["model", "setting"]).query("missing_seeds != ''")
     caption = (f"Table 1 — test metrics ({average} precision/recall/F1), mean ± std over seeds. Ours: {source}. "
                f"Paper: {PAPER_CITATION} (25% coresets only; ResNet101V2 is the paper's transfer backbone)."
                + (f" {protocol}." if protocol else ""))
-    out = [caption, "", *lines, "", PAPER_TABLE1_NOTE]
+    out = [caption, "", *_table1_lines(table), "", PAPER_TABLE1_NOTE]
     if len(missing): out += ["", "Missing (partial run): " + "; ".join(f"{r.model} {r.setting}: seeds [{r.missing_seeds}] missing"
                                                                     for r in missing.itertuples())]
     return "\n".join(out) + "\n"
@@ -83,6 +106,7 @@ PAPER_FIG9_TEXT = (  # the paper's text on its Fig. 9a (custom CNN, training acc
     dict(model_kind="cnn", split="train", sampling="IS", fraction=0.05, value=0.65, relation="≈", source="text on Fig. 9a: IS about 65% at 5%"),
     dict(model_kind="cnn", split="train", sampling="RS", fraction=0.05, value=0.25, relation="<", source="text on Fig. 9a: RS below 25% at 5%"))
 
+# %% ../nbs/11b_table1.ipynb
 def paper_points(kind: str, # model kind: 'cnn' or 'transfer'
                  split: str, # 'train' (the text's numbers) or 'test' (Table 1's accuracy)
                 ) -> pd.DataFrame: # columns sampling, fraction, value, relation ('=', '≈' or '<'), source
@@ -95,6 +119,7 @@ def paper_points(kind: str, # model kind: 'cnn' or 'transfer'
                          for r in PAPER_FIG9_TEXT if r["model_kind"] == kind and r["split"] == split],
                         columns=["sampling", "fraction", "value", "relation", "source"])
 
+# %% ../nbs/11b_table1.ipynb
 def mark_paper(ax, # axes drawn by `plot_vs_size`
                d: pd.DataFrame, # the rows it drew (their coreset sizes are the x categories)
                points: pd.DataFrame, # `paper_points(...)`
@@ -102,7 +127,7 @@ def mark_paper(ax, # axes drawn by `plot_vs_size`
     "The paper's values at their coreset size beside our curve of the same sampling (its colour, black edge; diamond: value, triangle: upper bound)."
     pos, dodge = {f: i for i, f in enumerate(sorted(set(d.fraction.round(6))))}, sampling_offsets(d.sampling)
     shown = points[points.fraction.round(6).isin(pos)]
-    shown = shown.assign(pos=shown.fraction.round(6).map(pos) + shown.sampling.map(dodge).fillna(0))
+    shown = shown.assign(pos=shown.fraction.round(6).map(pos) + shown.sampling.map(dodge).astype(float).fillna(0))
     for r in shown.itertuples():
         ax.scatter(r.pos, r.value, marker="v" if r.relation == "<" else "D", s=46, color=colour_of(r.sampling), edgecolor="black",
                    linewidth=1.2, zorder=6, label="paper (arXiv 2509.21380)")

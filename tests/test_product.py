@@ -67,8 +67,9 @@ def check_what_the_user_reads(run):
         f = pd.read_csv(figs / f"{name}.csv")
         assert f.ci_low.between(0, 1).all() and f.ci_high.between(0, 1).all(), name
         assert f"{RECOMMENDED} (beyond the paper) 25%" in set(f.setting), name
-    for name in ("fig07_training_time_cnn", "fig08_epoch_time_transfer"):
-        assert (pd.read_csv(figs / f"{name}.csv").ci_low >= 0).all(), name
+    for name in ("fig07_training_time_cnn", "fig08_epoch_time_transfer"):  # times: fastest to slowest seed, never down to 0
+        f = pd.read_csv(figs / f"{name}.csv")
+        assert len(f) and (f["min"] > 0).all() and (f["min"] <= f["mean"]).all() and (f["mean"] <= f["max"]).all(), name
     assert "Protocol — Custom CNN: low-noise step protocol" in (figs / "table1.md").read_text()
 
 
