@@ -20,6 +20,7 @@ def _process_alive(pid: int) -> bool:
     except PermissionError: return True
     return True
 
+# %% ../nbs/07a_grid_sharing.ipynb
 def claim_cell(cells_dir, cid: str) -> bool:
     "Take cell `cid` for this process; False if another live process has it."
     import socket
@@ -36,8 +37,18 @@ def claim_cell(cells_dir, cid: str) -> bool:
         return True
     return False
 
+# %% ../nbs/07a_grid_sharing.ipynb
 def release_cell(cells_dir, cid: str):
     (Path(cells_dir) / f"{cid}.claim").unlink(missing_ok=True)
+
+# %% ../nbs/07a_grid_sharing.ipynb
+def _source_rows(source, # a results.csv file or a results folder
+                ) -> tuple:
+    "(the path of a source's results.csv, its rows as a DataFrame with a `cell_id` column); one-line errors otherwise."
+    path = Path(source) / "results.csv" if Path(source).is_dir() else Path(source)
+    rows = read_csv_table(path, "a results.csv to reuse")
+    if "cell_id" not in rows.columns: raise ValueError(f"--reuse: {path} has no cell_id column (not a results.csv)")
+    return path, rows
 
 # %% ../nbs/07a_grid_sharing.ipynb
 def reuse_cells(results_dir, # the grid's folder (its `cells/` receives the rows)
@@ -48,9 +59,7 @@ def reuse_cells(results_dir, # the grid's folder (its `cells/` receives the rows
     cells_dir, wanted, n = Path(results_dir) / "cells", set(cell_ids), 0
     cells_dir.mkdir(parents=True, exist_ok=True)
     for source in sources:
-        path = Path(source) / "results.csv" if Path(source).is_dir() else Path(source)
-        rows = read_csv_table(path, "a results.csv to reuse")
-        if "cell_id" not in rows.columns: raise ValueError(f"--reuse: {path} has no cell_id column (not a results.csv)")
+        path, rows = _source_rows(source)
         for row in json.loads(rows[rows["cell_id"].isin(wanted)].to_json(orient="records")):
             cell_file = cells_dir / f"{row['cell_id']}.json"
             if cell_file.exists(): continue
