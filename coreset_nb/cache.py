@@ -29,6 +29,7 @@ def atomic_write_bytes(path, # the file to (re)write
         raise OSError(e.errno, f"could not write {path}: {e.strerror or e}") from None
     return path
 
+# %% ../nbs/00a_cache.ipynb
 def atomic_write_text(path, # the file to (re)write
                       text: str, # its whole content (UTF-8)
                      ) -> Path:
@@ -40,6 +41,7 @@ def default_cache_dir() -> Path:
     "Cache root: $CORESET_NB_CACHE, else ~/.cache/coreset_nb."
     return Path(os.environ.get("CORESET_NB_CACHE", Path.home() / ".cache" / "coreset_nb")).expanduser()
 
+# %% ../nbs/00a_cache.ipynb
 def cache_path(kind: str, # a sub-folder per kind of entry: 'features', 'images', 'clusterings'
                name: str, # the entry's file name (its key, with a suffix)
                cache_dir=None, # cache root (default `default_cache_dir()`)
@@ -55,6 +57,7 @@ def _sidecar(path: Path) -> Path: return path.with_name(path.name + ".meta.json"
 
 def _digest(data: bytes) -> str: return hashlib.sha256(data).hexdigest()
 
+# %% ../nbs/00a_cache.ipynb
 def write_entry(path, # the payload file
                 key: str, # what the payload was computed from (checked when read back)
                 data: bytes, # the payload
@@ -71,6 +74,14 @@ def write_entry(path, # the payload file
         warnings.warn(f"cache not written ({e}); the run goes on without it", CacheWarning, stacklevel=2)
         return False
 
+# %% ../nbs/00a_cache.ipynb
+def _entry_problem(key: str, record: dict, data: bytes) -> str|None:
+    "What is wrong with payload `data` and its sidecar `record` as the entry of `key` (None: nothing)."
+    return ("it was made for another key" if record.get("key") != key else
+            f"size {len(data)} != {record.get('bytes')} bytes" if len(data) != record.get("bytes") else
+            "checksum mismatch" if _digest(data) != record.get("sha256") else None)
+
+# %% ../nbs/00a_cache.ipynb
 def read_entry(path, # the payload file
                key: str, # the key it must have been written with
               ) -> tuple[bytes, dict]|None:
@@ -84,9 +95,7 @@ def read_entry(path, # the payload file
     try:
         record = json.loads(_sidecar(path).read_text())
         data = path.read_bytes()
-        problem = ("it was made for another key" if record.get("key") != key else
-                   f"size {len(data)} != {record.get('bytes')} bytes" if len(data) != record.get("bytes") else
-                   "checksum mismatch" if _digest(data) != record.get("sha256") else None)
+        problem = _entry_problem(key, record, data)
     except (OSError, ValueError) as e: problem = f"unreadable ({type(e).__name__}: {e})"
     if problem is None: return data, record
     warnings.warn(f"invalid cache file {path}: {problem}; rebuilding it", CacheWarning, stacklevel=2)
@@ -101,6 +110,26 @@ def _npy_array(data: bytes) -> np.ndarray:
     import io
     return np.load(io.BytesIO(data), allow_pickle=False)
 
+# %% ../nbs/00a_cache.ipynb
+def _fits(arr: np.ndarray, # an array read from the cache
+          shape: tuple|None, # the shape it must have (None: any; a None entry: any size on that axis)
+         ) -> bool:
+    "Whether `arr` has `shape`."
+    return shape is None or (arr.ndim == len(shape) and all(s in (None, a) for s, a in zip(shape, arr.shape)))
+
+def _entry_array(path, # the .npy payload file (for the warning)
+                 entry: tuple, # what `read_entry` returned
+                 shape: tuple|None, # the shape a valid entry must have (see `_fits`)
+                ) -> np.ndarray|None:
+    "The array of a valid `entry`, or None with a `CacheWarning` (not a .npy array, or the wrong shape)."
+    try:
+        arr = _npy_array(entry[0])
+        if _fits(arr, shape): return arr
+        problem = f"shape {tuple(arr.shape)} != {tuple(shape)}"
+    except ValueError as e: problem = f"not a .npy array ({e})"
+    warnings.warn(f"invalid cache file {path}: {problem}; rebuilding it", CacheWarning, stacklevel=3)
+
+# %% ../nbs/00a_cache.ipynb
 def cached_array(path, # the .npy payload file (see `cache_path`)
                  key: str, # identifies what the array is computed from
                  compute, # () -> np.ndarray, called when there is no valid entry
@@ -110,17 +139,12 @@ def cached_array(path, # the .npy payload file (see `cache_path`)
                 ) -> tuple[np.ndarray, bool]:
     "The array stored under `key` at `path` if its entry is valid, else `compute()` (stored). Returns (array, cache_hit)."
     if enabled and (entry := read_entry(path, key)) is not None:
-        try:
-            arr = _npy_array(entry[0])
-            if shape is None or (arr.ndim == len(shape) and all(s in (None, a) for s, a in zip(shape, arr.shape))):
-                return arr, True
-            problem = f"shape {tuple(arr.shape)} != {tuple(shape)}"
-        except ValueError as e: problem = f"not a .npy array ({e})"
-        warnings.warn(f"invalid cache file {path}: {problem}; rebuilding it", CacheWarning, stacklevel=2)
+        if (arr := _entry_array(path, entry, shape)) is not None: return arr, True
     arr = compute()
     if enabled: write_entry(path, key, _npy_bytes(arr), dict(meta or {}, shape=list(arr.shape), dtype=str(arr.dtype)))
     return arr, False
 
+# %% ../nbs/00a_cache.ipynb
 def cached_json(path, # the .json payload file
                 key: str, # identifies what the value is computed from
                 compute, # () -> a JSON-able value

@@ -18,6 +18,7 @@ __all__ = ['ONE_THREAD_ENV', 'dask_client', 'cell_task', 'run_on_dask']
 ONE_THREAD_ENV = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1",
                   "TF_CPP_MIN_LOG_LEVEL": "3"}  # a LocalCluster worker: one thread, so results do not depend on the count
 
+# %% ../nbs/07b_dask_grid.ipynb
 @contextmanager
 def dask_client(address=None, # None or "local": a LocalCluster started here; else a scheduler address ("tcp://host:8786")
                 workers:int=2, # LocalCluster worker processes, one thread each
@@ -61,6 +62,7 @@ def _absolute(cfg:dict)->dict:
     "Paths as seen from any worker: absolute (a remote worker must see the same filesystem)."
     return {**cfg, **{k: str(Path(cfg[k]).resolve()) for k in ("data", "results_dir", "cache_dir") if cfg.get(k)}}
 
+# %% ../nbs/07b_dask_grid.ipynb
 def run_on_dask(todo:list, # the cells to run
                 ids:dict, # cell -> cell id, for the whole grid
                 inputs:dict, # the parent's prepared inputs (its dataset is sent to the workers)

@@ -79,6 +79,7 @@ def _process_alive(pid: int) -> bool:
     except PermissionError: return True
     return True
 
+# %% ../nbs/07a_grid_sharing.ipynb
 def claim_cell(cells_dir, cid: str) -> bool:
     "Take cell `cid` for this process; False if a live process holds it. A claim no process holds is taken over, named in a warning."
     path = Path(cells_dir) / f"{cid}.claim"
@@ -100,6 +101,15 @@ def release_cell(cells_dir, cid: str):
     if fd is not None: os.close(fd)  # the lock ends with the file's last descriptor
 
 # %% ../nbs/07a_grid_sharing.ipynb
+def _source_rows(source, # a results.csv file or a results folder
+                ) -> tuple:
+    "(the path of a source's results.csv, its rows as a DataFrame with a `cell_id` column); one-line errors otherwise."
+    path = Path(source) / "results.csv" if Path(source).is_dir() else Path(source)
+    rows = read_csv_table(path, "a results.csv to reuse")
+    if "cell_id" not in rows.columns: raise ValueError(f"--reuse: {path} has no cell_id column (not a results.csv)")
+    return path, rows
+
+# %% ../nbs/07a_grid_sharing.ipynb
 def reuse_cells(results_dir, # the grid's folder (its `cells/` receives the rows)
                 sources, # results.csv files or results folders whose rows may be reused
                 cell_ids, # the cell ids of the grid
@@ -108,9 +118,7 @@ def reuse_cells(results_dir, # the grid's folder (its `cells/` receives the rows
     cells_dir, wanted, n = Path(results_dir) / "cells", set(cell_ids), 0
     cells_dir.mkdir(parents=True, exist_ok=True)
     for source in sources:
-        path = Path(source) / "results.csv" if Path(source).is_dir() else Path(source)
-        rows = read_csv_table(path, "a results.csv to reuse")
-        if "cell_id" not in rows.columns: raise ValueError(f"--reuse: {path} has no cell_id column (not a results.csv)")
+        path, rows = _source_rows(source)
         for row in json.loads(rows[rows["cell_id"].isin(wanted)].to_json(orient="records")):
             cell_file = cells_dir / f"{row['cell_id']}.json"
             if cell_file.exists(): continue

@@ -17,6 +17,43 @@ from .data import ImageDataset
 __all__ = ['COLOURS', 'image_pipeline', 'decoded_batches', 'load_images', 'write_sample_zip', 'colour_squares']
 
 # %% ../nbs/00c_image_pipeline.ipynb
+def _resizer(image_size: int, # output is image_size × image_size
+            ):
+    "A TF function: an image of any dtype → float32 image_size × image_size, bilinear with antialias, clipped to 0..255."
+    import tensorflow as tf
+    size = (image_size, image_size)
+    def resize(img):
+        img = tf.image.resize(tf.cast(img, tf.float32), size, method="bilinear", antialias=True)
+        return tf.clip_by_value(img, 0.0, 255.0)
+    return resize
+
+# %% ../nbs/00c_image_pipeline.ipynb
+def _array_items(ds: ImageDataset, # an in-memory (`npz`) dataset
+                 indices: np.ndarray, # which items, in this order
+                 resize, # see `_resizer`
+                 par, # decode/resize parallelism
+                ):
+    "A tf.data dataset of `(resized image, item index)` from the dataset's arrays."
+    import tensorflow as tf
+    data = tf.data.Dataset.from_tensor_slices((ds.arrays[indices], indices))
+    return data.map(lambda img, i: (resize(img), i), num_parallel_calls=par)
+
+def _file_items(ds: ImageDataset, # a folder or zip dataset
+                indices: np.ndarray, # which items, in this order
+                resize, # see `_resizer`
+                par, # decode/resize parallelism
+               ):
+    "A tf.data dataset of `(resized image, item index)`: bytes read in order, decoded (to RGB) and resized in parallel."
+    import tensorflow as tf
+    def gen():
+        for i, b in zip(indices, ds.iter_bytes(indices)): yield b, i
+    data = tf.data.Dataset.from_generator(gen, output_signature=(tf.TensorSpec((), tf.string), tf.TensorSpec((), tf.int64)))
+    def decode(b, i):
+        img = tf.io.decode_image(b, channels=3, expand_animations=False)
+        return resize(img), i
+    return data.map(decode, num_parallel_calls=par)
+
+# %% ../nbs/00c_image_pipeline.ipynb
 def image_pipeline(ds: ImageDataset, # the dataset
                    indices=None, # which items (default: all), in this order
                    image_size: int=224, # output is image_size × image_size × 3
@@ -27,28 +64,15 @@ def image_pipeline(ds: ImageDataset, # the dataset
     import tensorflow as tf
     indices = np.arange(len(ds), dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
     par = tf.data.AUTOTUNE if num_parallel_calls is None else num_parallel_calls
-    size = (image_size, image_size)
-    def resize(img):
-        img = tf.image.resize(tf.cast(img, tf.float32), size, method="bilinear", antialias=True)
-        return tf.clip_by_value(img, 0.0, 255.0)
-    if ds.kind == "npz":
-        data = tf.data.Dataset.from_tensor_slices((ds.arrays[indices], indices))
-        data = data.map(lambda img, i: (resize(img), i), num_parallel_calls=par)
-    else:
-        def gen():
-            for i, b in zip(indices, ds.iter_bytes(indices)): yield b, i
-        data = tf.data.Dataset.from_generator(gen, output_signature=(tf.TensorSpec((), tf.string), tf.TensorSpec((), tf.int64)))
-        def decode(b, i):
-            img = tf.io.decode_image(b, channels=3, expand_animations=False)
-            return resize(img), i
-        data = data.map(decode, num_parallel_calls=par)
-    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    items = _array_items if ds.kind == "npz" else _file_items
+    return items(ds, indices, _resizer(image_size), par).batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 # %% ../nbs/00c_image_pipeline.ipynb
 def _tf_reason(err) -> str:
     "TensorFlow's error message without its op/graph decorations ({{function_node ...}}, [[node ...]])."
     return str(err).split("}}")[-1].split("[[")[0].strip() or type(err).__name__
 
+# %% ../nbs/00c_image_pipeline.ipynb
 def _undecodable(ds: ImageDataset, suspects, err) -> str:
     "The message for a batch TensorFlow could not decode: which file of `suspects` it was, and what to do."
     import tensorflow as tf
@@ -60,6 +84,7 @@ def _undecodable(ds: ImageDataset, suspects, err) -> str:
             return f"{ds.source}: cannot decode {ds.items[int(i)]} ({reason}); the file changed or is damaged: remove or replace it"
     return f"{ds.source}: an image could not be decoded ({reason}); check the dataset's files"
 
+# %% ../nbs/00c_image_pipeline.ipynb
 def decoded_batches(ds: ImageDataset, # the dataset
                     indices=None, # which items (default: all), in this order
                     image_size: int=224, # output is image_size × image_size × 3
@@ -91,6 +116,16 @@ def load_images(ds: ImageDataset, indices=None, image_size: int=64, batch_size: 
     return out
 
 # %% ../nbs/00c_image_pipeline.ipynb
+def _balanced_picks(ds: ImageDataset, # source dataset
+                    n_per_class: int, # images per class (all of a smaller class)
+                    seed: int, # which images are drawn
+                   ) -> np.ndarray:
+    "Sorted item indices: `n_per_class` drawn without replacement from each class."
+    rng = np.random.default_rng(seed)
+    return np.sort(np.concatenate([rng.choice(np.flatnonzero(ds.labels == c), min(n_per_class, int((ds.labels == c).sum())),
+                                              replace=False) for c in range(len(ds.class_names))]))
+
+# %% ../nbs/00c_image_pipeline.ipynb
 def write_sample_zip(ds: ImageDataset, # source dataset
                      out, # the .zip to write
                      n_per_class: int=64, # images per class (all of a smaller class)
@@ -99,9 +134,7 @@ def write_sample_zip(ds: ImageDataset, # source dataset
                      seed: int=0, # which images are drawn
                     ) -> Path:
     "Write a class-balanced, resized JPEG sample of `ds` as a reproducible zip."
-    rng = np.random.default_rng(seed)
-    picks = np.sort(np.concatenate([rng.choice(np.flatnonzero(ds.labels == c), min(n_per_class, int((ds.labels == c).sum())),
-                                               replace=False) for c in range(len(ds.class_names))]))
+    picks = _balanced_picks(ds, n_per_class, seed)
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:  # JPEGs don't compress further
@@ -116,6 +149,15 @@ def write_sample_zip(ds: ImageDataset, # source dataset
 # %% ../nbs/00c_image_pipeline.ipynb
 COLOURS = {"red": (200, 40, 40), "blue": (40, 40, 200), "green": (40, 200, 40)}
 
+def _noisy_square(rng, # the noise's generator
+                  base, # RGB colour of the square
+                  size: int, # side, px
+                  noise: float, # std of the Gaussian noise added to every pixel
+                 ) -> Image.Image:
+    "One square of colour `base` with Gaussian noise, clipped to uint8."
+    return Image.fromarray(np.clip(base + rng.normal(0, noise, (size, size, 3)), 0, 255).astype(np.uint8))
+
+# %% ../nbs/00c_image_pipeline.ipynb
 def colour_squares(root, # folder to write the class folders into
                    counts:dict|None=None, # images per class (a colour of `COLOURS`); default: 20 of each
                    size:int=24, # side of every image, px
@@ -129,5 +171,5 @@ def colour_squares(root, # folder to write the class folders into
         (root / c).mkdir(parents=True, exist_ok=True)
         for i in range(n):
             base = np.array(COLOURS[c]) * (0.6 if shade_every_other and i % 2 else 1.0)
-            Image.fromarray(np.clip(base + rng.normal(0, noise, (size, size, 3)), 0, 255).astype(np.uint8)).save(root / c / f"{i}.png")
+            _noisy_square(rng, base, size, noise).save(root / c / f"{i}.png")
     return root

@@ -23,10 +23,34 @@ PBC_ARCHIVE = "PBC_dataset_normal_DIB.zip"
 PBC_MANIFEST = ASSETS_DIR / "pbc_release_manifest.csv.gz"
 KNOWN_EXTRAS = {"neutrophil/.DS_169665.jpg": "a macOS .DS_Store file named .jpg, not an image"}
 
+# %% ../nbs/00e_pbc.ipynb
 def pbc_archive_path(cache_dir=None)->Path:
     "Where `load_pbc` looks for the release (and downloads it): `<cache>/pbc/PBC_dataset_normal_DIB.zip`."
     return Path(cache_dir or default_cache_dir()) / "pbc" / PBC_ARCHIVE
 
+# %% ../nbs/00e_pbc.ipynb
+def _range_request(url:str, # the file's URL
+                   start:int, # bytes already downloaded (0: none)
+                  )->urllib.request.Request:
+    "A request for `url` from byte `start` on (an HTTP range request when resuming)."
+    return urllib.request.Request(url, headers={"Range": f"bytes={start}-"} if start else {})
+
+def _save_body(response, # an open HTTP response
+               part:Path, # the partial file
+               start:int, # its size before this request
+               progress:bool, # a progress bar in bytes
+               chunk:int, # bytes per read
+              )->None:
+    "Append the response to `part` when the server resumed (206), else (re)write it from the start."
+    from tqdm.auto import tqdm
+    resumed = start and getattr(response, "status", 200) == 206  # a server that ignores the range sends it all again
+    total = int(response.headers.get("Content-Length") or 0) + (start if resumed else 0)
+    with open(part, "ab" if resumed else "wb") as f, tqdm(total=total or None, initial=start if resumed else 0, unit="B",
+                                                         unit_scale=True, desc=part.name[:-len(".part")], disable=not progress) as bar:
+        while block := response.read(chunk):
+            f.write(block); bar.update(len(block))
+
+# %% ../nbs/00e_pbc.ipynb
 def download(url:str, # the file's URL
              dest, # the complete file; `<dest>.part` holds a partial download
              progress:bool=True, # a progress bar in bytes
@@ -34,19 +58,11 @@ def download(url:str, # the file's URL
              chunk:int=1 << 20,
             )->Path:
     "Download `url` to `dest`, resuming a `.part` left by an interrupted run (HTTP range request)."
-    from tqdm.auto import tqdm
     dest = Path(dest); part = dest.with_name(dest.name + ".part")
     dest.parent.mkdir(parents=True, exist_ok=True)
     start = part.stat().st_size if part.exists() else 0
     opener = opener or urllib.request.urlopen
-    request = urllib.request.Request(url, headers={"Range": f"bytes={start}-"} if start else {})
-    with opener(request, timeout=60) as response:
-        resumed = start and getattr(response, "status", 200) == 206  # a server that ignores the range sends it all again
-        total = int(response.headers.get("Content-Length") or 0) + (start if resumed else 0)
-        with open(part, "ab" if resumed else "wb") as f, tqdm(total=total or None, initial=start if resumed else 0, unit="B",
-                                                             unit_scale=True, desc=dest.name, disable=not progress) as bar:
-            while block := response.read(chunk):
-                f.write(block); bar.update(len(block))
+    with opener(_range_request(url, start), timeout=60) as response: _save_body(response, part, start, progress, chunk)
     os.replace(part, dest)
     return dest
 
@@ -56,6 +72,7 @@ def pbc_manifest()->dict:
     import csv
     with gzip.open(PBC_MANIFEST, "rt") as f: return {r["path"]: (int(r["bytes"]), r["md5"]) for r in csv.DictReader(f)}
 
+# %% ../nbs/00e_pbc.ipynb
 def _release_files(path: Path)->dict:
     "{'<class>/<name>': a function returning its bytes} of a zip or folder, below the release's top folder if there is one."
     if path.is_dir(): files = {p.relative_to(path).as_posix(): p.read_bytes for p in path.rglob("*") if p.is_file()}
@@ -68,27 +85,39 @@ def _release_files(path: Path)->dict:
     strip = len(tops) == 1 and all(n.count("/") >= 2 for n in names)  # e.g. PBC_dataset_normal_DIB/<class>/<file>
     return {(n.split("/", 1)[1] if strip else n): files[n] for n in names}
 
+# %% ../nbs/00e_pbc.ipynb
+def _changed_images(present:dict, # {name: a function returning its bytes}
+                    manifest:dict, # {name: (bytes, md5)}
+                    progress:bool, # a progress bar
+                   )->list:
+    "The names of `present` and `manifest` whose size or md5 differ from the manifest's."
+    import hashlib
+    from tqdm.auto import tqdm
+    changed = []
+    for name in tqdm(sorted(set(present) & set(manifest)), desc="verifying PBC", unit="img", disable=not progress):
+        data = present[name]()
+        if (len(data), hashlib.md5(data).hexdigest()) != manifest[name]: changed.append(name)
+    return changed
+
+def _differences(changed:list, missing:list, unexpected:list)->list:
+    "One phrase per kind of difference found, with up to three examples."
+    return [f"{len(v)} {what} (e.g. {', '.join(v[:3])})" for what, v in
+            [("images differ from the release", changed), ("images missing", missing), ("unexpected images", unexpected)] if v]
+
+# %% ../nbs/00e_pbc.ipynb
 def verify_pbc(path, # the release zip, or a folder of it
                complete:bool=True, # every image of the manifest must be there (False: check only those present)
                manifest:dict|None=None, # {relative path: (bytes, md5)}; default: the shipped `pbc_manifest()`
                progress:bool=True,
               )->dict: # {'checked': n, 'ignored': [known oddities found]}
     "Check a copy of PBC image by image against the manifest; a one-line error names what differs."
-    import hashlib
-    from tqdm.auto import tqdm
     path, manifest = Path(path), manifest if manifest is not None else pbc_manifest()
     files = _release_files(path)
     ignored = sorted(set(files) & set(KNOWN_EXTRAS))
     present = {n: f for n, f in files.items() if n not in KNOWN_EXTRAS}
     unexpected = sorted(n for n in present if n not in manifest and Path(n).suffix.lower() in IMAGE_EXTENSIONS)
-    changed = []
-    for name in tqdm(sorted(set(present) & set(manifest)), desc="verifying PBC", unit="img", disable=not progress):
-        data = present[name]()
-        if (len(data), hashlib.md5(data).hexdigest()) != manifest[name]: changed.append(name)
     missing = sorted(set(manifest) - set(present)) if complete else []
-    problems = [f"{len(v)} {what} (e.g. {', '.join(v[:3])})" for what, v in
-                [("images differ from the release", changed), ("images missing", missing), ("unexpected images", unexpected)] if v]
-    if problems:
+    if problems := _differences(_changed_images(present, manifest, progress), missing, unexpected):
         raise ValueError(f"{path}: not the PBC release: {'; '.join(problems)}; download it again from {PBC_PAGE}")
     return dict(checked=len(set(present) & set(manifest)), ignored=ignored)
 
@@ -102,6 +131,7 @@ def _verified(path: Path, progress: bool)->None:
     verify_pbc(path, progress=progress)
     atomic_write_text(record, json.dumps(key))
 
+# %% ../nbs/00e_pbc.ipynb
 def fetch_pbc(path=None, # the release zip or folder; default: the cache's (`pbc_archive_path`), downloaded if absent
               cache_dir=None, # cache root (default $CORESET_NB_CACHE or ~/.cache/coreset_nb)
               progress:bool=True,
@@ -119,6 +149,7 @@ def fetch_pbc(path=None, # the release zip or folder; default: the cache's (`pbc
     _verified(path, progress)
     return path
 
+# %% ../nbs/00e_pbc.ipynb
 def load_pbc(path=None, cache_dir=None, progress:bool=True, download_missing:bool=True)->ImageDataset:
     "The PBC release as an `ImageDataset` (see `fetch_pbc` for the arguments)."
     return load_image_folder(fetch_pbc(path, cache_dir, progress, download_missing), progress=progress)

@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from fastcore.basics import patch
 
 from .cache import atomic_write_text, cache_path, cached_json
 from . import medmnist, pbc  # register MedMNIST files and names, and `pbc`, with `load_dataset`
@@ -22,8 +23,8 @@ from .cluster import BACKENDS, PerClassKMedoids
 from .cluster_state import clustering_from_state, clustering_state
 
 # %% auto 0
-__all__ = ['BACKBONE_DEFAULT_SIZE', 'BudgetWarning', 'package_versions', 'CoresetResult', 'settings_hash', 'needs_features',
-           'needs_clustering', 'selector_settings', 'fit_clustering', 'rows_digest', 'candidate_items',
+__all__ = ['BACKBONE_DEFAULT_SIZE', 'BudgetWarning', 'package_versions', 'CoresetResult', 'settings_hash', 'rows_digest',
+           'needs_features', 'needs_clustering', 'selector_settings', 'fit_clustering', 'candidate_items',
            'SelectionSettings', 'fit_selector', 'select_coreset']
 
 # %% ../nbs/04b_pipeline.ipynb
@@ -32,6 +33,7 @@ class BudgetWarning(UserWarning):
 
 BACKBONE_DEFAULT_SIZE = {"vgg16": 256, "resnet101v2": 256, "mobilenet": 224}  # the paper's 256; MobileNet's native 224
 
+# %% ../nbs/04b_pipeline.ipynb
 def package_versions(names=("coreset_nb", "numpy", "scikit-learn", "kmedoids", "tensorflow", "keras", "pandas",
                             "scikit-learn-extra")) -> dict:
     "Installed versions of the packages that shape the results (missing ones are omitted)."
@@ -40,6 +42,23 @@ def package_versions(names=("coreset_nb", "numpy", "scikit-learn", "kmedoids", "
         try: out[n] = metadata.version(n)
         except metadata.PackageNotFoundError: pass
     return out
+
+# %% ../nbs/04b_pipeline.ipynb
+def _json_default(o):
+    if isinstance(o, np.integer): return int(o)
+    if isinstance(o, np.floating): return float(o)
+    if isinstance(o, np.ndarray): return o.tolist()
+    if isinstance(o, Path): return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+def _csv_text(rows:list, # one dict per row
+              columns:list, # the CSV's columns, in order
+             ) -> str:
+    "`rows` as CSV text with a header and `\\n` line ends."
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, columns, lineterminator="\n")
+    w.writeheader(); w.writerows(rows)
+    return buf.getvalue()
 
 # %% ../nbs/04b_pipeline.ipynb
 @dataclass
@@ -52,11 +71,9 @@ class CoresetResult:
 
     def to_csv(self, path=None) -> str:
         "The rows as CSV text (no timestamps: the same seed gives byte-identical files); written to `path` if given."
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, ["index", "item", "label", "class", "cluster", "is_medoid"], lineterminator="\n")
-        w.writeheader(); w.writerows(self.rows)
-        if path is not None: atomic_write_text(path, buf.getvalue())
-        return buf.getvalue()
+        text = _csv_text(self.rows, ["index", "item", "label", "class", "cluster", "is_medoid"])
+        if path is not None: atomic_write_text(path, text)
+        return text
 
     def write(self, csv_path, assignments_path=None) -> tuple:
         "Write the CSV and its JSON sidecar (same name, `.json`), and optionally every candidate's cluster assignment."
@@ -67,24 +84,20 @@ class CoresetResult:
             self.to_csv(csv_path)
             atomic_write_text(side, json.dumps(self.info, indent=1, default=_json_default))
         if assignments_path is not None:
-            buf = io.StringIO()
-            w = csv.DictWriter(buf, ["index", "item", "label", "class", "cluster", "is_medoid", "selected"], lineterminator="\n")
-            w.writeheader(); w.writerows(self.assignments)
-            atomic_write_text(assignments_path, buf.getvalue())
+            columns = ["index", "item", "label", "class", "cluster", "is_medoid", "selected"]
+            atomic_write_text(assignments_path, _csv_text(self.assignments, columns))
         return csv_path, side
-
-def _json_default(o):
-    if isinstance(o, np.integer): return int(o)
-    if isinstance(o, np.floating): return float(o)
-    if isinstance(o, np.ndarray): return o.tolist()
-    if isinstance(o, Path): return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o)}")
 
 # %% ../nbs/04b_pipeline.ipynb
 def settings_hash(obj) -> str:
     "A short stable hash of JSON-able settings."
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
+def rows_digest(rows) -> str:
+    "A short hash of a list of row indices (which items were clustered)."
+    return hashlib.sha256(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest()[:12]
+
+# %% ../nbs/04b_pipeline.ipynb
 def needs_features(method: str) -> bool:
     "Whether a method (`full`, a registered selector or a variant) reads the features, as its class declares."
     return method != "full" and MethodSpec.parse(method).selector.needs_features
@@ -93,6 +106,7 @@ def needs_clustering(method: str) -> bool:
     "Whether a method takes a shared per-class K-Medoids clustering, as its class declares."
     return method != "full" and MethodSpec.parse(method).selector.needs_clustering
 
+# %% ../nbs/04b_pipeline.ipynb
 def selector_settings(selector) -> dict:
     "A fitted selector's constructor settings as JSON-able values (the clustering itself is recorded separately)."
     out = {}
@@ -102,6 +116,7 @@ def selector_settings(selector) -> dict:
         out[name] = list(v) if isinstance(v, tuple) else v if isinstance(v, (int, float, str, bool, list, type(None))) else repr(v)
     return out
 
+# %% ../nbs/04b_pipeline.ipynb
 def fit_clustering(X, y, # features and labels of the rows to cluster
                    k_range=(2, 10), backend: str="fasterpam", pca_variance=0.95, seed: int=0,
                    cache_key: str|None=None, # identifies X and y (e.g. features key + rows); None = no cache
@@ -118,14 +133,11 @@ def fit_clustering(X, y, # features and labels of the rows to cluster
     if state["n"] != len(y): raise ValueError(f"cached clustering {key} has {state['n']} rows, not {len(y)}: delete it")
     return clustering_from_state(state)
 
+# %% ../nbs/04b_pipeline.ipynb
 def _joblib_on(dask_client):
     "joblib's Dask backend while a Dask client is given (per-class jobs become its tasks), else nothing."
     import contextlib, joblib
     return joblib.parallel_backend("dask") if dask_client is not None else contextlib.nullcontext()
-
-def rows_digest(rows) -> str:
-    "A short hash of a list of row indices (which items were clustered)."
-    return hashlib.sha256(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest()[:12]
 
 # %% ../nbs/04b_pipeline.ipynb
 def candidate_items(ds: ImageDataset, # the dataset
@@ -142,6 +154,19 @@ def candidate_items(ds: ImageDataset, # the dataset
     if split == "all": return np.arange(len(ds), dtype=np.int64), "all"
     if split not in parts: raise ValueError(f"{ds.source}: no split {split!r}; its splits: {', '.join(parts)}, or 'all'")
     return parts[split], split
+
+# %% ../nbs/04b_pipeline.ipynb
+def _check_settings(s) -> None:
+    "Raise a one-line `ValueError` for the first bad value of a `SelectionSettings` (choices, k_range, PCA, image size)."
+    for name, allowed in s.CHOICES.items():
+        if getattr(s, name) not in allowed: raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(s, name)!r}")
+    k = tuple(s.k_range)
+    if len(k) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in k) or not 1 <= k[0] <= k[1]:
+        raise ValueError(f"k_range must be two whole numbers 1 <= smallest <= largest, got {s.k_range!r}")
+    if s.pca_variance is not None and not 0 < s.pca_variance <= 1:
+        raise ValueError(f"pca_variance must be in (0, 1] (or none for no PCA), got {s.pca_variance!r}")
+    if s.image_size is not None and (isinstance(s.image_size, bool) or not isinstance(s.image_size, int) or s.image_size < 32):
+        raise ValueError(f"image_size must be a whole number of at least 32 px (or none: the backbone's default), got {s.image_size!r}")
 
 # %% ../nbs/04b_pipeline.ipynb
 @dataclass(frozen=True)
@@ -171,47 +196,46 @@ class SelectionSettings:
     def __post_init__(self):
         "Every setting checked when made, so a bad one fails before any work; the method is parsed here, once."
         validate_params("", declared_constraints(type(self)), {f.name: getattr(self, f.name) for f in fields(self)})
-        for name, allowed in self.CHOICES.items():
-            if getattr(self, name) not in allowed: raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
-        k = tuple(self.k_range)
-        if len(k) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in k) or not 1 <= k[0] <= k[1]:
-            raise ValueError(f"k_range must be two whole numbers 1 <= smallest <= largest, got {self.k_range!r}")
-        if self.pca_variance is not None and not 0 < self.pca_variance <= 1:
-            raise ValueError(f"pca_variance must be in (0, 1] (or none for no PCA), got {self.pca_variance!r}")
-        if self.image_size is not None and (isinstance(self.image_size, bool) or not isinstance(self.image_size, int) or self.image_size < 32):
-            raise ValueError(f"image_size must be a whole number of at least 32 px (or none: the backbone's default), got {self.image_size!r}")
-        object.__setattr__(self, "k_range", k)
+        _check_settings(self)
+        object.__setattr__(self, "k_range", tuple(self.k_range))
         object.__setattr__(self, "spec", None if self.method == "full" else MethodSpec.parse(self.method))
 
-    @classmethod
-    def config_keys(cls) -> tuple:
-        "The keys of a config's `selection` block: every field but those the grid sets."
-        return tuple(f.name for f in fields(cls) if f.name not in cls.GRID_FIELDS)
+# %% ../nbs/04b_pipeline.ipynb
+@patch(cls_method=True)
+def config_keys(cls: SelectionSettings) -> tuple:
+    "The keys of a config's `selection` block: every field but those the grid sets."
+    return tuple(f.name for f in fields(cls) if f.name not in cls.GRID_FIELDS)
 
-    @classmethod
-    def config_defaults(cls) -> dict:
-        "The default `selection` block of a config (`DEFAULT_CONFIG`), from the fields' defaults."
-        return {k: list(v) if isinstance(v := getattr(cls(), k), tuple) else v for k in cls.config_keys()}
+@patch(cls_method=True)
+def config_defaults(cls: SelectionSettings) -> dict:
+    "The default `selection` block of a config (`DEFAULT_CONFIG`), from the fields' defaults."
+    return {k: list(v) if isinstance(v := getattr(cls(), k), tuple) else v for k in cls.config_keys()}
 
-    @classmethod
-    def from_config(cls, selection: dict, method: str, seed: int) -> "SelectionSettings":
-        "From an experiment config's `selection` block (its keys are `config_keys`)."
-        unknown = sorted(set(selection) - set(cls.config_keys()))
-        if unknown: raise ValueError(f"selection: unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(cls.config_keys())}")
-        return cls(method=method, seed=seed, **selection)
+# %% ../nbs/04b_pipeline.ipynb
+@patch(cls_method=True)
+def from_config(cls: SelectionSettings, selection: dict, method: str, seed: int) -> "SelectionSettings":
+    "From an experiment config's `selection` block (its keys are `config_keys`)."
+    unknown = sorted(set(selection) - set(cls.config_keys()))
+    if unknown: raise ValueError(f"selection: unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(cls.config_keys())}")
+    return cls(method=method, seed=seed, **selection)
 
-    def resolved(self) -> "SelectionSettings":
-        "With the backbone's default image size filled in."
-        return replace(self, image_size=self.image_size or BACKBONE_DEFAULT_SIZE.get(self.backbone, 224))
+# %% ../nbs/04b_pipeline.ipynb
+@patch
+def resolved(self: SelectionSettings) -> "SelectionSettings":
+    "With the backbone's default image size filled in."
+    return replace(self, image_size=self.image_size or BACKBONE_DEFAULT_SIZE.get(self.backbone, 224))
 
-    def selector_kwargs(self) -> dict:
-        "The clustering settings every selector is offered (`MethodSpec.build` keeps those its constructor takes)."
-        return dict(k_range=self.k_range, backend=self.backend, pca_variance=self.pca_variance)
+@patch
+def selector_kwargs(self: SelectionSettings) -> dict:
+    "The clustering settings every selector is offered (`MethodSpec.build` keeps those its constructor takes)."
+    return dict(k_range=self.k_range, backend=self.backend, pca_variance=self.pca_variance)
 
-    def record(self) -> dict:
-        "JSON-ready, for a sidecar's `settings`."
-        return {**asdict(self), "weights": None if self.weights is None else str(self.weights), "k_range": list(self.k_range)}
+@patch
+def record(self: SelectionSettings) -> dict:
+    "JSON-ready, for a sidecar's `settings`."
+    return {**asdict(self), "weights": None if self.weights is None else str(self.weights), "k_range": list(self.k_range)}
 
+# %% ../nbs/04b_pipeline.ipynb
 def fit_selector(settings: SelectionSettings, # how to select; its method is parsed once, in `settings.spec`
                  budget, # fraction in (0, 1] or count of the rows of y
                  X, # features of the rows (None for a method that needs none)
@@ -238,6 +262,7 @@ def _selection_features(ds: ImageDataset, cand: np.ndarray, settings: SelectionS
     timings["features_s"] = fs.seconds
     return fs.X[cand], fs.key
 
+# %% ../nbs/04b_pipeline.ipynb
 def _fitted_selector(settings: SelectionSettings, n_target: int, X, y: np.ndarray, cand: np.ndarray, features_key,
                      cache_dir, progress: bool, dask_client):
     "The selector of `settings`, fitted; a clustering one gets its per-class K-Medoids fitted once (and cached)."
@@ -248,6 +273,7 @@ def _fitted_selector(settings: SelectionSettings, n_target: int, X, y: np.ndarra
                                   cache_key=None if features_key is None else f"{features_key}-{rows_digest(cand)}")
     return fit_selector(settings, n_target, X, y, clustering)
 
+# %% ../nbs/04b_pipeline.ipynb
 def _coreset_rows(ds: ImageDataset, cand: np.ndarray, y: np.ndarray, selector) -> tuple:
     "(every candidate's assignment row, the selected rows sorted by item index, the selected item indices)."
     chosen = np.asarray(selector.indices_)
@@ -261,6 +287,15 @@ def _coreset_rows(ds: ImageDataset, cand: np.ndarray, y: np.ndarray, selector) -
     rows = sorted(({k: v for k, v in assignments[i].items() if k != "selected"} for i in chosen), key=lambda r: r["index"])
     return assignments, rows, np.array([r["index"] for r in rows], dtype=np.int64)
 
+# %% ../nbs/04b_pipeline.ipynb
+def _cluster_record(ds: ImageDataset, y: np.ndarray, clustering) -> dict:
+    "Per class name: its K, silhouette per K, loss, PCA components and cluster sizes (of a fitted `PerClassKMedoids`)."
+    return {ds.class_names[c]: dict(k=int(clustering.k_[c]), silhouette={int(k): float(s) for k, s in clustering.silhouette_[c].items()},
+                                    loss=float(clustering.loss_[c]), pca_components=int(clustering.n_components_[c]),
+                                    cluster_sizes=np.bincount(clustering.labels_[y == c]).tolist())
+            for c in clustering.classes_}
+
+# %% ../nbs/04b_pipeline.ipynb
 def _record_selection(info: dict, ds: ImageDataset, y: np.ndarray, selected: np.ndarray, selector) -> None:
     "Add to `info` what was selected per class (warning about classes left empty), the clusters and cluster budgets."
     counts = np.bincount(ds.labels[selected], minlength=len(ds.class_names))
@@ -270,14 +305,23 @@ def _record_selection(info: dict, ds: ImageDataset, y: np.ndarray, selected: np.
     if zero: warnings.warn(f"{len(zero)} class(es) get no item at this budget: {', '.join(zero)} (raise --fraction/--count)",
                            BudgetWarning, stacklevel=3)
     clustering = getattr(selector, "clustering_", None)
-    if clustering is not None:
-        info["clusters"] = {ds.class_names[c]: dict(k=int(clustering.k_[c]), silhouette={int(k): float(s) for k, s in clustering.silhouette_[c].items()},
-                                                     loss=float(clustering.loss_[c]), pca_components=int(clustering.n_components_[c]),
-                                                     cluster_sizes=np.bincount(clustering.labels_[y == c]).tolist())
-                            for c in clustering.classes_}
+    if clustering is not None: info["clusters"] = _cluster_record(ds, y, clustering)
     if hasattr(selector, "cluster_budgets_"):
         info["cluster_budgets"] = {ds.class_names[c]: np.asarray(v).tolist() for c, v in selector.cluster_budgets_.items()}
 
+# %% ../nbs/04b_pipeline.ipynb
+def _selection_info(ds: ImageDataset, budget, n_target: int, settings: SelectionSettings, split: str, cand: np.ndarray) -> dict:
+    "The start of a result's record: the settings (data, budget, every field, split), package versions, the dataset."
+    return dict(settings=dict(data=ds.source, budget=budget, n_selected_target=n_target, **settings.record(), split=split,
+                              n_candidates=int(len(cand))), versions=package_versions(), dataset=ds.summary())
+
+def _record_selector(info: dict, ds: ImageDataset, settings: SelectionSettings, selector) -> None:
+    "Add the selector's name and settings to `info`, and per class how it selected (exact or a scalable path) if it says."
+    info["selector"] = dict(name=settings.method, settings=selector_settings(selector))  # e.g. hybrid's cap, kcenter's start
+    paths = getattr(selector, "paths_", None) or getattr(getattr(selector, "clustering_", None), "method_", None)
+    if paths: info["selector"]["paths"] = {ds.class_names[c]: p for c, p in paths.items()}  # exact or a scalable path, per class
+
+# %% ../nbs/04b_pipeline.ipynb
 def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
                    budget=0.25, # fraction of the (candidate) items in (0, 1], or an absolute count
                    method: str|None=None, # a registered selector (see `SELECTORS`); overrides `settings.method`
@@ -299,15 +343,12 @@ def select_coreset(data, # an `ImageDataset` or a path for `load_dataset`
     cand, split = candidate_items(ds, candidates, split)
     n_target = resolve_budget(budget, len(cand))  # fail fast on a bad budget, before any heavy work
     y = ds.labels[cand]
-    info = dict(settings=dict(data=ds.source, budget=budget, n_selected_target=n_target, **settings.record(), split=split,
-                              n_candidates=int(len(cand))), versions=package_versions(), dataset=ds.summary())
+    info = _selection_info(ds, budget, n_target, settings, split, cand)
     X, features_key = _selection_features(ds, cand, settings, features, cache_dir, progress, dask_client, info, timings)
     t = time.perf_counter()
     selector = _fitted_selector(settings, n_target, X, y, cand, features_key, cache_dir, progress, dask_client)
     timings["selection_s"] = time.perf_counter() - t
-    info["selector"] = dict(name=settings.method, settings=selector_settings(selector))  # e.g. hybrid's cap, kcenter's start
-    paths = getattr(selector, "paths_", None) or getattr(getattr(selector, "clustering_", None), "method_", None)
-    if paths: info["selector"]["paths"] = {ds.class_names[c]: p for c, p in paths.items()}  # exact or a scalable path, per class
+    _record_selector(info, ds, settings, selector)
     assignments, rows, selected = _coreset_rows(ds, cand, y, selector)
     _record_selection(info, ds, y, selected, selector)
     info["timings"] = dict(timings, total_s=time.perf_counter() - t_start)
