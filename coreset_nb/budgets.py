@@ -13,22 +13,35 @@ import numpy as np
 __all__ = ['resolve_budget', 'allocate_class_budgets', 'split_equally', 'split_proportionally']
 
 # %% ../nbs/04_budgets.ipynb
+def _is_bool(x)->bool: return isinstance(x, (bool, np.bool_))
+
+def _check_rows(n): # number of rows to choose from
+    "Raise unless `n` is a positive int (a bool is not a number of rows)."
+    if _is_bool(n) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"need at least one row to select from, got n={n!r}")
+
+# %% ../nbs/04_budgets.ipynb
+def _count(budget:int, n:int)->int:
+    "A count budget, checked to lie in 1..n."
+    if not 1 <= budget <= n: raise ValueError(f"budget count must be between 1 and {n}, got {budget}")
+    return int(budget)
+
+def _fraction(budget:float, n:int)->int:
+    "A fraction budget in (0, 1] as rows: `round` (half to even), at least 1."
+    if math.isnan(budget) or not 0 < budget <= 1:
+        raise ValueError(f"budget fraction must be in (0, 1] (pass an int for a count), got {budget}")
+    return max(1, round(float(budget) * int(n)))
+
+# %% ../nbs/04_budgets.ipynb
 def resolve_budget(
     budget:float|int, # fraction in (0, 1] or count in 1..n
     n:int, # number of rows to choose from
 )->int: # number of rows to select
     "Turn a fraction or a count into a number of rows, with a one-line error on anything else."
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"need at least one row to select from, got n={n!r}")
-    if isinstance(budget, (bool, np.bool_)):
-        raise ValueError(f"budget must be a fraction in (0, 1] or a count, not a bool ({budget!r})")
-    if isinstance(budget, numbers.Integral):
-        if not 1 <= budget <= n: raise ValueError(f"budget count must be between 1 and {n}, got {budget}")
-        return int(budget)
-    if isinstance(budget, numbers.Real):
-        if math.isnan(budget) or not 0 < budget <= 1:
-            raise ValueError(f"budget fraction must be in (0, 1] (pass an int for a count), got {budget}")
-        return max(1, round(float(budget) * int(n)))
+    _check_rows(n)
+    if _is_bool(budget): raise ValueError(f"budget must be a fraction in (0, 1] or a count, not a bool ({budget!r})")
+    if isinstance(budget, numbers.Integral): return _count(budget, n)
+    if isinstance(budget, numbers.Real): return _fraction(budget, n)
     raise ValueError(f"budget must be a float fraction or an int count, got {type(budget).__name__}")
 
 # %% ../nbs/04_budgets.ipynb
@@ -53,6 +66,19 @@ def _water_fill(sizes, budget:int, order)->np.ndarray:
         remaining = 0
     return take
 
+# %% ../nbs/04_budgets.ipynb
+def _largest_remainder(sizes, budget:int, order)->np.ndarray:
+    "Split `budget` in proportion to `sizes`: floors, then one more unit to the largest remainders (ties: `order`)."
+    sizes = np.asarray(sizes, dtype=np.int64)
+    total = max(int(sizes.sum()), 1)
+    quota = sizes * int(budget)  # exact integer numerators of budget·n_i/N
+    take, remainder = quota // total, quota % total
+    rank = {int(i): r for r, i in enumerate(order)}
+    by_remainder = sorted(range(len(sizes)), key=lambda i: (-remainder[i], rank[i]))
+    take[by_remainder[:int(budget) - int(take.sum())]] += 1
+    return take
+
+# %% ../nbs/04_budgets.ipynb
 def allocate_class_budgets(
     class_counts:dict, # {class: number of rows}, in class order
     total:int, # rows to select over all classes
@@ -64,18 +90,9 @@ def allocate_class_budgets(
     if (counts < 0).any(): raise ValueError(f"class counts must be >= 0, got {class_counts}")
     if not 0 <= total <= counts.sum(): raise ValueError(f"total must be between 0 and {int(counts.sum())}, got {total}")
     order = list(range(len(keys))) if rng is None else np.random.default_rng(rng).permutation(len(keys)).tolist()
-    rank = {c: r for r, c in enumerate(order)}
-    if mode == "proportional":
-        N = int(counts.sum())
-        quota = counts * int(total)  # exact integer numerators of total·n_c/N
-        alloc, remainder = quota // N, quota % N
-        leftover = int(total - alloc.sum())
-        by_remainder = sorted(range(len(keys)), key=lambda i: (-remainder[i], rank[i]))  # ties: `order`
-        alloc[by_remainder[:leftover]] += 1
-    elif mode == "equal":
-        alloc = _water_fill(counts, int(total), order)
-    else:
-        raise ValueError(f"unknown allocation mode {mode!r}; known: ['equal', 'proportional']")
+    if mode == "proportional": alloc = _largest_remainder(counts, int(total), order)
+    elif mode == "equal": alloc = _water_fill(counts, int(total), order)
+    else: raise ValueError(f"unknown allocation mode {mode!r}; known: ['equal', 'proportional']")
     return {k: int(a) for k, a in zip(keys, alloc)}
 
 # %% ../nbs/04_budgets.ipynb
@@ -98,9 +115,4 @@ def split_proportionally(
     rng, sizes = np.random.default_rng(rng), np.asarray(sizes, dtype=np.int64)
     total = int(sizes.sum())
     if not 0 <= budget <= total: raise ValueError(f"cannot take {budget} from groups holding {total} items")
-    quota = sizes * int(budget)
-    take, remainder = quota // max(total, 1), quota % max(total, 1)
-    priority = np.empty(len(sizes), dtype=np.int64); priority[rng.permutation(len(sizes))] = np.arange(len(sizes))
-    by_remainder = sorted(range(len(sizes)), key=lambda i: (-remainder[i], priority[i]))
-    take[by_remainder[:int(budget) - int(take.sum())]] += 1
-    return take
+    return _largest_remainder(sizes, int(budget), rng.permutation(len(sizes)))

@@ -36,6 +36,7 @@ class Standardize(layers.Layer):
         self.sd = self.add_weight(name="sd", shape=(channels,), initializer="ones", trainable=False)
     def call(self, x): return (ops.cast(x, self.compute_dtype) - self.mean) / self.sd
 
+# %% ../nbs/05_models.ipynb
 def fit_standardize(model:keras.Model, # a model; only its `Standardize` layers are touched (none: nothing happens)
                     x:np.ndarray, # the training images (N, H, W, C), e.g. uint8
                     chunk:int=1024, # images per pass: the statistics are summed in float64 without a float copy of `x`
@@ -54,6 +55,13 @@ def fit_standardize(model:keras.Model, # a model; only its `Standardize` layers 
     return model
 
 # %% ../nbs/05_models.ipynb
+def _conv_block(filters:int, i:int, dropout:float, seed:int|None, rng:random.Random|None)->list:
+    "Listing 1's block i: Conv2D 3×3 'valid' ReLU → MaxPooling 2×2 → Dropout (one kernel seed drawn from `rng`)."
+    return [layers.Conv2D(filters, 3, padding="valid", activation="relu", kernel_initializer=kernel_init(rng), name=f"conv{i}"),
+            layers.MaxPooling2D(2, name=f"pool{i}"),
+            layers.Dropout(dropout, seed=None if seed is None else seed + i, name=f"dropout{i}")]
+
+# %% ../nbs/05_models.ipynb
 def custom_cnn(n_classes:int=8, # number of output classes (PBC: 8)
                input_shape:tuple=(256, 256, 3), # (height, width, channels) of the input images
                dropout:float=0.25, # dropout rate after each of the three conv/pool blocks
@@ -64,10 +72,7 @@ def custom_cnn(n_classes:int=8, # number of output classes (PBC: 8)
               ) -> keras.Model:
     "The paper's custom CNN (Listing 1). Takes uint8 images 0..255; the first layer rescales them to [0, 1] (or standardises them)."
     rng = None if seed is None else random.Random(seed)  # one draw per layer, in Keras' own order (see `kernel_init`)
-    def block(filters, i):
-        return [layers.Conv2D(filters, 3, padding="valid", activation="relu", kernel_initializer=kernel_init(rng), name=f"conv{i}"),
-                layers.MaxPooling2D(2, name=f"pool{i}"),
-                layers.Dropout(dropout, seed=None if seed is None else seed + i, name=f"dropout{i}")]
+    block = lambda filters, i: _conv_block(filters, i, dropout, seed, rng)
     return keras.Sequential(
         [keras.Input(shape=input_shape, name="image"),
          Standardize(name="standardize") if standardize else layers.Rescaling(1 / 255, name="rescale_0_1"),  # no trainable parameters
@@ -97,6 +102,7 @@ def _pooled(backbone:keras.Model, preprocess:str|None):
     x = layers.AveragePooling2D(pool_size=(h, w), name="avg_pool")(x)  # pool over the whole map = global average
     return image, layers.Flatten(name="pooled_features")(x)
 
+# %% ../nbs/05_models.ipynb
 def _head(features, n_classes:int, dropout:float, seed:int|None):
     "Listing 2's head: Dropout → BatchNormalization → Dense softmax. Layer names are shared by both head builders."
     x = layers.Dropout(dropout, seed=seed, name="head_dropout")(features)
@@ -126,6 +132,7 @@ def pooled_feature_model(backbone:keras.Model, # as for `transfer_model`
     image, pooled = _pooled(backbone, preprocess)
     return keras.Model(image, pooled, name=f"features_{backbone.name}")
 
+# %% ../nbs/05_models.ipynb
 def transfer_head(n_features:int, # length of the pooled feature vector (= backbone output channels, 2048 for ResNet101V2)
                   n_classes:int=8, # number of output classes
                   dropout:float=0.2, # dropout rate on the features (same default as `transfer_model`)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import yaml
+from fastcore.basics import patch
 
 from .budgets import allocate_class_budgets, resolve_budget, split_equally
 from .cluster import BACKENDS, PerClassKMedoids
@@ -30,22 +31,31 @@ def register_selector(name:str): # the name used by `get_selector` and configs
         return cls
     return register
 
+# %% ../nbs/04_sample.ipynb
+def _variant_changes(spec:str, # the whole spec, for the error message
+                     rest:str, # what follows the "[" of `name[key=value,...]`
+                    )->dict: # {setting: value}
+    "The `key=value` settings of a variant spec, values read as YAML scalars."
+    if not rest.endswith("]"): raise ValueError(f"method {spec!r}: write a variant as name[key=value,...]")
+    items = [item.partition("=") for item in rest[:-1].split(",") if item.strip()]
+    if any(not eq for _, eq, _ in items): raise ValueError(f"method {spec!r}: write a variant as name[key=value,...]")
+    return {key.strip(): yaml.safe_load(value) for key, _, value in items}
+
+# %% ../nbs/04_sample.ipynb
 def parse_method(spec:str, # a registered name, or a variant `name[key=value,...]` (values read as YAML scalars)
                 )->tuple: # (registered name, {parameter: changed default})
     "A method spec as its registered selector and the constructor defaults the variant changes (checked)."
     name, bracket, rest = spec.partition("[")
     if name not in SELECTORS: raise ValueError(f"unknown method {name!r}; known: {sorted(SELECTORS)}")
     if not bracket: return name, {}
-    if not rest.endswith("]"): raise ValueError(f"method {spec!r}: write a variant as name[key=value,...]")
-    items = [item.partition("=") for item in rest[:-1].split(",") if item.strip()]
-    if any(not eq for _, eq, _ in items): raise ValueError(f"method {spec!r}: write a variant as name[key=value,...]")
-    changes = {key.strip(): yaml.safe_load(value) for key, _, value in items}
+    changes = _variant_changes(spec, rest)
     allowed = set(inspect.signature(SELECTORS[name]).parameters) - {"budget", "random_state", "clusterer"}
     unknown = sorted(set(changes) - allowed)
     if unknown: raise ValueError(f"method {spec!r}: {name} has no setting {unknown}; it has {sorted(allowed)}")
     validate_params(name, declared_constraints(SELECTORS[name]), changes)  # type and range, before any data is read
     return name, changes
 
+# %% ../nbs/04_sample.ipynb
 def get_selector(name:str, # a key of `SELECTORS`, or a variant `name[key=value,...]` (see `parse_method`)
                  **kwargs): # constructor arguments (a variant's changes take precedence)
     "Instantiate the selector registered as `name`."
@@ -76,20 +86,23 @@ class MethodSpec:
         return self.selector(**{k: v for k, v in settings.items() if k in self.params} | self.changes)
 
 # %% ../nbs/04_sample.ipynb
-def class_rows(y)->tuple:
+def class_rows(y)->tuple: # class labels of the rows
     "Sorted class labels (as Python scalars) and the ascending row indices of each class."
     y = np.asarray(y)
     classes = np.unique(y)
     return [c.item() if hasattr(c, "item") else c for c in classes], [np.flatnonzero(y == c) for c in classes]
 
-def class_rngs(random_state, n_classes:int)->list:
+# %% ../nbs/04_sample.ipynb
+def class_rngs(random_state, # seed of the selector
+               n_classes:int)->list: # number of classes
     "One independent generator per class, spawned deterministically from `random_state`."
     return [np.random.default_rng(s) for s in np.random.SeedSequence(random_state).spawn(n_classes)]
 
-def tie_rng(random_state)->np.random.Generator:
+def tie_rng(random_state)->np.random.Generator: # seed of the selector (None: unseeded)
     "The generator that orders the classes for units a budget cannot share exactly (its own stream of `random_state`)."
     return np.random.default_rng(None if random_state is None else np.random.SeedSequence([random_state, 1]))
 
+# %% ../nbs/04_sample.ipynb
 def n_rows(X, y)->int:
     return len(X) if X is not None else len(y)
 
@@ -166,35 +179,6 @@ class IntelligentSelector(Selector):
 
     needs_clustering = True
 
-    def fit(self,
-            X:np.ndarray, # n×d features (may be None when `clusters` or a fitted `clusterer` is given)
-            y:np.ndarray, # class labels
-            clusters:np.ndarray=None, # within-class cluster id of every row; skips clustering
-            **kwargs):
-        classes, rows, budgets = self._class_budgets(X, y)
-        self.clusters_ = self.cluster_classes(X, y, clusters)  # 1. K-Medoids clusters in each class
-        picks, self.cluster_budgets_ = [], {}
-        for c, r, rng in zip(classes, rows, class_rngs(self.random_state, len(classes))):
-            member_of = np.unique(self.clusters_[r], return_inverse=True)[1].reshape(-1)
-            take = self.split_class_budget(np.bincount(member_of), budgets[c], rng)  # 2. the class budget across clusters
-            picks += [self.draw_from_cluster(r[member_of == j], t, rng) for j, t in enumerate(take)]  # 3. draws inside each
-            self.cluster_budgets_[c] = take
-        self.indices_ = np.sort(np.concatenate(picks)).astype(np.int64)
-        self.class_budgets_ = budgets
-        return self
-
-    def cluster_classes(self, X, y, clusters=None)->np.ndarray:
-        "Step 1: the within-class cluster id of every row: given, from a fitted `clusterer`, or K-Medoids fitted here."
-        self.clustering_ = None
-        if clusters is None:
-            clusterer = self.clusterer or PerClassKMedoids(self.k_range, self.backend, self.pca_variance,
-                                                           random_state=self.random_state)
-            if not hasattr(clusterer, "labels_"): clusterer.fit(X, y)
-            self.clustering_, clusters = clusterer, clusterer.labels_
-        clusters = np.asarray(clusters)
-        if len(clusters) != len(y): raise ValueError(f"clusters has {len(clusters)} entries but y has {len(y)} labels")
-        return clusters
-
     def split_class_budget(self, sizes:np.ndarray, k:int, rng:np.random.Generator)->np.ndarray:
         "Step 2, the hook variants override: rows to take from each cluster of a class (the paper: equal shares)."
         return split_equally(sizes, k, rng)
@@ -202,6 +186,40 @@ class IntelligentSelector(Selector):
     def draw_from_cluster(self, members:np.ndarray, t:int, rng:np.random.Generator)->np.ndarray:
         "Step 3, the hook variants override: `t` of a cluster's rows (the paper: uniformly at random)."
         return rng.choice(members, size=t, replace=False)
+
+# %% ../nbs/04_sample.ipynb
+@patch
+def cluster_classes(self:IntelligentSelector, X, y, clusters=None)->np.ndarray:
+    "Step 1: the within-class cluster id of every row: given, from a fitted `clusterer`, or K-Medoids fitted here."
+    self.clustering_ = None
+    if clusters is None:
+        clusterer = self.clusterer or PerClassKMedoids(self.k_range, self.backend, self.pca_variance,
+                                                       random_state=self.random_state)
+        if not hasattr(clusterer, "labels_"): clusterer.fit(X, y)
+        self.clustering_, clusters = clusterer, clusterer.labels_
+    clusters = np.asarray(clusters)
+    if len(clusters) != len(y): raise ValueError(f"clusters has {len(clusters)} entries but y has {len(y)} labels")
+    return clusters
+
+# %% ../nbs/04_sample.ipynb
+@patch
+def fit(self:IntelligentSelector,
+        X:np.ndarray, # n×d features (may be None when `clusters` or a fitted `clusterer` is given)
+        y:np.ndarray, # class labels
+        clusters:np.ndarray=None, # within-class cluster id of every row; skips clustering
+        **kwargs):
+    "Select `indices_`: per class, its clusters, the class budget split across them, draws inside each."
+    classes, rows, budgets = self._class_budgets(X, y)
+    self.clusters_ = self.cluster_classes(X, y, clusters)  # 1. K-Medoids clusters in each class
+    picks, self.cluster_budgets_ = [], {}
+    for c, r, rng in zip(classes, rows, class_rngs(self.random_state, len(classes))):
+        member_of = np.unique(self.clusters_[r], return_inverse=True)[1].reshape(-1)
+        take = self.split_class_budget(np.bincount(member_of), budgets[c], rng)  # 2. the class budget across clusters
+        picks += [self.draw_from_cluster(r[member_of == j], t, rng) for j, t in enumerate(take)]  # 3. draws inside each
+        self.cluster_budgets_[c] = take
+    self.indices_ = np.sort(np.concatenate(picks)).astype(np.int64)
+    self.class_budgets_ = budgets
+    return self
 
 # %% ../nbs/04_sample.ipynb
 def toy_blobs(seed:int=0, # seed of the blobs

@@ -53,6 +53,7 @@ class EpochTimer(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None): self._start = time.perf_counter()
     def on_epoch_end(self, epoch, logs=None): self.epoch_times.append(time.perf_counter() - self._start)
 
+# %% ../nbs/06_train.ipynb
 @dataclass
 class TrainResult:
     "What `train` returns. Epoch indices are 0-based positions in the `history` lists."
@@ -104,6 +105,19 @@ def _batches(x, y, batch_size:int, shuffle:bool, seed:int) -> tf.data.Dataset:
     if shuffle: ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
+# %% ../nbs/06_train.ipynb
+def _fit_callbacks(monitor:str, # the loss early stopping watches
+                   patience:int|None, # epochs without improvement; None: no early stopping
+                   verbose:int): # Keras verbosity
+    "The `EpochTimer` and the list of callbacks `train` passes to `fit` (the timer first)."
+    timer = EpochTimer()  # first, so other callbacks' end-of-epoch work (copying best weights) is not timed
+    callbacks = [timer]
+    if patience is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=patience,
+                                                       restore_best_weights=True, verbose=int(verbose > 0)))
+    return timer, callbacks
+
+# %% ../nbs/06_train.ipynb
 def train(model:keras.Model, # a model ending in softmax, e.g. `custom_cnn()`, `transfer_model(...)`, `transfer_head(...)`
           x:np.ndarray, # inputs: uint8 images (N, H, W, 3) for image models, float32 features (N, F) for the head
           y:np.ndarray, # integer class labels, shape (N,) or (N, 1)
@@ -127,11 +141,7 @@ def train(model:keras.Model, # a model ending in softmax, e.g. `custom_cnn()`, `
     train_ds = _batches(x[train_idx], y[train_idx], batch_size, shuffle, seed)
     val_ds = _batches(x[val_idx], y[val_idx], batch_size, False, seed) if len(val_idx) else None
     monitor = "val_loss" if len(val_idx) else "loss"
-    timer = EpochTimer()  # first, so other callbacks' end-of-epoch work (copying best weights) is not timed
-    callbacks = [timer]
-    if early_stopping_patience is not None:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=early_stopping_patience,
-                                                       restore_best_weights=True, verbose=int(verbose > 0)))
+    timer, callbacks = _fit_callbacks(monitor, early_stopping_patience, verbose)
     start = time.perf_counter()
     fit = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, verbose=verbose,
                     shuffle=False)  # the tf.data pipeline already shuffles, with its own seed
@@ -155,6 +165,7 @@ def _plain(obj):
     if isinstance(obj, np.floating): return float(obj)
     return obj
 
+# %% ../nbs/06_train.ipynb
 def evaluate(model:keras.Model, # a trained classifier ending in softmax
              x:np.ndarray, # test inputs, same kind as used for training
              y:np.ndarray, # integer class labels, shape (N,) or (N, 1)
