@@ -32,13 +32,13 @@ SHARED_FIXTURE_FILES = {"test_product", "test_experiment_resume", "test_train_eq
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown where xdist is not installed (the skextra venv)
 def pytest_xdist_make_scheduler(config, log):
-    "`-n 2`: test by test, each file of `SHARED_FIXTURE_FILES` as one unit (xdist's `--dist loadgroup` marks do not apply here)."
+    "`-n 2`: test by test, each file of `SHARED_FIXTURE_FILES` and each notebook as one unit (xdist's `--dist loadgroup` marks do not apply here)."
     from xdist.scheduler import LoadScopeScheduling
 
     class SharedFixtureScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid):
-            path = nodeid.split("::")[0]
-            return path if Path(path).stem in SHARED_FIXTURE_FILES else nodeid
+            path = nodeid.split("::")[0]  # a notebook's cells (nbval) run in order in one kernel: one unit too
+            return path if Path(path).stem in SHARED_FIXTURE_FILES or path.endswith(".ipynb") else nodeid
 
     return SharedFixtureScheduling(config, log)
 
