@@ -13,7 +13,8 @@ import yaml
 from fastcore.basics import patch
 
 from .budgets import allocate_class_budgets, resolve_budget, split_equally
-from .cluster import BACKENDS, PerClassKMedoids
+from .cluster import BACKEND, BACKENDS, K_RANGE, PerClassKMedoids
+from .reduce import PCA_VARIANCE
 from .constraints import Check, Interval, Options, declared_constraints, validate_params
 
 # %% auto 0
@@ -169,9 +170,9 @@ class StratifiedSelector(Selector):
 @dataclass(eq=False)
 class IntelligentSelector(Selector):
     "The paper's IS: per class, K-Medoids clusters (K by silhouette), the class budget split equally across them, uniform draws inside each."
-    k_range: tuple = (2, 10)  # K tried by the silhouette in each class
-    backend: str = "fasterpam"  # K-Medoids backend, see `coreset_nb.cluster.BACKENDS`
-    pca_variance: float|None = 0.95  # per-class PCA variance before clustering; None = no PCA
+    k_range: tuple = K_RANGE  # K tried by the silhouette in each class
+    backend: str = BACKEND  # K-Medoids backend, see `coreset_nb.cluster.BACKENDS`
+    pca_variance: float|None = PCA_VARIANCE  # per-class PCA variance before clustering; None = no PCA
     clusterer: PerClassKMedoids|None = field(default=None, repr=False)  # a PerClassKMedoids to reuse (fitted) or to fit
     _parameter_constraints = dict(k_range=[Check(lambda v: len(v) == 2 and all(isinstance(k, int) and not isinstance(k, bool) for k in v)
                                                  and 1 <= v[0] <= v[1], "two whole numbers 1 <= smallest <= largest")],
