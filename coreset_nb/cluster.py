@@ -13,13 +13,13 @@ import kmedoids
 from sklearn.metrics import pairwise_distances, silhouette_score
 from tqdm import tqdm
 
-from .reduce import ClassPCA
+from .reduce import PCA_VARIANCE, ClassPCA
 from fastcore.basics import patch
 
 # %% auto 0
-__all__ = ['BACKENDS', 'SWEEPS', 'EXACT_MAX_N', 'CLUSTERING_PATHS', 'dissimilarity_matrix', 'count_distinct', 'get_backend',
-           'sweep_backend', 'ClassClustering', 'candidate_ks', 'best_k', 'resolve_method', 'register_clustering_path',
-           'cluster_class', 'class_seed', 'PerClassKMedoids']
+__all__ = ['K_RANGE', 'BACKEND', 'BACKENDS', 'SWEEPS', 'EXACT_MAX_N', 'CLUSTERING_PATHS', 'dissimilarity_matrix',
+           'count_distinct', 'get_backend', 'sweep_backend', 'ClassClustering', 'candidate_ks', 'best_k',
+           'resolve_method', 'register_clustering_path', 'cluster_class', 'class_seed', 'PerClassKMedoids']
 
 # %% ../nbs/03_cluster.ipynb
 def dissimilarity_matrix(
@@ -42,6 +42,12 @@ def count_distinct(D:np.ndarray, # n×n dissimilarity matrix
                   )->int: # number of points not at distance 0 from an earlier point
     "Number of distinct points in a dissimilarity matrix."
     return int(len(D) - np.tril(D == 0, -1).any(axis=1).sum())
+
+# %% ../nbs/03_cluster.ipynb
+K_RANGE = (2, 10)  # the paper's Ks: the silhouette chooses K from 2 to 10 in every class (both included)
+
+# %% ../nbs/03_cluster.ipynb
+BACKEND = "fasterpam"  # the default K-Medoids backend, a key of `BACKENDS`
 
 # %% ../nbs/03_cluster.ipynb
 def _fasterpam(D, k, random_state, max_iter):
@@ -69,7 +75,7 @@ def _skextra_backend(method):
     return fit
 
 # %% ../nbs/03_cluster.ipynb
-BACKENDS = {"fasterpam": _fasterpam, "pam": _skextra_backend("pam"), "alternate": _skextra_backend("alternate")}
+BACKENDS = {BACKEND: _fasterpam, "pam": _skextra_backend("pam"), "alternate": _skextra_backend("alternate")}
 
 def get_backend(name:str): # a key of `BACKENDS`
     "The K-Medoids backend function called `name`."
@@ -91,11 +97,11 @@ def _fasterpam_sweep(D, ks, random_state, max_iter):
     return out
 
 # %% ../nbs/03_cluster.ipynb
-SWEEPS = {"fasterpam": _fasterpam_sweep}
+SWEEPS = {BACKEND: _fasterpam_sweep}
 
 def sweep_backend(D:np.ndarray, # n×n dissimilarity matrix
                   ks:list, # the Ks to fit
-                  backend:str="fasterpam", # a key of `BACKENDS`
+                  backend:str=BACKEND, # a key of `BACKENDS`
                   random_state:int|None=0, # seed passed to the backend
                   max_iter:int=100, # K-Medoids iteration limit
                  )->dict: # {K: (labels, medoids, loss)}
@@ -118,7 +124,7 @@ class ClassClustering:
 
 # %% ../nbs/03_cluster.ipynb
 def candidate_ks(
-    k_range:tuple=(2, 10), # (smallest K, largest K), both included
+    k_range:tuple=K_RANGE, # (smallest K, largest K), both included
     n:int=None, # number of points in the class
     n_distinct:int=None, # number of distinct points (defaults to n)
 )->list: # the Ks the silhouette can score for this class (may be empty)
@@ -185,8 +191,8 @@ def register_clustering_path(name:str, # the `method` that selects it
 # %% ../nbs/03_cluster.ipynb
 def cluster_class(
     X:np.ndarray, # n×d features of one class (or an n×n matrix if metric="precomputed")
-    k_range:tuple=(2, 10), # (smallest K, largest K) tried, both included
-    backend:str="fasterpam", # a key of `BACKENDS`
+    k_range:tuple=K_RANGE, # (smallest K, largest K) tried, both included
+    backend:str=BACKEND, # a key of `BACKENDS`
     metric:str="euclidean", # dissimilarity, see `dissimilarity_matrix`; "precomputed" if X is already D
     max_iter:int=100, # K-Medoids iteration limit
     random_state:int|None=0, # seed passed to the backend (and of the samples of the scalable path)
@@ -225,9 +231,9 @@ def _fit_class(X, pca_variance, k_range, backend, metric, max_iter, seed, cluste
 class PerClassKMedoids:
     "Per-class PCA + K-Medoids with K chosen by silhouette, scikit-learn style."
     def __init__(self,
-                 k_range:tuple=(2, 10), # (smallest K, largest K) tried in every class, both included
-                 backend:str="fasterpam", # a key of `BACKENDS`
-                 pca_variance:float|None=0.95, # variance kept by the per-class PCA; None = no PCA
+                 k_range:tuple=K_RANGE, # (smallest K, largest K) tried in every class, both included
+                 backend:str=BACKEND, # a key of `BACKENDS`
+                 pca_variance:float|None=PCA_VARIANCE, # variance kept by the per-class PCA; None = no PCA
                  metric:str="euclidean", # dissimilarity between (reduced) features
                  max_iter:int=100, # K-Medoids iteration limit
                  random_state:int|None=0, # global seed; each class gets `class_seed(random_state, i)`

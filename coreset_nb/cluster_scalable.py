@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.metrics import pairwise_distances, silhouette_score
 from tqdm import tqdm
 
-from .cluster import (ClassClustering, best_k, candidate_ks, dissimilarity_matrix, get_backend,
+from .cluster import (BACKEND, K_RANGE, ClassClustering, best_k, candidate_ks, dissimilarity_matrix, get_backend,
                                 register_clustering_path, sweep_backend)
 
 # %% auto 0
@@ -108,8 +108,8 @@ def _one_cluster(X, backend, metric, max_iter, rng, size, n_draws, batch_size)->
 # %% ../nbs/03b_cluster_scalable.ipynb
 def cluster_class_scalable(
     X:np.ndarray, # n×d features of one class
-    k_range:tuple=(2, 10), # (smallest K, largest K) tried, both included
-    backend:str="fasterpam", # a key of `BACKENDS`, run on each sample
+    k_range:tuple=K_RANGE, # (smallest K, largest K) tried, both included
+    backend:str=BACKEND, # a key of `BACKENDS`, run on each sample
     metric:str="euclidean", # dissimilarity, see `dissimilarity_matrix`
     max_iter:int=100, # K-Medoids iteration limit
     random_state:int|None=0, # seed of the samples and of the backend

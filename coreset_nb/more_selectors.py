@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from .budgets import split_proportionally
 from .cluster import EXACT_MAX_N, class_seed, dissimilarity_matrix
-from .reduce import ClassPCA
+from .reduce import PCA_VARIANCE, ClassPCA
 from .sample import IntelligentSelector, Selector, class_rngs, class_rows, register_selector
 from .constraints import Interval, Options
 from .scale import class_medoids, scalable_medoids, select_by_parts
@@ -56,7 +56,7 @@ class IntelligentMedoidFirstSelector(IntelligentSelector):
 @dataclass(eq=False)
 class PerClassFeatureSelector(Selector):
     "Base of the selectors that look at each class's own PCA-reduced features; subclasses implement `select_class`."
-    pca_variance: float|None = 0.95  # per-class PCA variance kept before selecting; None = raw features
+    pca_variance: float|None = PCA_VARIANCE  # per-class PCA variance kept before selecting; None = raw features
     _parameter_constraints = dict(pca_variance=[Interval(float, 0, 1, "right"), None])
 
     exact_max_n = EXACT_MAX_N  # a larger class takes the scalable path (`select_large_class`, nbs/04d_scale)

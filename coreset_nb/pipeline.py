@@ -19,7 +19,8 @@ from .data import ImageDataset, load_dataset, official_splits
 from .budgets import resolve_budget
 from .selectors import MethodSpec
 from .constraints import Check, Interval, Options, declared_constraints, validate_params
-from .cluster import BACKENDS, PerClassKMedoids
+from .cluster import BACKEND, BACKENDS, K_RANGE, PerClassKMedoids
+from .reduce import PCA_VARIANCE
 from .cluster_state import clustering_from_state, clustering_state
 
 # %% auto 0
@@ -118,7 +119,7 @@ def selector_settings(selector) -> dict:
 
 # %% ../nbs/04b_pipeline.ipynb
 def fit_clustering(X, y, # features and labels of the rows to cluster
-                   k_range=(2, 10), backend: str="fasterpam", pca_variance=0.95, seed: int=0,
+                   k_range=K_RANGE, backend: str=BACKEND, pca_variance=PCA_VARIANCE, seed: int=0,
                    cache_key: str|None=None, # identifies X and y (e.g. features key + rows); None = no cache
                    cache_dir=None, # cache root (default: the feature cache's)
                    progress: bool=False, # progress bar over classes
@@ -178,9 +179,9 @@ class SelectionSettings:
     image_size: int|None = None # backbone input size in px; none: 256 for vgg16/resnet101v2, 224 for mobilenet
     pooling: str = "flatten" # feature pooling: flatten (paper), avg or max
     alpha: float = 0.25 # MobileNet width multiplier
-    pca_variance: float|None = 0.95 # per-class PCA variance kept, in (0, 1]; none: no PCA
-    k_range: tuple = (2, 10) # smallest and largest K tried per class; the silhouette chooses
-    backend: str = "fasterpam" # K-Medoids backend: fasterpam, pam or alternate (scikit-learn-extra)
+    pca_variance: float|None = PCA_VARIANCE # per-class PCA variance kept, in (0, 1]; none: no PCA
+    k_range: tuple = K_RANGE # smallest and largest K tried per class; the silhouette chooses
+    backend: str = BACKEND # K-Medoids backend: fasterpam, pam or alternate (scikit-learn-extra)
     allocation: str = "proportional" # class budgets: proportional or equal
     seed: int = 0 # drives the clustering and the sampling
 

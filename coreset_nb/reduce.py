@@ -9,12 +9,15 @@ import numpy as np
 from fastcore.basics import patch
 
 # %% auto 0
-__all__ = ['n_components_for_variance', 'centered_gram', 'ClassPCA', 'reduce_per_class']
+__all__ = ['PCA_VARIANCE', 'n_components_for_variance', 'centered_gram', 'ClassPCA', 'reduce_per_class']
+
+# %% ../nbs/02_reduce.ipynb
+PCA_VARIANCE = 0.95  # the paper's per-class PCA: keep 95% of each class's variance
 
 # %% ../nbs/02_reduce.ipynb
 def n_components_for_variance(
     ratio:np.ndarray, # explained-variance ratio of each component, sorted descending
-    variance:float|None=0.95, # fraction of variance to keep, in (0, 1]; None or 1.0 keeps all components
+    variance:float|None=PCA_VARIANCE, # fraction of variance to keep, in (0, 1]; None or 1.0 keeps all components
 )->int: # number of leading components to keep (at least 1)
     "Smallest number of leading components whose cumulative ratio exceeds `variance` (scikit-learn's rule)."
     n = len(ratio)
@@ -75,7 +78,7 @@ def _as_features(X) -> np.ndarray:
 class ClassPCA:
     "PCA keeping a fraction of the variance; uses the n×n Gram matrix when features outnumber samples."
     def __init__(self,
-                 variance:float|None=0.95, # fraction of variance to keep in (0, 1]; None or 1.0 keeps all non-degenerate components
+                 variance:float|None=PCA_VARIANCE, # fraction of variance to keep in (0, 1]; None or 1.0 keeps all non-degenerate components
                  random_state:int|None=None, # unused (both solvers are exact); kept for scikit-learn API symmetry
                 ):
         if variance is not None and not (0 < float(variance) <= 1):
@@ -136,7 +139,7 @@ def _fit_degenerate(self:ClassPCA, X):
 def reduce_per_class(
     X:np.ndarray, # n×d features of the whole dataset
     y:np.ndarray, # n class labels
-    variance:float|None=0.95, # fraction of each class's variance to keep (see `ClassPCA`)
+    variance:float|None=PCA_VARIANCE, # fraction of each class's variance to keep (see `ClassPCA`)
     return_models:bool=False, # also return {class: fitted ClassPCA}
 ): # {class: reduced features, rows in `np.flatnonzero(y == c)` order}, and the models if `return_models`
     "Fit a `ClassPCA` on each class separately and return each class's reduced features."
