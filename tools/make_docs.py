@@ -118,7 +118,8 @@ def figures_as_files(nb, docs: Path, stem: str):
             figures.mkdir(exist_ok=True)
             name = f"output_{i}_{j}.png"
             (figures / name).write_bytes(base64.b64decode(data["image/png"]))
-            out["data"] = {"text/html": f'<img src="{stem}_files/{name}" alt="figure of {stem}, cell {i}">'}  # a file, not a data URI
+            page_dir = "" if stem == "index" else "../"  # MkDocs serves page X at X/, the files beside it at X_files/
+            out["data"] = {"text/html": f'<img src="{page_dir}{stem}_files/{name}" alt="figure of {stem}, cell {i}">'}  # a file, not a data URI
     return nb
 
 
