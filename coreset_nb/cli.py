@@ -9,7 +9,7 @@ import argparse, os, re, sys, threading, warnings
 from pathlib import Path
 
 # %% auto 0
-__all__ = ['NOISE', 'CLI_TYPES', 'FEATURES_LAYOUT', 'SUBCOMMANDS', 'CLIError', 'filter_stderr', 'build_parser', 'main']
+__all__ = ['NOISE', 'CLI_TYPES', 'SUBCOMMANDS', 'CLIError', 'filter_stderr', 'build_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb
 class CLIError(Exception):
@@ -150,7 +150,7 @@ def _add_dask_options(p, what: str): # what: the work that runs as Dask tasks, f
     p.add_argument("--workers", type=_count, default=2, help="LocalCluster worker processes, one thread each (with --dask; default 2)")
 
 # %% ../nbs/09_cli.ipynb
-FEATURES_LAYOUT = ("an .npz with arrays features (n, d), ids (n,), labels (n,); or a Parquet file with columns id, label and "
+_FEATURES_LAYOUT = ("an .npz with arrays features (n, d), ids (n,), labels (n,); or a Parquet file with columns id, label and "
                    "either one list column features or numeric feature columns")
 
 def _add_select_input(p):
@@ -158,7 +158,7 @@ def _add_select_input(p):
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", help="dataset: class-folder directory, .zip, MedMNIST .npz, a MedMNIST name (downloads), pbc (the paper's release, downloaded and verified), "
                         "or a dataset shipped with the package (pbc_demo_300perclass_96px.zip)")
-    source.add_argument("--features", metavar="FILE", help=f"select from precomputed embeddings instead of images: {FEATURES_LAYOUT}; "
+    source.add_argument("--features", metavar="FILE", help=f"select from precomputed embeddings instead of images: {_FEATURES_LAYOUT}; "
                         "the CSV's item column holds the file's ids and the sidecar its sha256")
 
 # %% ../nbs/09_cli.ipynb
