@@ -29,6 +29,7 @@ def _count(text: str) -> int:
     if value < 1: raise argparse.ArgumentTypeError(f"count must be at least 1, got {value}")
     return value
 
+# %% ../nbs/09_cli.ipynb
 def _weights(text: str):
     "Parse --weights: 'none'/'random', 'imagenet', a path, or the name of a weights file shipped with the package."
     if text.lower() in ("none", "random"): return None
@@ -48,6 +49,7 @@ def _dataset(text: str, cache_dir=None, quiet: bool=False) -> str:
         return str(fetch_pbc(cache_dir=cache_dir, progress=not quiet))
     return _shipped(text)
 
+# %% ../nbs/09_cli.ipynb
 def _writable(out: Path) -> Path:
     "Check before any work that `out` can be written (its folder made, a file created there); CLIError otherwise."
     try:
@@ -65,28 +67,36 @@ NOISE = re.compile(r"[IWEF]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\]"  # absl/TensorFlow C
                    r"|\[IPKernelApp\] (WARNING \| Kernel is running over TCP|ERROR \| KeyboardInterrupt caught)")
 _MAYBE_NOISE = re.compile(r"[IWEF]\d|WARNING|To enable|This Tens|\[IPK|\[")  # how a noise line may start: wait for its end
 
+# %% ../nbs/09_cli.ipynb
+def _pump(r: int, # the read end of the pipe that stands for descriptor 2
+          original: int, # where kept lines go (the original descriptor 2)
+          drop=NOISE, # lines to drop (matched at their start)
+         ):
+    "Copy the pipe `r` to `original` line by line, leaving out `drop` lines; a live bar (no line end yet) passes at once."
+    def keep(piece: bytes):
+        if not drop.match(piece.decode("utf-8", "replace")): os.write(original, piece)
+    tail = b""
+    with os.fdopen(r, "rb", buffering=0) as src:
+        while chunk := src.read(65536):
+            *pieces, tail = re.split(rb"(?<=[\r\n])", tail + chunk)
+            for p in pieces: keep(p)
+            if tail and not _MAYBE_NOISE.match(tail.decode("utf-8", "replace")): keep(tail); tail = b""  # a live bar
+    if tail: keep(tail)
+
+# %% ../nbs/09_cli.ipynb
 def filter_stderr(drop=NOISE, # lines to drop (matched at their start)
                  ) -> callable: # call it to restore the original stderr
     "Route file descriptor 2 (this process and its children) through a thread that drops `drop` lines."
     sys.stderr.flush()
     original, (r, w) = os.dup(2), os.pipe()
     os.dup2(w, 2); os.close(w)
-    def keep(piece: bytes): 
-        if not drop.match(piece.decode("utf-8", "replace")): os.write(original, piece)
-    def pump():
-        tail = b""
-        with os.fdopen(r, "rb", buffering=0) as src:
-            while chunk := src.read(65536):
-                *pieces, tail = re.split(rb"(?<=[\r\n])", tail + chunk)
-                for p in pieces: keep(p)
-                if tail and not _MAYBE_NOISE.match(tail.decode("utf-8", "replace")): keep(tail); tail = b""  # a live bar
-        if tail: keep(tail)
-    thread = threading.Thread(target=pump, daemon=True); thread.start()
+    thread = threading.Thread(target=_pump, args=(r, original, drop), daemon=True); thread.start()
     def restore():
         sys.stderr.flush(); os.dup2(original, 2); thread.join(timeout=2); os.close(original)
     return restore
 
-def _one_line_warnings(verbose: bool):
+# %% ../nbs/09_cli.ipynb
+def _one_line_warnings(verbose: bool): # True: every library's warnings too
     "coreset_nb's own warnings as `coreset_nb: warning: …` lines; other libraries' only with --verbose."
     from coreset_nb.cache import CacheWarning
     from coreset_nb.pipeline import BudgetWarning
@@ -95,25 +105,7 @@ def _one_line_warnings(verbose: bool):
     for category in (CacheWarning, BudgetWarning): warnings.simplefilter("always", category)
 
 # %% ../nbs/09_cli.ipynb
-def _add_select(sub):
-    p = sub.add_parser("select", help="select a coreset and write it as CSV + JSON sidecar",
-                       description="Select a coreset from an image dataset (class folders, .zip, or MedMNIST .npz).")
-    p.add_argument("--data", required=True, help="dataset: class-folder directory, .zip, MedMNIST .npz, a MedMNIST name (downloads), pbc (the paper's release, downloaded and verified), "
-                   "or a dataset shipped with the package (pbc_demo_300perclass_96px.zip)")
-    p.add_argument("--split", default=None, help="MedMNIST files: the official split to select from: train (default), val, "
-                   "test or all (a coreset is a training set); class folders: all")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--fraction", type=_fraction, help="fraction of the dataset in (0, 1] (default 0.25)")
-    g.add_argument("--count", type=_count, help="absolute number of items to select")
-    _add_selection_options(p)
-    p.add_argument("--cache-dir", default=None, help="feature cache (default $CORESET_NB_CACHE or ~/.cache/coreset_nb)")
-    p.add_argument("--out", required=True, help="output CSV; the JSON sidecar is written beside it (.json)")
-    _add_dask_options(p, "feature extraction (by shards of the dataset) and the per-class clustering")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=_run_select)
-    return p
-
-def _optional(convert):
+def _optional(convert): # a type (int, float, str)
     "An argparse type reading 'none' as None and anything else with `convert`."
     def parse(text: str):
         if text.lower() == "none": return None
@@ -122,6 +114,7 @@ def _optional(convert):
     parse.__name__ = convert.__name__
     return parse
 
+# %% ../nbs/09_cli.ipynb
 CLI_TYPES = dict(weights=_weights)  # settings whose text means more than its type (a file shipped with the package)
 
 def _add_selection_options(p):
@@ -142,43 +135,125 @@ def _add_selection_options(p):
         if f.name in SelectionSettings.CHOICES: kw["choices"] = SelectionSettings.CHOICES[f.name]
         p.add_argument("--" + f.name.replace("_", "-"), **kw)
 
-def _selection_settings(args):
+# %% ../nbs/09_cli.ipynb
+def _selection_settings(args): # the parsed options of `select`
     "The `SelectionSettings` of the `select` command's options, checked (a bad value is a one-line error)."
     from dataclasses import fields
     from coreset_nb.pipeline import SelectionSettings
     try: return SelectionSettings(**{f.name: getattr(args, f.name) for f in fields(SelectionSettings)})
     except ValueError as e: raise CLIError(str(e)) from None
 
-def _run_select(args) -> int:
-    from coreset_nb.pipeline import select_coreset
-    settings = _selection_settings(args)  # every setting checked before any work
+# %% ../nbs/09_cli.ipynb
+def _add_dask_options(p, what: str): # what: the work that runs as Dask tasks, for the help
+    p.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help=f"run {what} as Dask tasks: on a LocalCluster started for the run (no ADDRESS), or on the scheduler at ADDRESS")
+    p.add_argument("--workers", type=_count, default=2, help="LocalCluster worker processes, one thread each (with --dask; default 2)")
+
+# %% ../nbs/09_cli.ipynb
+_FEATURES_LAYOUT = ("an .npz with arrays features (n, d), ids (n,), labels (n,); or a Parquet file with columns id, label and "
+                   "either one list column features or numeric feature columns")
+
+def _add_select_input(p):
+    "--data (images) or --features (precomputed embeddings): exactly one."
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", help="dataset: class-folder directory, .zip, MedMNIST .npz, a MedMNIST name (downloads), pbc (the paper's release, downloaded and verified), "
+                        "or a dataset shipped with the package (pbc_demo_300perclass_96px.zip)")
+    source.add_argument("--features", metavar="FILE", help=f"select from precomputed embeddings instead of images: {_FEATURES_LAYOUT}; "
+                        "the CSV's item column holds the file's ids and the sidecar its sha256")
+
+# %% ../nbs/09_cli.ipynb
+def _select_data(args) -> str:
+    "The --data argument as an existing path (a shipped name, pbc fetched) or a MedMNIST name; CLIError otherwise."
     from coreset_nb.medmnist import MEDMNIST_CLASSES
-    args.data = _dataset(args.data, args.cache_dir, args.quiet)
-    if not Path(args.data).expanduser().exists() and args.data.lower() not in MEDMNIST_CLASSES:  # a name downloads
-        raise CLIError(f"dataset not found: {args.data} (a path, or a MedMNIST name: {', '.join(sorted(MEDMNIST_CLASSES))})")
+    data = _dataset(args.data, args.cache_dir, args.quiet)
+    if not Path(data).expanduser().exists() and data.lower() not in MEDMNIST_CLASSES:  # a name downloads
+        raise CLIError(f"dataset not found: {data} (a path, or a MedMNIST name: {', '.join(sorted(MEDMNIST_CLASSES))})")
+    return data
+
+def _select_out(args) -> Path:
+    "The --out CSV, checked writable with its JSON sidecar before any work."
     out = Path(args.out)
     if out.suffix.lower() != ".csv": raise CLIError(f"--out must be a .csv file, got {out}")
     _writable(out); _writable(out.with_suffix(".json"))  # found now, not after the work
-    budget = args.count if args.count is not None else (args.fraction if args.fraction is not None else 0.25)
+    return out
+
+def _select_budget(args):
+    "--count, else --fraction, else a quarter of the candidates."
+    return args.count if args.count is not None else (args.fraction if args.fraction is not None else 0.25)
+
+# %% ../nbs/09_cli.ipynb
+def _run_selection(args, # the parsed options of `select`
+                   settings, # `SelectionSettings` (checked)
+                   budget, # a fraction in (0, 1] or a count
+                  ):
+    "The `CoresetResult` of `select`: from images (--data) or from an embeddings file (--features), here or on Dask."
     from contextlib import nullcontext
     from coreset_nb.dask_grid import dask_client
     with (dask_client(args.dask, args.workers) if args.dask else nullcontext()) as client:
-        res = select_coreset(args.data, budget, settings=settings, cache_dir=args.cache_dir, split=args.split,
-                             progress=not args.quiet, dask_client=client)
-    csv_path, side = res.write(out)
+        common = dict(settings=settings, cache_dir=args.cache_dir, split=args.split, progress=not args.quiet, dask_client=client)
+        if args.features is not None:
+            from coreset_nb.embeddings import select_embeddings
+            return select_embeddings(args.features, budget, **common)
+        from coreset_nb.pipeline import select_coreset
+        return select_coreset(args.data, budget, **common)
+
+# %% ../nbs/09_cli.ipynb
+def _report_selection(res, # the `CoresetResult`
+                      csv_path: Path, side: Path, # the files written
+                     ):
+    "What `select` prints: how many items of how many, the split, skipped files, the files written, and K per class."
     ks = {c: v["k"] for c, v in res.info.get("clusters", {}).items()}
     print(f"selected {len(res.indices)} of {res.info['settings']['n_candidates']} candidate items "
           f"(split: {res.info['settings']['split']}; {res.info['dataset']['n_items']} in the dataset, "
           f"{res.info['dataset']['n_skipped']} files skipped) -> {csv_path} (+ {side.name})")
     if ks: print("K per class:", ", ".join(f"{c}={k}" for c, k in ks.items()))
+
+# %% ../nbs/09_cli.ipynb
+def _run_select(args) -> int:
+    "`coreset_nb select`: check the settings, the input and --out, select, write the CSV and its sidecar, and say so."
+    settings = _selection_settings(args)  # every setting checked before any work
+    if args.features is None: args.data = _select_data(args)  # a features file is checked as it is read (one-line errors)
+    out = _select_out(args)
+    res = _run_selection(args, settings, _select_budget(args))
+    _report_selection(res, *res.write(out))
     return 0
 
 # %% ../nbs/09_cli.ipynb
-def _add_dask_options(p, what: str):
-    p.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
-                   help=f"run {what} as Dask tasks: on a LocalCluster started for the run (no ADDRESS), or on the scheduler at ADDRESS")
-    p.add_argument("--workers", type=_count, default=2, help="LocalCluster worker processes, one thread each (with --dask; default 2)")
+def _add_select(sub):
+    p = sub.add_parser("select", help="select a coreset and write it as CSV + JSON sidecar",
+                       description="Select a coreset from an image dataset (class folders, .zip, or MedMNIST .npz), "
+                                   "or from precomputed embeddings (--features).")
+    _add_select_input(p)
+    p.add_argument("--split", default=None, help="MedMNIST files: the official split to select from: train (default), val, "
+                   "test or all (a coreset is a training set); class folders: all")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--fraction", type=_fraction, help="fraction of the dataset in (0, 1] (default 0.25)")
+    g.add_argument("--count", type=_count, help="absolute number of items to select")
+    _add_selection_options(p)
+    p.add_argument("--cache-dir", default=None, help="feature cache (default $CORESET_NB_CACHE or ~/.cache/coreset_nb)")
+    p.add_argument("--out", required=True, help="output CSV; the JSON sidecar is written beside it (.json)")
+    _add_dask_options(p, "feature extraction (by shards of the dataset) and the per-class clustering")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_run_select)
+    return p
 
+# %% ../nbs/09_cli.ipynb
+def _run_experiment(args) -> int:
+    from coreset_nb.experiments import CONFIGS_DIR
+    shipped = CONFIGS_DIR / (args.config if args.config.endswith(".yaml") else f"{args.config}.yaml")
+    if not Path(args.config).is_file() and shipped.is_file(): args.config = str(shipped)  # a config shipped with the package
+    if not Path(args.config).is_file():
+        raise CLIError(f"config not found: {args.config} (a YAML file, or a shipped config: "
+                       f"{', '.join(sorted(p.stem for p in CONFIGS_DIR.glob('*.yaml')))})")
+    if args.data: args.data = _dataset(args.data, args.cache_dir, args.quiet)
+    from coreset_nb.experiments import run_experiment, summarize
+    df = run_experiment(args.config, progress=not args.quiet, max_cells=args.max_cells, only_models=args.models, data=args.data,
+                        results_dir=args.results_dir, cache_dir=args.cache_dir, reuse=args.reuse, sets=args.sets,
+                        dask=args.dask, workers=args.workers)
+    if len(df): print(summarize(df).to_string())
+    return 0
+
+# %% ../nbs/09_cli.ipynb
 def _add_experiment(sub):
     p = sub.add_parser("experiment", help="run or resume an experiment grid from a YAML config",
                        description="Run every unfinished cell of a method × fraction × seed × model grid; resumable.")
@@ -198,19 +273,17 @@ def _add_experiment(sub):
     p.set_defaults(func=_run_experiment)
     return p
 
-def _run_experiment(args) -> int:
-    from coreset_nb.experiments import CONFIGS_DIR
-    shipped = CONFIGS_DIR / (args.config if args.config.endswith(".yaml") else f"{args.config}.yaml")
-    if not Path(args.config).is_file() and shipped.is_file(): args.config = str(shipped)  # a config shipped with the package
-    if not Path(args.config).is_file():
-        raise CLIError(f"config not found: {args.config} (a YAML file, or a shipped config: "
-                       f"{', '.join(sorted(p.stem for p in CONFIGS_DIR.glob('*.yaml')))})")
+# %% ../nbs/09_cli.ipynb
+def _run_reproduce(args) -> int:
+    from coreset_nb.reproduce import reproduce, PRESETS
+    if args.preset not in PRESETS: raise CLIError(f"unknown preset {args.preset!r}; known: {', '.join(PRESETS)}")
     if args.data: args.data = _dataset(args.data, args.cache_dir, args.quiet)
-    from coreset_nb.experiments import run_experiment, summarize
-    df = run_experiment(args.config, progress=not args.quiet, max_cells=args.max_cells, only_models=args.models, data=args.data,
-                        results_dir=args.results_dir, cache_dir=args.cache_dir, reuse=args.reuse, sets=args.sets,
-                        dask=args.dask, workers=args.workers)
-    if len(df): print(summarize(df).to_string())
+    if args.data and not Path(args.data).expanduser().exists(): raise CLIError(f"dataset not found: {args.data}")
+    report = reproduce(args.preset, args.data, args.out, args.cache_dir, args.figures, class_name=args.class_name,
+                       progress=not args.quiet, sets=args.sets)
+    print("verdict (test accuracy minus RS, points, 95% CI over seed pairs):")
+    print((report.parent / "verdict.txt").read_text(), end="")
+    print(f"report: {report}")
     return 0
 
 # %% ../nbs/09_cli.ipynb
@@ -231,16 +304,55 @@ def _add_reproduce(sub):
     p.set_defaults(func=_run_reproduce)
     return p
 
-def _run_reproduce(args) -> int:
-    from coreset_nb.reproduce import reproduce, PRESETS
-    if args.preset not in PRESETS: raise CLIError(f"unknown preset {args.preset!r}; known: {', '.join(PRESETS)}")
-    if args.data: args.data = _dataset(args.data, args.cache_dir, args.quiet)
-    if args.data and not Path(args.data).expanduser().exists(): raise CLIError(f"dataset not found: {args.data}")
-    report = reproduce(args.preset, args.data, args.out, args.cache_dir, args.figures, class_name=args.class_name,
-                       progress=not args.quiet, sets=args.sets)
-    print("verdict (test accuracy minus RS, points, 95% CI over seed pairs):")
-    print((report.parent / "verdict.txt").read_text(), end="")
-    print(f"report: {report}")
+# %% ../nbs/09_cli.ipynb
+def _compare_inputs(args) -> tuple: # (the results paths, the --out path or None)
+    "The results and --out of `compare`, checked before any work: results that exist, alpha in (0, 1), a .csv or .md out."
+    results = [Path(r).expanduser() for r in args.results]
+    for r in results:
+        if not r.exists(): raise CLIError(f"results not found: {r}")
+    if not 0 < args.alpha < 1: raise CLIError(f"--alpha must be in (0, 1), got {args.alpha}")
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in (".csv", ".md"): raise CLIError(f"--out must be a .csv or .md file, got {out}")
+    return results, out
+
+# %% ../nbs/09_cli.ipynb
+def _say_untested(table, # the output of `compare`
+                  baseline: str, # its baseline
+                 ):
+    "Print how many cells have no baseline to pair with, and how many a single seed pair leaves untested."
+    untested, unpaired = table["verdict"].eq("no test"), table["n_pairs"].eq(0)
+    if unpaired.any():  # no baseline run at their model, fraction and seeds: not a matter of seeds
+        print(f"\nno baseline for {int(unpaired.sum())} of {len(table)} cells: no {baseline!r} run at their model, "
+              f"fraction and seeds, so nothing to pair with (run {baseline!r} there)")
+    untested &= ~unpaired
+    if untested.any():
+        print(f"\nno test is possible for {int(untested.sum())} of {len(table)} cells: they have a single seed pair "
+              "(a paired test needs at least 2 seeds; run more seeds)" if not untested.all() else
+              "\nno test is possible: every cell has a single seed pair (a paired test needs at least 2 seeds; run more seeds)")
+
+# %% ../nbs/09_cli.ipynb
+def _comparison_text(args, table, readable, counts, out: Path) -> str:
+    "What --out holds: the numbers (`.csv`), or the readable table and the verdict counts (`.md`)."
+    if out.suffix.lower() == ".csv": return table.to_csv(index=False)
+    return (f"# {args.metric}: paired comparison with `{args.baseline}`\n\n{readable.to_markdown(index=False)}\n\n"
+            f"{counts.reset_index().to_markdown(index=False)}\n")
+
+# %% ../nbs/09_cli.ipynb
+def _run_compare(args) -> int:
+    "`coreset_nb compare`: the readable table, the verdict counts, what could not be tested, and --out if asked."
+    results, out = _compare_inputs(args)
+    from coreset_nb.compare import ResultsWarning, compare, format_comparison, verdict_counts
+    warnings.simplefilter("always", ResultsWarning)  # rows left out of the comparison are always named
+    from coreset_nb.data import atomic_write_text
+    table = compare(results, args.baseline, args.metric, args.alpha, args.n_boot, args.seed)
+    if not len(table): raise CLIError(f"nothing to compare: the results hold no method other than {args.baseline!r}")
+    readable, counts = format_comparison(table), verdict_counts(table)
+    print(f"{args.metric}: each method minus {args.baseline!r}, paired by seed ({1 - args.alpha:.0%} bootstrap CI, paired t-test)")
+    print(readable.to_string(index=False)); print(); print(counts.to_string())
+    _say_untested(table, args.baseline)
+    if out is not None:
+        atomic_write_text(out, _comparison_text(args, table, readable, counts, out))
+        print(f"-> {out}")
     return 0
 
 # %% ../nbs/09_cli.ipynb
@@ -258,38 +370,6 @@ def _add_compare(sub):
     p.add_argument("--out", default=None, help="also write the table: FILE.csv (numbers) or FILE.md (readable Markdown)")
     p.set_defaults(func=_run_compare)
     return p
-
-def _run_compare(args) -> int:
-    results = [Path(r).expanduser() for r in args.results]
-    for r in results:
-        if not r.exists(): raise CLIError(f"results not found: {r}")
-    if not 0 < args.alpha < 1: raise CLIError(f"--alpha must be in (0, 1), got {args.alpha}")
-    out = Path(args.out) if args.out else None
-    if out is not None and out.suffix.lower() not in (".csv", ".md"): raise CLIError(f"--out must be a .csv or .md file, got {out}")
-    from coreset_nb.compare import ResultsWarning, compare, format_comparison, verdict_counts
-    warnings.simplefilter("always", ResultsWarning)  # rows left out of the comparison are always named
-    from coreset_nb.data import atomic_write_text
-    table = compare(results, args.baseline, args.metric, args.alpha, args.n_boot, args.seed)
-    if not len(table): raise CLIError(f"nothing to compare: the results hold no method other than {args.baseline!r}")
-    readable, counts = format_comparison(table), verdict_counts(table)
-    print(f"{args.metric}: each method minus {args.baseline!r}, paired by seed ({1 - args.alpha:.0%} bootstrap CI, paired t-test)")
-    print(readable.to_string(index=False)); print(); print(counts.to_string())
-    untested, unpaired = table["verdict"].eq("no test"), table["n_pairs"].eq(0)
-    if unpaired.any():  # no baseline run at their model, fraction and seeds: not a matter of seeds
-        print(f"\nno baseline for {int(unpaired.sum())} of {len(table)} cells: no {args.baseline!r} run at their model, "
-              f"fraction and seeds, so nothing to pair with (run {args.baseline!r} there)")
-    untested &= ~unpaired
-    if untested.any():
-        print(f"\nno test is possible for {int(untested.sum())} of {len(table)} cells: they have a single seed pair "
-              "(a paired test needs at least 2 seeds; run more seeds)" if not untested.all() else
-              "\nno test is possible: every cell has a single seed pair (a paired test needs at least 2 seeds; run more seeds)")
-    if out is not None:
-        text = (table.to_csv(index=False) if out.suffix.lower() == ".csv" else
-                f"# {args.metric}: paired comparison with `{args.baseline}`\n\n{readable.to_markdown(index=False)}\n\n"
-                f"{counts.reset_index().to_markdown(index=False)}\n")
-        atomic_write_text(out, text)
-        print(f"-> {out}")
-    return 0
 
 # %% ../nbs/09_cli.ipynb
 SUBCOMMANDS = [_add_select, _add_experiment, _add_reproduce, _add_compare]

@@ -101,6 +101,43 @@ def _verdict(p, diff, alpha, n_pairs):
     if np.isnan(p) or p >= alpha: return "tie"
     return "win" if diff > 0 else ("loss" if diff < 0 else "tie")
 
+# %% ../nbs/10_compare.ipynb
+def _paired_stats(a:np.ndarray, # the method's values, one per paired seed
+                  b:np.ndarray, # the baseline's values at the same seeds
+                  alpha:float, n_boot:int, seed:int, # as in `compare`
+                 )->dict: # the columns of `COLUMNS` after model, method and fraction
+    "Mean ± std of `a` and `b`, the paired difference with its bootstrap CI and t half-width, the paired t-test, the verdict."
+    d, n = a - b, len(a)
+    if n >= 2:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            p = float(stats.ttest_rel(a, b).pvalue)
+    else: p = np.nan
+    low, high = bootstrap_ci(d, n_boot, alpha, seed)
+    mean_d = float(d.mean()) if n else np.nan
+    sd_d = float(d.std(ddof=1)) if n > 1 else np.nan
+    half_t = float(stats.t.ppf(1 - alpha / 2, n - 1) * sd_d / np.sqrt(n)) if n > 1 else np.nan
+    return dict(n_pairs=n, mean=float(a.mean()) if n else np.nan, std=float(a.std(ddof=1)) if n > 1 else np.nan,
+                baseline_mean=float(b.mean()) if n else np.nan, diff_mean=mean_d, diff_ci_low=low, diff_ci_high=high,
+                diff_std=sd_d, diff_t_halfwidth=half_t, p_value=p, verdict=_verdict(p, mean_d, alpha, n))
+
+# %% ../nbs/10_compare.ipynb
+def _comparable(results, # as in `compare`
+                metric:str, baseline:str, # as in `compare`
+               )->pd.DataFrame: # the rows to pair
+    "The results with a finite `metric` (rows without one named per file), the `full` rows left out, the baseline checked."
+    df = load_results(results)
+    if metric not in df.columns: raise ValueError(f"no metric {metric!r} in the results; columns: {sorted(df.columns)}")
+    for name, raw in _named_tables(results):  # rows without a finite value: named per file, then left out
+        if metric in raw.columns: unusable_rows(raw, metric, name)
+    values = pd.to_numeric(df[metric], errors="coerce")
+    df = df.assign(**{metric: values})[(df["method"] != "full") & np.isfinite(values.to_numpy(float))]
+    if not len(df): raise ValueError(f"no row of the results has a {metric} that is a finite number: nothing to compare")
+    if baseline not in set(df["method"]):
+        raise ValueError(f"baseline {baseline!r} not in the results; methods: {sorted(set(df['method']))}")
+    return df
+
+# %% ../nbs/10_compare.ipynb
 def compare(
     results, # results table (DataFrame), results.csv, results folder, or a list of them (see `load_results`)
     baseline:str="random", # the method every other method is paired with
@@ -112,36 +149,14 @@ def compare(
     """Pair every method with `baseline` by (model, fraction, seed): mean ± std, paired difference with bootstrap CI, paired t-test, verdict.
     `diff_std` is the seed-to-seed SD of the paired difference and `diff_t_halfwidth` the half-width of its (1 - alpha)
     t-interval: what a reader needs to say how many seed pairs a narrower interval would take."""
-    df = load_results(results)
-    if metric not in df.columns: raise ValueError(f"no metric {metric!r} in the results; columns: {sorted(df.columns)}")
-    for name, raw in _named_tables(results):  # rows without a finite value: named per file, then left out
-        if metric in raw.columns: unusable_rows(raw, metric, name)
-    values = pd.to_numeric(df[metric], errors="coerce")
-    df = df.assign(**{metric: values})[(df["method"] != "full") & np.isfinite(values.to_numpy(float))]
-    if not len(df): raise ValueError(f"no row of the results has a {metric} that is a finite number: nothing to compare")
-    if baseline not in set(df["method"]):
-        raise ValueError(f"baseline {baseline!r} not in the results; methods: {sorted(set(df['method']))}")
+    df = _comparable(results, metric, baseline)
     base = df[df["method"] == baseline].set_index(["model", "fraction", "seed"])[metric]
     rows = []
     for (model, method, fraction), g in df[df["method"] != baseline].groupby(["model", "method", "fraction"], sort=True):
         g = g.set_index(["model", "fraction", "seed"])[metric]
         common = g.index.intersection(base.index).sort_values()
-        a, b = g.loc[common].to_numpy(float), base.loc[common].to_numpy(float)
-        d = a - b
-        n = len(d)
-        if n >= 2:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore", RuntimeWarning)
-                p = float(stats.ttest_rel(a, b).pvalue)
-        else: p = np.nan
-        low, high = bootstrap_ci(d, n_boot, alpha, seed)
-        mean_d = float(d.mean()) if n else np.nan
-        sd_d = float(d.std(ddof=1)) if n > 1 else np.nan
-        half_t = float(stats.t.ppf(1 - alpha / 2, n - 1) * sd_d / np.sqrt(n)) if n > 1 else np.nan
-        rows.append(dict(model=model, method=method, fraction=float(fraction), n_pairs=n,
-                         mean=float(a.mean()) if n else np.nan, std=float(a.std(ddof=1)) if n > 1 else np.nan,
-                         baseline_mean=float(b.mean()) if n else np.nan, diff_mean=mean_d, diff_ci_low=low, diff_ci_high=high,
-                         diff_std=sd_d, diff_t_halfwidth=half_t, p_value=p, verdict=_verdict(p, mean_d, alpha, n)))
+        rows.append(dict(model=model, method=method, fraction=float(fraction),
+                         **_paired_stats(g.loc[common].to_numpy(float), base.loc[common].to_numpy(float), alpha, n_boot, seed)))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 # %% ../nbs/10_compare.ipynb
@@ -217,6 +232,9 @@ def replace_section(
     return f"{head}{start}\n{body.strip()}\n{end}{rest.split(end, 1)[1]}"
 
 # %% ../nbs/10_compare.ipynb
+#| export
+
+# %% ../nbs/10_compare.ipynb
 VERDICT_COLUMNS = ["model", "method", "fraction", "n_pairs", "diff_mean", "ci_low", "ci_high", "p_value", "verdict"]
 
 def verdict_table(
@@ -235,11 +253,13 @@ def verdict_table(
     t = t.assign(order=t["method"].map({m: i for i, m in enumerate(methods)}))  # per budget, the selectors in the order asked
     return t.sort_values(["model", "fraction", "order"])[VERDICT_COLUMNS].reset_index(drop=True)
 
+# %% ../nbs/10_compare.ipynb
 def _difference(r, scale:float=100) -> str:
     "'+2.1 [-1.0, +5.2] tie' (points), or the difference alone without a test."
     if r.verdict == NO_TEST: return f"{r.diff_mean * scale:+.1f} (1 pair: no test)"
     return f"{r.diff_mean * scale:+.1f} [{r.ci_low * scale:+.1f}, {r.ci_high * scale:+.1f}] {r.verdict}"
 
+# %% ../nbs/10_compare.ipynb
 def verdict_markdown(
     table:pd.DataFrame, # the output of `verdict_table`
     labels:dict|None=None, # method -> its name in the header (e.g. {'intelligent': 'IS'})
@@ -258,6 +278,7 @@ def verdict_markdown(
                                        + [_difference(g.loc[m]) if m in g.index else "—" for m in methods]) + " |")
     return "\n".join(lines)
 
+# %% ../nbs/10_compare.ipynb
 def verdict_lines(
     table:pd.DataFrame, # the output of `verdict_table`
     labels:dict|None=None, # method -> its short name
@@ -286,6 +307,7 @@ def reference_verdicts(
     t = verdict_table(df, ran if methods is None else [m for m in methods if m in ran], baseline)
     return t.assign(model_kind=t["model"].map(kinds), protocol=t["model"].map(protocols), grid=folder.name)
 
+# %% ../nbs/10_compare.ipynb
 def agreement(
     ours:pd.DataFrame, # `verdict_table` of this run, with a `model_kind` column
     reference:pd.DataFrame, # `reference_verdicts` (one or more grids)
@@ -296,6 +318,7 @@ def agreement(
     relation = ["same" if a == b else "opposite" if (a, b) in opposite else "one tie" for a, b in zip(m["verdict"], m["verdict_ref"])]
     return m.assign(relation=relation)
 
+# %% ../nbs/10_compare.ipynb
 def agreement_sentence(
     agr:pd.DataFrame, # the output of `agreement`
     labels:dict|None=None, # method -> its short name

@@ -28,6 +28,16 @@ class Interval:
         return what if self.high is None else f"{what} {'<=' if hi == ']' else '<'} {self.high:g}"
 
 # %% ../nbs/00d_constraints.ipynb
+def _accepts(entry, v)->bool:
+    if entry is None: return v is None
+    if entry is bool: return isinstance(v, bool)
+    if entry is str: return isinstance(v, str)
+    return entry.accepts(v)
+
+def _describe(entry)->str:
+    return {None: "none", bool: "true or false", str: "text"}.get(entry) if entry in (None, bool, str) else str(entry)
+
+# %% ../nbs/00d_constraints.ipynb
 class Options:
     "One of a fixed set of values."
     def __init__(self, *values): self.values = values # the allowed values
@@ -39,16 +49,6 @@ class ListOf:
     def __init__(self, item, min_len:int=1): self.item, self.min_len = item, min_len # item: an entry, e.g. Interval(int, 0)
     def accepts(self, v)->bool: return isinstance(v, list) and len(v) >= self.min_len and all(_accepts(self.item, x) for x in v)
     def __str__(self): return f"a {'non-empty ' if self.min_len else ''}list, each {_describe(self.item)}"
-
-# %% ../nbs/00d_constraints.ipynb
-def _accepts(entry, v)->bool:
-    if entry is None: return v is None
-    if entry is bool: return isinstance(v, bool)
-    if entry is str: return isinstance(v, str)
-    return entry.accepts(v)
-
-def _describe(entry)->str:
-    return {None: "none", bool: "true or false", str: "text"}.get(entry) if entry in (None, bool, str) else str(entry)
 
 # %% ../nbs/00d_constraints.ipynb
 class Check:

@@ -52,6 +52,7 @@ DEFAULT_CONFIG = dict(
 
 CONFIGS_DIR = ASSETS_DIR.parent / "configs"  # shipped experiment configs (the presets of `reproduce`)
 
+# %% ../nbs/07_experiments.ipynb
 def _replace_in_strings(obj, old: str, new: str):
     if isinstance(obj, dict): return {k: _replace_in_strings(v, old, new) for k, v in obj.items()}
     if isinstance(obj, list): return [_replace_in_strings(v, old, new) for v in obj]
@@ -65,12 +66,14 @@ def _portable(obj):
     "The inverse of `expand_grid`, for the `config.json` a run writes: this machine's package path goes back to '{assets}'."
     return _replace_in_strings(obj, str(ASSETS_DIR.resolve()), "{assets}")
 
+# %% ../nbs/07_experiments.ipynb
 def _merge(base: dict, over: dict) -> dict:
     out = copy.deepcopy(base)
     for k, v in (over or {}).items():
         out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "models" else v
     return out
 
+# %% ../nbs/07_experiments.ipynb
 def set_setting(cfg: dict, # a config, changed in place
                 assignment: str, # 'key=value' or 'block.key=value' (e.g. 'seeds=[0,1]', 'models.cnn.steps=600'); the value is YAML
                ) -> dict:
@@ -92,10 +95,12 @@ def set_setting(cfg: dict, # a config, changed in place
     node[key] = None if isinstance(value, str) and value.lower() == "none" and key != "weights" else value  # weights: none stays (same cell ids)
     return cfg
 
+# %% ../nbs/07_experiments.ipynb
 OPTIONAL_MODEL_SETTINGS = dict(  # model settings beyond the defaults of DEFAULT_CONFIG["models"] (the protocol's), with a value of their type
     both=dict(steps=600, step_epochs=15.0, min_steps=0, lr_schedule="cosine", precise_bn=True, augment=False, standardize=False, methods=[""], fractions=[0.1], seeds=[0]),
     cnn=dict(), transfer=dict(measure_backbone_time=True))
 
+# %% ../nbs/07_experiments.ipynb
 def read_config_file(path)->dict:
     "A config file's settings: a YAML mapping, or a one-line error naming the file."
     path = Path(path)
@@ -110,6 +115,7 @@ def read_config_file(path)->dict:
                          f"{'an empty file' if raw is None else type(raw).__name__}")
     return raw
 
+# %% ../nbs/07_experiments.ipynb
 def _check_value(value, example, where: str, source: str):
     "A setting's value against an example of its type (the default): numbers, text, flags and non-empty lists."
     if value is None or example is None: return
@@ -121,6 +127,21 @@ def _check_value(value, example, where: str, source: str):
           "text": isinstance(value, (str, os.PathLike))}[expected]
     if not ok: raise ValueError(f"{source}: {where} must be {expected}, got {value!r}")
 
+# %% ../nbs/07_experiments.ipynb
+_fraction, _seed = Interval(float, 0, 1, "right"), Interval(int, 0)
+_grid_lists = dict(methods=[ListOf(str)], fractions=[ListOf(_fraction)], seeds=[ListOf(_seed)])  # a model block may narrow them
+CONFIG_CONSTRAINTS = dict(
+    grid=dict(name=[str], data=[str, None], results_dir=[str], cache_dir=[str, None], include_full=[bool], **_grid_lists),
+    split=dict(test_size=[Interval(float, 0, 1, "neither")], seed=[_seed]),
+    model=dict(kind=[Options("transfer", "cnn")], backbone=[str], weights=[str, None], image_size=[Interval(int, 1)],
+               alpha=[Interval(float, 0, None, "neither")], dropout=[Interval(float, 0, 1, "left")], dense_dropout=[Interval(float, 0, 1, "left")],
+               epochs=[Interval(int, 1)], batch_size=[Interval(int, 1)], learning_rate=[Interval(float, 0, None, "neither")],
+               patience=[Interval(int, 0), None], val_fraction=[Interval(float, 0, 1, "left"), None], min_steps=[Interval(int, 0)],
+               steps=[Interval(int, 1), None], step_epochs=[Interval(float, 0, None, "neither"), None],
+               lr_schedule=[Options("cosine", "constant")], precise_bn=[bool], augment=[bool], standardize=[bool],
+               measure_backbone_time=[bool], **_grid_lists))
+
+# %% ../nbs/07_experiments.ipynb
 def _check_block(block, allowed: dict, where: str, source: str, constraints: dict|None=None):
     "Every key of `block` known (`allowed`: key -> an example value), every value of the right type and range (`constraints`)."
     import difflib
@@ -133,17 +154,11 @@ def _check_block(block, allowed: dict, where: str, source: str, constraints: dic
         if key in (constraints or {}): check_param(source, f"{where}{key}", value, constraints[key])  # declared: type and range
         elif not isinstance(allowed[key], dict): _check_value(value, allowed[key], f"{where}{key}", source)
 
-def check_config(raw: dict, # the settings as written (before defaults are filled in)
-                 source: str="config", # the file they come from, for the message
-                ):
-    "Check a config against the one schema, at every depth: unknown keys, empty lists and wrong types are one-line errors."
-    top = {k: v for k, v in DEFAULT_CONFIG.items() if k not in ("models", "selection")}
-    _check_block(raw, {**top, "selection": {}, "models": {}, "data": "", "cache_dir": ""}, "", source, CONFIG_CONSTRAINTS["grid"])
-    if "split" in raw: _check_block(raw["split"], DEFAULT_CONFIG["split"], "split.", source, CONFIG_CONSTRAINTS["split"])
-    if "selection" in raw:
-        _check_block(raw["selection"], {**SelectionSettings.config_defaults(), "weights": "", "image_size": 0}, "selection.", source)
-        try: SelectionSettings.from_config({**SelectionSettings.config_defaults(), **raw["selection"]}, "random", 0)
-        except ValueError as e: raise ValueError(f"{source}: selection: {e}") from None
+# %% ../nbs/07_experiments.ipynb
+def _check_models(raw: dict, # the settings as written
+                  source: str, # the file they come from, for the message
+                 ):
+    "Each model block: a known kind, only the settings of that kind, each value of its declared type and range."
     models = raw.get("models", {})  # absent: the default models
     if "models" in raw and (not isinstance(models, dict) or not models):
         raise ValueError(f"{source}: models must be a non-empty mapping of model blocks")
@@ -155,27 +170,55 @@ def check_config(raw: dict, # the settings as written (before defaults are fille
         if kind == "cnn": allowed.pop("weights")  # the custom CNN is trained from scratch: no weights to load
         _check_block(block, allowed, f"models.{name}.", source, CONFIG_CONSTRAINTS["model"])
 
+# %% ../nbs/07_experiments.ipynb
+def check_config(raw: dict, # the settings as written (before defaults are filled in)
+                 source: str="config", # the file they come from, for the message
+                ):
+    "Check a config against the one schema, at every depth: unknown keys, empty lists and wrong types are one-line errors."
+    top = {k: v for k, v in DEFAULT_CONFIG.items() if k not in ("models", "selection")}
+    _check_block(raw, {**top, "selection": {}, "models": {}, "data": "", "cache_dir": ""}, "", source, CONFIG_CONSTRAINTS["grid"])
+    if "split" in raw: _check_block(raw["split"], DEFAULT_CONFIG["split"], "split.", source, CONFIG_CONSTRAINTS["split"])
+    if "selection" in raw:
+        _check_block(raw["selection"], {**SelectionSettings.config_defaults(), "weights": "", "image_size": 0}, "selection.", source)
+        try: SelectionSettings.from_config({**SelectionSettings.config_defaults(), **raw["selection"]}, "random", 0)
+        except ValueError as e: raise ValueError(f"{source}: selection: {e}") from None
+    _check_models(raw, source)
+
+# %% ../nbs/07_experiments.ipynb
+def _validate_grid(name: str, # 'config', or the model whose block narrows the grid
+                   m: dict, # the config or the model block
+                  ):
+    "The methods (names and values) and fractions of the grid, or of a model block that narrows it for itself."
+    for method in m.get("methods", []):
+        try: MethodSpec.parse(method)  # names and values checked before any work
+        except ValueError as e: raise ValueError(f"{name}: {e}") from None
+    bad = [f for f in m.get("fractions", []) if not 0 < float(f) <= 1]
+    if bad: raise ValueError(f"{name}: fractions must be in (0, 1], got {bad}")
+
+# %% ../nbs/07_experiments.ipynb
+def _validate_model(name: str, # the model's name in the config
+                    m: dict, # its block, defaults filled in
+                   ):
+    "A model block's settings together: kind, augment and standardize for their kind, steps and step_epochs, image size."
+    if m.get("kind") not in ("transfer", "cnn"): raise ValueError(f"model {name!r}: kind must be 'transfer' or 'cnn'")
+    if m.get("augment") and m["kind"] == "transfer":  # the head trains on cached features, which cannot be flipped
+        raise ValueError(f"model {name!r}: augment needs images; a transfer model trains on cached features (set augment: false)")
+    if m.get("standardize") and m["kind"] != "cnn":  # the head's inputs are backbone features, already normalised by it
+        raise ValueError(f"model {name!r}: standardize is a setting of the custom CNN (kind: cnn), not of a transfer model")
+    if m.get("steps") is not None and not (isinstance(m["steps"], int) and m["steps"] > 0):
+        raise ValueError(f"model {name!r}: steps must be a positive whole number of optimizer steps, got {m['steps']!r}")
+    if m.get("step_epochs") is not None and not (m.get("steps") and isinstance(m["step_epochs"], (int, float)) and m["step_epochs"] > 0):
+        raise ValueError(f"model {name!r}: step_epochs needs steps (the cap) and must be a positive number, got {m['step_epochs']!r}")
+    if m["kind"] == "transfer" and isinstance(m.get("image_size"), int) and m["image_size"] < 32:
+        raise ValueError(f"model {name!r}: image_size must be at least 32 px for its {m.get('backbone')} backbone, got {m['image_size']}")
+
+# %% ../nbs/07_experiments.ipynb
 def _validate(cfg: dict):
     "The checks across settings (after defaults and overrides): methods, fractions, and each model's settings together."
-    for name, m in [("config", cfg), *cfg["models"].items()]:  # a model block may narrow the grid for itself
-        for method in m.get("methods", []):
-            try: MethodSpec.parse(method)  # names and values checked before any work
-            except ValueError as e: raise ValueError(f"{name}: {e}") from None
-        bad = [f for f in m.get("fractions", []) if not 0 < float(f) <= 1]
-        if bad: raise ValueError(f"{name}: fractions must be in (0, 1], got {bad}")
-    for name, m in cfg["models"].items():
-        if m.get("kind") not in ("transfer", "cnn"): raise ValueError(f"model {name!r}: kind must be 'transfer' or 'cnn'")
-        if m.get("augment") and m["kind"] == "transfer":  # the head trains on cached features, which cannot be flipped
-            raise ValueError(f"model {name!r}: augment needs images; a transfer model trains on cached features (set augment: false)")
-        if m.get("standardize") and m["kind"] != "cnn":  # the head's inputs are backbone features, already normalised by it
-            raise ValueError(f"model {name!r}: standardize is a setting of the custom CNN (kind: cnn), not of a transfer model")
-        if m.get("steps") is not None and not (isinstance(m["steps"], int) and m["steps"] > 0):
-            raise ValueError(f"model {name!r}: steps must be a positive whole number of optimizer steps, got {m['steps']!r}")
-        if m.get("step_epochs") is not None and not (m.get("steps") and isinstance(m["step_epochs"], (int, float)) and m["step_epochs"] > 0):
-            raise ValueError(f"model {name!r}: step_epochs needs steps (the cap) and must be a positive number, got {m['step_epochs']!r}")
-        if m["kind"] == "transfer" and isinstance(m.get("image_size"), int) and m["image_size"] < 32:
-            raise ValueError(f"model {name!r}: image_size must be at least 32 px for its {m.get('backbone')} backbone, got {m['image_size']}")
+    for name, m in [("config", cfg), *cfg["models"].items()]: _validate_grid(name, m)  # a model block may narrow the grid for itself
+    for name, m in cfg["models"].items(): _validate_model(name, m)
 
+# %% ../nbs/07_experiments.ipynb
 def load_config(path_or_dict, # a YAML file or a dict
                 sets=(), # 'key=value' changes or additions of settings, applied last (`set_setting`; the CLI's --set)
                 **overrides, # top-level keys to override (e.g. data=..., results_dir=...); None values are ignored
@@ -198,20 +241,6 @@ def load_config(path_or_dict, # a YAML file or a dict
     return cfg
 
 # %% ../nbs/07_experiments.ipynb
-_fraction, _seed = Interval(float, 0, 1, "right"), Interval(int, 0)
-_grid_lists = dict(methods=[ListOf(str)], fractions=[ListOf(_fraction)], seeds=[ListOf(_seed)])  # a model block may narrow them
-CONFIG_CONSTRAINTS = dict(
-    grid=dict(name=[str], data=[str, None], results_dir=[str], cache_dir=[str, None], include_full=[bool], **_grid_lists),
-    split=dict(test_size=[Interval(float, 0, 1, "neither")], seed=[_seed]),
-    model=dict(kind=[Options("transfer", "cnn")], backbone=[str], weights=[str, None], image_size=[Interval(int, 1)],
-               alpha=[Interval(float, 0, None, "neither")], dropout=[Interval(float, 0, 1, "left")], dense_dropout=[Interval(float, 0, 1, "left")],
-               epochs=[Interval(int, 1)], batch_size=[Interval(int, 1)], learning_rate=[Interval(float, 0, None, "neither")],
-               patience=[Interval(int, 0), None], val_fraction=[Interval(float, 0, 1, "left"), None], min_steps=[Interval(int, 0)],
-               steps=[Interval(int, 1), None], step_epochs=[Interval(float, 0, None, "neither"), None],
-               lr_schedule=[Options("cosine", "constant")], precise_bn=[bool], augment=[bool], standardize=[bool],
-               measure_backbone_time=[bool], **_grid_lists))
-
-# %% ../nbs/07_experiments.ipynb
 @dataclass(frozen=True)
 class Cell:
     "One run of the grid."
@@ -220,6 +249,7 @@ class Cell:
     seed: int
     model: str
 
+# %% ../nbs/07_experiments.ipynb
 def grid_identity(settings: dict|None) -> dict|None:
     """Settings as they matter for results: a weights file is identified by its content, not by where it lies (a
     config's portable '{assets}/...' and its expanded path give the same identity)."""
@@ -229,12 +259,14 @@ def grid_identity(settings: dict|None) -> dict|None:
     path = Path(expand_grid(w)) if isinstance(w, str) and w != "imagenet" else None
     return {**settings, "weights": f"md5:{file_md5(path)}"} if path is not None and path.is_file() else settings
 
+# %% ../nbs/07_experiments.ipynb
 GRID_KEYS = ("methods", "fractions", "seeds")  # a model block may narrow the grid for itself (e.g. a costly model)
 
 def model_grid(cfg: dict, model: str) -> dict:
     "The methods, fractions and seeds a model runs: the config's, unless its model block sets its own."
     return {k: cfg["models"][model].get(k, cfg[k]) for k in GRID_KEYS}
 
+# %% ../nbs/07_experiments.ipynb
 def grid_cells(cfg: dict) -> list:
     "All cells of a config, in run order (seed-major, so early results already cover every method and size)."
     cells = []
@@ -247,6 +279,7 @@ def grid_cells(cfg: dict) -> list:
                 for method in grid["methods"]: cells.append(Cell(method, float(fraction), int(seed), model))
     return cells
 
+# %% ../nbs/07_experiments.ipynb
 def cell_settings_hash(cfg: dict, cell: Cell, data_key: str) -> str:
     "Hash of every setting that can change this cell's result (the grid lists themselves cannot)."
     if cell.method in ("full", "random"): sel = None  # uniform over all rows: no selection setting matters
@@ -268,6 +301,7 @@ def cached_images(ds: ImageDataset, image_size: int, cache_dir=None, progress: b
                           shape=(len(ds), image_size, image_size, 3))
     return arr
 
+# %% ../nbs/07_experiments.ipynb
 def backbone_seconds_per_image(backbone: str, weights, image_size: int, alpha: float, n: int=64, batch_size: int=32) -> float:
     "Measured forward time of a frozen backbone per image (warm, median of 3 runs), to estimate through-backbone epochs."
     import keras
@@ -290,6 +324,7 @@ def seed_clustering(seed: int, y_train: np.ndarray, inputs: dict, clusterings: d
                                            cache_key=inputs["sel_key"], cache_dir=cfg["cache_dir"])
     return clusterings[seed]
 
+# %% ../nbs/07_experiments.ipynb
 def _select(cell: Cell, y_train: np.ndarray, inputs: dict, clusterings: dict, cfg: dict) -> np.ndarray:
     "Coreset positions (into the training split) for a cell."
     if cell.method == "full": return np.arange(len(y_train))
@@ -336,6 +371,7 @@ def _set_state(model, values):
     "Put `values` (one per variable of `model`, in order: weights, BatchNorm statistics, dropout seeds) into `model`."
     for variable, value in zip(model.variables, values, strict=True): variable.assign(value)
 
+# %% ../nbs/07_experiments.ipynb
 def _trace_once(model, x_fit, y_fit, x_test, m: dict, seed: int):
     """Trace a kept model's train, validation and predict steps with one untimed epoch of the cell's own data, then
     put its initial state back: the first cell of a process is then timed like every later one (no tracing inside)."""
@@ -348,6 +384,7 @@ def _trace_once(model, x_fit, y_fit, x_test, m: dict, seed: int):
     _set_state(model, initial)
     model._traced = True
 
+# %% ../nbs/07_experiments.ipynb
 def _cell_model(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray):
     "The cell's freshly initialised model and its (training, test) inputs: the head on cached features, or the CNN on images."
     import keras
@@ -367,6 +404,7 @@ def _cell_model(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray):
     return (_kept_model(build(*args, **options, seed=cell.seed), (build.__name__, *args, *sorted(options.items()))),
             x[split.train][chosen], x[split.test])
 
+# %% ../nbs/07_experiments.ipynb
 def _cell_row(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray, res, metrics: dict, selection_s: float, clusterings: dict) -> dict:
     "The results row of a trained and evaluated cell."
     from coreset_nb.train import SCALAR_METRICS
@@ -389,6 +427,7 @@ def _cell_row(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray, res, metric
         row["k_per_class"] = json.dumps({ds.class_names[c]: int(k) for c, k in clusterings[cell.seed].k_.items()})
     return row
 
+# %% ../nbs/07_experiments.ipynb
 def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: int=0) -> dict:
     "Select, train and evaluate one cell; return its results row."
     from coreset_nb.train import evaluate
@@ -429,6 +468,7 @@ def prepare_inputs(cfg: dict, cells: list, progress: bool, ds: ImageDataset|None
             inputs[f"images:{name}"] = cached_images(ds, m["image_size"], cfg["cache_dir"], progress)
     return inputs
 
+# %% ../nbs/07_experiments.ipynb
 CELL_FIELDS = dict(cell_id=str, model=str, method=str, fraction=float, seed=int, n_coreset=int, test_accuracy=float)
 
 def cell_problem(path: Path) -> str|None:
@@ -446,6 +486,7 @@ def cell_problem(path: Path) -> str|None:
     if not 0 <= row["test_accuracy"] <= 1: return f"test_accuracy {row['test_accuracy']!r} is not in [0, 1]"
     return None
 
+# %% ../nbs/07_experiments.ipynb
 def set_aside_damaged(results_dir, cell_ids) -> int:
     "Move every damaged cell file of the grid to `cells/<id>.json.damaged` with a warning naming it; its cell runs again."
     n = 0
@@ -457,6 +498,7 @@ def set_aside_damaged(results_dir, cell_ids) -> int:
             n += 1
     return n
 
+# %% ../nbs/07_experiments.ipynb
 def collect_results(results_dir, cell_ids=None) -> pd.DataFrame:
     "The results table: one row per sound cell file (only `cell_ids`, if given), in a stable order; damaged files are set aside."
     files = sorted(Path(results_dir, "cells").glob("*.json"))
@@ -466,6 +508,7 @@ def collect_results(results_dir, cell_ids=None) -> pd.DataFrame:
     if len(df): df = df.sort_values(["model", "seed", "method", "fraction"], kind="stable").reset_index(drop=True)
     return df
 
+# %% ../nbs/07_experiments.ipynb
 def write_results(results_dir, cell_ids=None) -> pd.DataFrame:
     "Rebuild `results.csv` from the cell files of the current grid (atomically). Cells of other settings stay on disk."
     with open(Path(results_dir) / ".results.lock", "a") as lock:  # the lock is released when the file closes
@@ -489,6 +532,7 @@ def run_and_save_cell(cell: Cell, cid: str, inputs: dict, cfg: dict, clusterings
         return True
     finally: release_cell(cells_dir, cid)
 
+# %% ../nbs/07_experiments.ipynb
 def write_grid(results_dir, ids: dict):
     "`grid.json`: every cell of the grid with its id, so readers of a results folder need not recompute ids."
     cells = [dict(cell_id=i, model=c.model, method=c.method, fraction=c.fraction, seed=c.seed) for c, i in ids.items()]
@@ -514,6 +558,7 @@ def _run_here(todo: list, ids: dict, inputs: dict, cfg: dict, verbose: int, bar)
         bar.update(1)
     return ran
 
+# %% ../nbs/07_experiments.ipynb
 def _cells_to_run(cells: list, ids: dict, results: Path, cfg: dict, only_models, max_cells) -> list:
     "The grid's cells without a file, narrowed to `only_models` and cut to `max_cells`."
     todo = [c for c in cells if not (results / "cells" / f"{ids[c]}.json").exists()]
@@ -523,6 +568,7 @@ def _cells_to_run(cells: list, ids: dict, results: Path, cfg: dict, only_models,
         todo = [c for c in todo if c.model in set(only_models)]
     return todo if max_cells is None else todo[:max_cells]
 
+# %% ../nbs/07_experiments.ipynb
 def _run_cells(todo: list, cells: list, ids: dict, ds, cfg: dict, only_models, progress: bool, verbose: int, dask, workers: int) -> int:
     "Fill every cache once, then run the cells here or as Dask tasks under one progress bar; return how many ran."
     from tqdm.auto import tqdm
@@ -535,6 +581,7 @@ def _run_cells(todo: list, cells: list, ids: dict, ds, cfg: dict, only_models, p
         return run_on_dask(todo, ids, inputs, cfg, prepare_inputs, run_and_save_cell,
                            lambda: write_results(cfg["results_dir"], ids.values()), dask, workers, verbose, bar)
 
+# %% ../nbs/07_experiments.ipynb
 def _run_summary(results: Path, cells: list, ids: dict, ran: int, seconds: float) -> str:
     "One line: cells done, run by this process, held by others, and files of other settings."
     done = sum((results / "cells" / f"{ids[c]}.json").exists() for c in cells)
@@ -544,6 +591,7 @@ def _run_summary(results: Path, cells: list, ids: dict, ran: int, seconds: float
             + (f"; {busy} being run by other processes" if busy else "")
             + (f"; {stale} cell files of other settings kept but not in results.csv" if stale else ""))
 
+# %% ../nbs/07_experiments.ipynb
 def run_experiment(config, # a config dict or YAML path (see `load_config`)
                    progress: bool=True, # progress bar over cells (done / left, ETA)
                    max_cells: int|None=None, # stop after this many new cells (for smoke runs)

@@ -137,3 +137,58 @@ def test_select_on_bloodmnist_takes_training_items_only(shared_file, tmp_path):
     res = run(["select", "--data", npz, "--count", "100", "--method", "random", "--split", "all", "--out", str(tmp_path / "a.csv"),
                "--quiet"], tmp_path)
     assert res.returncode == 0 and {r["item"].split("/")[0] for r in read_rows(tmp_path / "a.csv")} == {"train", "val", "test"}
+
+
+def embeddings_file(path, layout="npz"):
+    "60 vectors (3 classes of 20, 5 dimensions) with ids 'cell00'..'cell59', in one of the layouts of `select --features`."
+    import numpy as np
+    import pandas as pd
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.array(["a", "b", "c"]), 20)
+    X = rng.normal(size=(60, 5)) + np.repeat(np.eye(3, 5) * 4, 20, axis=0)
+    ids = np.array([f"cell{i:02d}" for i in range(60)])
+    if layout == "npz": np.savez(path, features=X, ids=ids, labels=labels)
+    elif layout == "parquet-list": pd.DataFrame({"id": ids, "label": labels, "features": list(X)}).to_parquet(path)
+    else: pd.DataFrame({"id": ids, "label": labels, **{f"f{j}": X[:, j] for j in range(5)}}).to_parquet(path)
+    return path, ids
+
+
+@pytest.mark.parametrize("layout", ["npz", "parquet-list", "parquet-columns"])
+def test_select_features_writes_the_files_ids_and_its_checksum(tmp_path, layout):
+    import hashlib
+    if layout != "npz": pytest.importorskip("pyarrow", reason="Parquet needs pyarrow (make install adds it)")
+    path, ids = embeddings_file(tmp_path / ("e.npz" if layout == "npz" else "e.parquet"), layout)
+    out = tmp_path / "c.csv"
+    res = run(["select", "--features", str(path), "--method", "intelligent", "--fraction", "0.25", "--seed", "0",
+               "--out", str(out), "--quiet"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    rows = read_rows(out)
+    assert len(rows) == 15 and all(r["item"] == ids[int(r["index"])] for r in rows)  # the file's ids, row by row
+    assert {r["class"] for r in rows} == {"a", "b", "c"}
+    side = json.loads(out.with_suffix(".json").read_text())
+    assert side["embeddings"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert side["embeddings"]["n"] == 60 and "backbone" not in side["settings"]
+    assert "selected 15 of 60 candidate items" in res.stdout
+
+
+def test_bad_features_files_give_one_line_errors_naming_the_file(tmp_path):
+    import numpy as np
+    np.savez(tmp_path / "no_labels.npz", features=np.eye(3), ids=np.array(["a", "b", "c"]))
+    np.savez(tmp_path / "nan.npz", features=np.array([[0.0, 1], [np.nan, 2], [1, 1], [2, 2]]), ids=np.array(["a", "b", "c", "d"]),
+             labels=np.array(["x", "x", "y", "y"]))
+    (tmp_path / "table.csv").write_text("id,label,f0\na,x,1\n")
+    cases = {"no_labels.npz": "no 'labels' array", "nan.npz": "features of 1 rows are NaN or infinite",
+             "table.csv": "unknown format '.csv'"}
+    for name, reason in cases.items():
+        res = run(["select", "--features", str(tmp_path / name), "--fraction", "0.5", "--out", str(tmp_path / "x.csv"), "--quiet"], tmp_path)
+        assert res.returncode != 0 and "Traceback" not in res.stderr, (name, res.stderr)
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"coreset_nb: error: {tmp_path / name}: ") and reason in lines[0], lines
+        assert not (tmp_path / "x.csv").exists() and not (tmp_path / "x.json").exists()
+
+
+def test_data_and_features_exclude_each_other(tmp_path):
+    res = run(["select", "--data", str(DEMO_ZIP), "--features", str(tmp_path / "e.npz"), "--out", str(tmp_path / "x.csv")], tmp_path)
+    assert res.returncode == 2 and "not allowed with argument --data" in res.stderr
+    res = run(["select", "--help"], tmp_path)
+    assert "an .npz with arrays features (n, d), ids (n,), labels (n,); or a Parquet file with columns id, label and either one list" in " ".join(res.stdout.split())
