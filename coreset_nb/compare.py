@@ -17,7 +17,7 @@ from scipy import stats
 # %% auto 0
 __all__ = ['KEYS', 'COLUMNS', 'NO_TEST', 'VERDICT_COLUMNS', 'load_results', 'bootstrap_ci', 'ResultsWarning', 'unusable_rows',
            'compare', 'format_comparison', 'budget_label', 'verdict_counts', 'holm_adjust', 'difference_grid',
-           'replace_section', 'verdict_table', 'verdict_markdown', 'verdict_lines', 'reference_verdicts', 'agreement',
+           'verdict_table', 'verdict_markdown', 'verdict_lines', 'reference_verdicts', 'agreement',
            'agreement_sentence']
 
 # %% ../nbs/10_compare.ipynb
@@ -217,19 +217,6 @@ def difference_grid(
     grid.columns = [f"{f:g}" for f in grid.columns]
     order = cells.groupby("method")["verdict"].apply(lambda v: (v == "win").sum() - (v == "loss").sum()).sort_values(ascending=False, kind="stable")
     return grid.loc[order.index]
-
-# %% ../nbs/10_compare.ipynb
-def replace_section(
-    text:str, # a Markdown document
-    name:str, # the section's marker name
-    body:str, # the new text between the markers
-)->str:
-    "Replace what lies between `<!-- name:start -->` and `<!-- name:end -->` (both markers must be there once)."
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
-        raise ValueError(f"need exactly one {start} before one {end}")
-    head, rest = text.split(start)
-    return f"{head}{start}\n{body.strip()}\n{end}{rest.split(end, 1)[1]}"
 
 # %% ../nbs/10_compare.ipynb
 #| export

@@ -145,3 +145,11 @@ def test_reporting_does_not_import_tensorflow():
     code = ("import sys, runpy; runpy.run_path(sys.argv[1]); "
             "assert 'tensorflow' not in sys.modules, 'tensorflow imported'")
     subprocess.run([sys.executable, "-c", code, str(ROOT / "tools" / "make_tables.py")], check=True)
+
+
+def test_replace_section_rewrites_only_between_its_markers():
+    doc = "intro\n<!-- t:start -->\nold\n<!-- t:end -->\noutro"
+    new = make_tables.replace_section(doc, "t", "new")
+    assert new == "intro\n<!-- t:start -->\nnew\n<!-- t:end -->\noutro"
+    assert make_tables.replace_section(new, "t", "new") == new
+    with pytest.raises(ValueError, match="exactly one"): make_tables.replace_section("no markers", "t", "x")

@@ -22,8 +22,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from coreset_nb.compare import budget_label, compare, difference_grid, format_comparison, holm_adjust, replace_section, verdict_counts
+from coreset_nb.compare import budget_label, compare, difference_grid, format_comparison, holm_adjust, verdict_counts
 from coreset_nb.leaderboard import leaderboard, leaderboard_markdown, recommend_selector
+
+
+def replace_section(text: str, # a Markdown document
+                    name: str, # the section's marker name
+                    body: str, # the new text between the markers
+                   ) -> str:
+    "Replace what lies between `<!-- name:start -->` and `<!-- name:end -->` (both markers must be there once)."
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+        raise ValueError(f"need exactly one {start} before one {end}")
+    head, rest = text.split(start)
+    return f"{head}{start}\n{body.strip()}\n{end}{rest.split(end, 1)[1]}"
 
 
 GRID = "pbc-cpu-selectors"  # every selector of the package, both models, paper protocol, 0.5%-50%: Table 1's cells
