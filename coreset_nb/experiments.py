@@ -21,7 +21,7 @@ from .pipeline import (SelectionSettings, package_versions, settings_hash, needs
 from .selectors import MethodSpec
 from .dask_grid import run_on_dask
 from .grid_sharing import claim_cell, claim_held, release_cell, reuse_cells
-from .constraints import Interval, ListOf, Options, check_param
+from .constraints import Check, Interval, ListOf, Options, check_param
 
 # %% auto 0
 __all__ = ['DEFAULT_CONFIG', 'CONFIGS_DIR', 'OPTIONAL_MODEL_SETTINGS', 'CONFIG_CONSTRAINTS', 'GRID_KEYS', 'CELL_FIELDS',
@@ -129,11 +129,12 @@ def _check_value(value, example, where: str, source: str):
 
 # %% ../nbs/07_experiments.ipynb
 _fraction, _seed = Interval(float, 0, 1, "right"), Interval(int, 0)
+_path = Check(lambda v: isinstance(v, (str, os.PathLike)), "text or a path")  # the API may pass Path objects
 _grid_lists = dict(methods=[ListOf(str)], fractions=[ListOf(_fraction)], seeds=[ListOf(_seed)])  # a model block may narrow them
 CONFIG_CONSTRAINTS = dict(
-    grid=dict(name=[str], data=[str, None], results_dir=[str], cache_dir=[str, None], include_full=[bool], **_grid_lists),
+    grid=dict(name=[str], data=[_path, None], results_dir=[_path], cache_dir=[_path, None], include_full=[bool], **_grid_lists),
     split=dict(test_size=[Interval(float, 0, 1, "neither")], seed=[_seed]),
-    model=dict(kind=[Options("transfer", "cnn")], backbone=[str], weights=[str, None], image_size=[Interval(int, 1)],
+    model=dict(kind=[Options("transfer", "cnn")], backbone=[str], weights=[_path, None], image_size=[Interval(int, 1)],
                alpha=[Interval(float, 0, None, "neither")], dropout=[Interval(float, 0, 1, "left")], dense_dropout=[Interval(float, 0, 1, "left")],
                epochs=[Interval(int, 1)], batch_size=[Interval(int, 1)], learning_rate=[Interval(float, 0, None, "neither")],
                patience=[Interval(int, 0), None], val_fraction=[Interval(float, 0, 1, "left"), None], min_steps=[Interval(int, 0)],

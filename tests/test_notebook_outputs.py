@@ -106,3 +106,11 @@ def test_a_changed_digit_in_a_committed_output_fails_naming_notebook_and_cell(ch
 def test_only_what_a_notebook_marks_as_timing_is_masked(checked_copy):
     cfg = (checked_copy / "nbval_sanitize.cfg").read_text()
     assert re.findall(r"^regex: (.*)$", cfg, re.M) == ["⏱[^\\n]*"]
+
+
+def test_no_committed_output_names_this_machine():
+    "Outputs are compared on any clone: a path of this checkout, the virtualenv or a temporary folder would not match."
+    marks = (str(REPO), "site-packages", "/tmp/tmp", "/root/")  # mkdtemp names start with tmp
+    found = {p.name: sorted({m for c in rhythm.code_cells(p) for m in marks if m in json.dumps(c.get("outputs", []))})
+             for p in NOTEBOOKS}
+    assert {name: m for name, m in found.items() if m} == {}
