@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: colab docs docs-check nbs test-nbs-py gpu-check full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
+.PHONY: colab docs docs-check nbs gpu-check full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,12 +70,7 @@ venvs:
 test-layers: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
-# `make test` runs the notebooks' check and the tests in one pytest session on two workers, so that neither waits for
-# the other's longest unit (the product tests' reproduction, the index notebook); test-nbs and test-py run each alone.
-test-nbs-py: $(STAMP)
-	IN_TEST=1 $(BIN)/python -m pytest tests/ nbs/ $(NBVAL) -q -rs -n 2 -m "not browser"
-
-test: venvs test-export test-layers test-nbs-py test-skextra
+test: venvs test-export test-layers test-nbs test-py test-skextra
 
 # The main job: every figure and table of the paper on the embedded offline sample (see README for presets).
 reproduce: $(STAMP)
@@ -182,7 +177,7 @@ results-tables: $(STAMP)
 
 # The committed full-PBC grids' verdicts that `reproduce` prints beside its own (coreset_nb/assets/full_pbc_verdicts.csv).
 full-pbc-verdicts: $(STAMP)
-	$(BIN)/python -c "from coreset_nb.reproduce import write_reference_verdicts; print(write_reference_verdicts())"
+	$(BIN)/python tools/make_tables.py --verdicts
 
 # The ablation notebooks of paper_figures/ on full PBC and BloodMNIST (../shared/data; ~1-2 h on 2 CPU
 # cores, resumable: finished runs are cell files under results/ablations/runs/). Executed notebooks, figures and

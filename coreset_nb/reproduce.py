@@ -18,9 +18,9 @@ from .experiments import CONFIGS_DIR, load_config, run_experiment, summarize, gr
 from .pipeline import settings_hash
 
 # %% auto 0
-__all__ = ['PRESETS', 'REFERENCE_GRIDS', 'REFERENCE_VERDICTS', 'PAPER_CLAIM', 'preset_config', 'selection_artifacts',
-           'find_figures_dir', 'announced_outputs', 'kernel_log', 'run_figure_notebook', 'run_figures',
-           'write_reference_verdicts', 'run_verdict', 'write_report', 'reproduce']
+__all__ = ['PRESETS', 'REFERENCE_VERDICTS', 'PAPER_CLAIM', 'preset_config', 'selection_artifacts', 'find_figures_dir',
+           'announced_outputs', 'kernel_log', 'run_figure_notebook', 'run_figures', 'run_verdict', 'write_report',
+           'reproduce']
 
 # %% ../nbs/08_reproduce.ipynb
 PRESETS = ("demo", "demo-paper", "pbc-cpu", "paper")
@@ -164,19 +164,9 @@ def run_figures(figures_dir, out_dir, params: dict, workers: int=2, progress: bo
     return records
 
 # %% ../nbs/08_reproduce.ipynb
-REFERENCE_GRIDS = ("cnn-selectors-lownoise", "leaderboard-pbc")  # committed full-PBC grids (results/) a run is read against
-REFERENCE_VERDICTS = ASSETS_DIR / "full_pbc_verdicts.csv"
+REFERENCE_VERDICTS = ASSETS_DIR / "full_pbc_verdicts.csv"  # the committed full-PBC grids' verdicts, shipped (tools/make_tables.py)
 PAPER_CLAIM = ("The paper's claim: IS beats RS for both models; at 25% its Table 1 gives 0.813 test accuracy for IS against "
                "0.125 (chance) for RS, and its Fig. 9 shows IS above RS at every coreset size.")
-
-def write_reference_verdicts(results_root="results", # the repository's committed results
-                             out=REFERENCE_VERDICTS, # the shipped table
-                            ) -> Path:
-    "The verdicts of the committed full-PBC grids (every selector against random), as the package ships them."
-    from coreset_nb.compare import reference_verdicts
-    table = pd.concat([reference_verdicts(Path(results_root) / g) for g in REFERENCE_GRIDS], ignore_index=True)
-    atomic_write_text(out, table.to_csv(index=False))
-    return Path(out)
 
 # %% ../nbs/08_reproduce.ipynb
 def _verdict_markdown(table: pd.DataFrame, agr, methods: list, kinds: dict) -> str:
@@ -187,7 +177,7 @@ def _verdict_markdown(table: pd.DataFrame, agr, methods: list, kinds: dict) -> s
     beyond = [labels[m] for m in methods if m not in ("random", "intelligent")]
     md = [f"Test accuracy of each selector minus random sampling (RS) with the same seed, in points; 95% t-interval over "
           f"seed pairs; win / loss when the paired t-test gives p < 0.05, else tie. "
-          + (f"{', '.join(beyond)}: the package's recommended selector (`results/leaderboard.md`), not in the paper. " if beyond else ""),
+          + (f"{', '.join(beyond)}: the package's recommended selector (by the leaderboard of the repository's committed results), not in the paper. " if beyond else ""),
           "", verdict_markdown(table, labels, titles={n: TITLES.get(k, n) for n, k in kinds.items()}), "",
           PAPER_CLAIM + " " + agreement_sentence(agr, labels)]
     return "\n".join(md)
@@ -195,7 +185,7 @@ def _verdict_markdown(table: pd.DataFrame, agr, methods: list, kinds: dict) -> s
 # %% ../nbs/08_reproduce.ipynb
 def run_verdict(cfg: dict, # the preset's config
                 df: pd.DataFrame, # its results
-                reference=REFERENCE_VERDICTS, # `write_reference_verdicts`' table
+                reference=REFERENCE_VERDICTS, # the committed full-PBC grids' verdicts
                ) -> dict: # table (`verdict_table` + model_kind), agreement, markdown, lines
     "Every selector of the run against random, per model and budget, and how that agrees with the full-PBC grids."
     from coreset_nb.compare import agreement, verdict_lines, verdict_table

@@ -129,8 +129,12 @@ def test_compare_does_not_import_tensorflow():
 def test_shipped_full_pbc_verdicts_are_the_committed_grids():
     "assets/full_pbc_verdicts.csv (what `reproduce` compares a run with) is what `make full-pbc-verdicts` makes from results/."
     import tempfile
-    from coreset_nb.reproduce import REFERENCE_VERDICTS, write_reference_verdicts
+    import sys
+    from coreset_nb.reproduce import REFERENCE_VERDICTS
     root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "tests"))
+    from test_reporting import make_tables  # tools/make_tables.py (repository upkeep) as a module
+    write_reference_verdicts = make_tables.write_reference_verdicts
     with tempfile.TemporaryDirectory() as tmp:
         fresh = pd.read_csv(write_reference_verdicts(root / "results", Path(tmp) / "v.csv"))
     pd.testing.assert_frame_equal(fresh, pd.read_csv(REFERENCE_VERDICTS))

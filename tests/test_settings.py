@@ -9,7 +9,7 @@ from coreset_nb.cli import build_parser
 from coreset_nb.experiments import CONFIGS_DIR, DEFAULT_CONFIG, load_config
 from coreset_nb.pipeline import SelectionSettings
 
-NOT_SETTINGS = {"data", "split", "fraction", "count", "cache_dir", "out", "dask", "workers", "quiet", "verbose", "func", "command"}
+NOT_SETTINGS = {"data", "features", "split", "fraction", "count", "cache_dir", "out", "dask", "workers", "quiet", "verbose", "func", "command"}
 
 
 def select_parser():

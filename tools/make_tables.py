@@ -711,14 +711,32 @@ def outputs(root, # the checkout
                                                 "\n".join(summary_lines(root, rec, accuracy, lownoise, noise)))
     return files
 
+REFERENCE_GRIDS = ("cnn-selectors-lownoise", "leaderboard-pbc")  # committed full-PBC grids a `reproduce` run is read against
+
+
+def write_reference_verdicts(results_root, # the repository's committed results
+                             out, # the table the package ships (`coreset_nb.reproduce.REFERENCE_VERDICTS`)
+                            ) -> Path:
+    "The verdicts of the committed full-PBC grids (every selector against random), as the package ships them."
+    from coreset_nb.cache import atomic_write_text
+    from coreset_nb.compare import reference_verdicts
+    table = pd.concat([reference_verdicts(Path(results_root) / g) for g in REFERENCE_GRIDS], ignore_index=True)
+    atomic_write_text(out, table.to_csv(index=False))
+    return Path(out)
+
+
 def main(argv=None, # command-line arguments (default: sys.argv[1:])
         )->int: # 0, or 1 when `--check` finds a stale file
     "Regenerate the committed tables, results/README.md and the README's summary (or, with --check, name the stale ones)."
     p = argparse.ArgumentParser(description="Regenerate the committed tables, results/README.md and the README's summary from the committed results.")
     p.add_argument("--check", action="store_true", help="do not write; exit 1 if a generated file differs")
     p.add_argument("--root", default=None, help="the repository checkout (default: found from the current folder)")
+    p.add_argument("--verdicts", action="store_true", help="write coreset_nb/assets/full_pbc_verdicts.csv from the committed grids")
     args = p.parse_args(argv)
     root = repo_root(args.root)
+    if args.verdicts:
+        from coreset_nb.reproduce import REFERENCE_VERDICTS
+        print(f"-> {write_reference_verdicts(root / 'results', REFERENCE_VERDICTS)}"); return 0
     stale = []
     for path, text in outputs(root).items():
         if args.check:
