@@ -48,6 +48,20 @@ def skipped(cell) -> bool:
     return any(line.strip().startswith(SKIP_FLAGS) for line in cell.source.splitlines())
 
 
+def coalesce_streams(nb):
+    "Join each cell's consecutive stdout (or stderr) chunks into one output: how a stream was chunked varies from run to run."
+    for cell in nb.cells:
+        if cell.cell_type != "code": continue
+        merged = []
+        for out in cell.outputs:
+            if merged and out.get("output_type") == "stream" and merged[-1].get("output_type") == "stream" \
+                    and merged[-1].get("name") == out.get("name"):
+                merged[-1]["text"] = "".join(merged[-1]["text"]) + "".join(out["text"])
+            else: merged.append(out)
+        cell.outputs = merged
+    return nb
+
+
 def execute(path: Path) -> float:
     "Run `path` in place in a fresh kernel, cell by cell (skipped cells lose their outputs); return the seconds taken."
     import nbformat
@@ -62,7 +76,7 @@ def execute(path: Path) -> float:
                 if skipped(cell): cell.outputs, cell.execution_count = [], None
                 else: client.execute_cell(cell, index)
     finally:
-        nbformat.write(nb, path)  # a failed run too: the failing cell shows its traceback
+        nbformat.write(coalesce_streams(nb), path)  # a failed run too: the failing cell shows its traceback
     subprocess.run([str(Path(sys.executable).parent / "nbdev_clean"), "--fname", str(path)], check=True, cwd=ROOT)
     return time.time() - start
 
