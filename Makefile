@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: colab docs docs-check nbs gpu-check full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
+.PHONY: colab docs docs-check nbs gpu-check full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-all test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,13 +41,13 @@ test-export: $(STAMP)
 # Two test processes on two cores: one TensorFlow/BLAS thread each (tests/conftest.py does the same for pytest).
 ONE_THREAD := TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=1
 
-# Every notebook runs in a fresh kernel (nbval, two at a time) and each cell's output must equal its committed output:
-# text exactly, after masking what a notebook marks as timing (nbs/nbval_sanitize.cfg); a figure by the plotted-values
-# digest printed beside it (nbs/00f_plotted). Cells flagged `#| slow`/`#| notest` are skipped (nbs/conftest.py); IN_TEST
-# (nbdev's flag) keeps each notebook's closing `nbdev_export()` from writing the library while it is checked.
+# Every notebook runs in a fresh kernel (nbval) and each cell's output must equal its committed output: text exactly,
+# after masking what a notebook marks as timing (nbs/nbval_sanitize.cfg); a figure by the plotted-values digest printed
+# beside it (nbs/00f_plotted). Cells flagged `#| slow`/`#| notest` are skipped, and the kernels get IN_TEST (nbdev's flag:
+# a notebook's closing `nbdev_export()` does not write the library while it is checked) and one thread (nbs/conftest.py).
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbs/nbval_sanitize.cfg -p no:cacheprovider
 test-nbs: $(STAMP)
-	IN_TEST=1 $(ONE_THREAD) $(BIN)/python -m pytest $(NBVAL) nbs/ -q -n 2 --dist loadfile
+	$(ONE_THREAD) $(BIN)/python -m pytest $(NBVAL) nbs/ -q -n 2 --dist loadfile
 
 # Run every notebook in place and commit the outputs it shows (one TensorFlow thread, as test-nbs checks them);
 # NBS=nbs/03_cluster.ipynb runs one.
@@ -57,7 +57,13 @@ nbs: $(STAMP)
 
 # Two workers, test by test; a file whose tests share a fixture stays on one worker (tests/conftest.py).
 test-py: $(STAMP)
-	$(BIN)/python -m pytest tests/ -q -rs -n 2 -m "not browser"
+	$(ONE_THREAD) $(BIN)/python -m pytest tests/ -q -rs -n 2 -m "not browser"
+
+# The notebooks' check and the tests in one session on two workers, so that neither waits for the other's last unit:
+# a notebook, or a file of tests sharing a fixture, is one unit; the units are handed out in the order tests/conftest.py
+# sorts them (longest first), not xdist's (most tests first).
+test-all: $(STAMP)
+	$(ONE_THREAD) $(BIN)/python -m pytest $(NBVAL) nbs/ tests/ -q -rs -n 2 -m "not browser" --no-loadscope-reorder
 
 test-skextra: $(SKX_STAMP)
 	CORESET_NB_REQUIRE_SKEXTRA=1 $(SKX)/bin/python -m pytest tests/test_backend_parity.py -q -p no:cacheprovider
@@ -70,7 +76,7 @@ venvs:
 test-layers: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
-test: venvs test-export test-layers test-nbs test-py test-skextra
+test: venvs test-export test-layers test-all test-skextra
 
 # The main job: every figure and table of the paper on the embedded offline sample (see README for presets).
 reproduce: $(STAMP)

@@ -9,12 +9,22 @@ from pathlib import Path
 
 import pytest
 
-# The kernels get the environment `make nbs` ran the notebooks in (tools/run_notebooks.py): one thread, IN_TEST, and
-# the IPython profile that keeps TensorFlow's C++ log lines out of the outputs.
 _spec = importlib.util.spec_from_file_location("run_notebooks", Path(__file__).resolve().parents[1] / "tools" / "run_notebooks.py")
 _runner = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_runner)
-os.environ.update(_runner.kernel_environment())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    """A notebook's kernel starts in its first cell's setup, with the environment `make nbs` ran the notebooks in
+    (tools/run_notebooks.py): one thread, nbdev's IN_TEST, and the IPython profile that keeps TensorFlow's C++ log lines
+    out of the outputs. Only the kernel gets it: the tests of tests/, in the same session, see the environment unchanged."""
+    if getattr(item, "cell", None) is None:
+        yield; return
+    saved = dict(os.environ)
+    os.environ.update(_runner.kernel_environment(), IN_TEST="1")
+    try: yield
+    finally: os.environ.clear(); os.environ.update(saved)
 
 
 def pytest_collection_modifyitems(config, items):

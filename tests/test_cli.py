@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO_WEIGHTS, DEMO_ZIP
-from test_data import make_release_zip
+from tests.conftest import DEMO_WEIGHTS, DEMO_ZIP
+from tests.test_data import make_release_zip
 
 # the installed console script, exactly what a user runs
 CLI = [str(Path(sys.executable).parent / "coreset_nb")]

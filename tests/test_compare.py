@@ -133,7 +133,7 @@ def test_shipped_full_pbc_verdicts_are_the_committed_grids():
     from coreset_nb.reproduce import REFERENCE_VERDICTS
     root = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(root / "tests"))
-    from test_reporting import make_tables  # tools/make_tables.py (repository upkeep) as a module
+    from tests.test_reporting import make_tables  # tools/make_tables.py (repository upkeep) as a module
     write_reference_verdicts = make_tables.write_reference_verdicts
     with tempfile.TemporaryDirectory() as tmp:
         fresh = pd.read_csv(write_reference_verdicts(root / "results", Path(tmp) / "v.csv"))

@@ -4,7 +4,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from conftest import DEMO_ZIP
+from tests.conftest import DEMO_ZIP
 from coreset_nb.data import load_dataset, load_image_folder, stratified_split, load_or_make_split
 from coreset_nb.medmnist import load_medmnist
 

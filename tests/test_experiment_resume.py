@@ -86,6 +86,7 @@ def test_sigkill_then_resume_equals_uninterrupted(grid):
     pd.testing.assert_frame_equal(comparable(killed), comparable(reference), check_exact=False, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow  # `make test` runs the grid on Dask once: with a worker killed, the same cells (next test)
 def test_a_local_dask_cluster_runs_the_same_cells_as_one_process(grid):
     tmp_path, reference = grid
     proc = run(write_config(tmp_path, tmp_path / "dask"), extra=["--dask", "--workers", "2"])
@@ -146,7 +147,7 @@ def test_two_processes_share_one_grid(grid):
 
 def test_select_on_a_local_dask_cluster_gives_the_same_coreset(tmp_path):
     "Features by shards of the dataset and the per-class clustering as Dask tasks: the same coreset as in one process."
-    from conftest import DEMO_WEIGHTS, demo_subset
+    from tests.conftest import DEMO_WEIGHTS, demo_subset
     from coreset_nb.dask_grid import ONE_THREAD_ENV
     args = ["select", "--data", str(demo_subset(tmp_path / "d.zip", per_class=16)), "--weights", str(DEMO_WEIGHTS), "--backbone", "mobilenet", "--image-size", "96",
             "--pooling", "avg", "--fraction", "0.2", "--quiet"]

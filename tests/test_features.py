@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import DEMO_WEIGHTS
+from tests.conftest import DEMO_WEIGHTS
 from coreset_nb.data import load_dataset
 
 

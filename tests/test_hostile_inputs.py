@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import demo_subset, DEMO_WEIGHTS, DEMO_ZIP
+from tests.conftest import demo_subset, DEMO_WEIGHTS, DEMO_ZIP
 
 CLI = [str(Path(sys.executable).parent / "coreset_nb")]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import demo_subset
+from tests.conftest import demo_subset
 from coreset_nb.experiments import CONFIGS_DIR
 
 CLI = str(Path(sys.executable).parent / "coreset_nb")

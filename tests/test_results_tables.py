@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from test_reporting import make_tables  # tools/make_tables.py as a module
+from tests.test_reporting import make_tables  # tools/make_tables.py as a module
 
 RESULTS = ROOT / "results" / "pbc-cpu-selectors" / "results.csv"
 
