@@ -61,6 +61,9 @@ def pytest_collection_modifyitems(config, items):
 ASSETS = REPO / "coreset_nb" / "assets"
 DEMO_ZIP = ASSETS / "pbc_demo_300perclass_96px.zip"  # real PBC images shipped with the package
 DEMO_WEIGHTS = ASSETS / "mobilenet_2_5_224_tf_no_top.h5"  # real ImageNet weights shipped with the package
+DEMO_CONFIG = ASSETS.parent / "configs" / "demo.yaml"  # the preset `make reproduce` runs
+CHANCE = 1 / 8  # PBC's eight classes
+LEARNED = CHANCE + 0.30  # the floor of every RS/IS cell at 5% or above in the demo: 30 points above chance
 
 
 def shared_path(name):
