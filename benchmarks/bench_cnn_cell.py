@@ -5,6 +5,8 @@ Three variants per coreset size, alternating:
 - `fit`: the demo's cell (48 px, the step rule below) run through Keras `fit`;
 - `loop`: the same cell through the compiled step loop of `coreset_nb.protocol.train_steps` (what the demo runs).
 
+The `fit` variants run `train_steps(..., loop="fit")`: the same plan through Keras `fit`.
+
 Both variants train the same model (same initial weights, same seeded batch stream, same cosine schedule, same number
 of steps, precise BatchNorm after) on the demo sample's training images at the demo's CNN settings
 (`configs/demo.yaml`: 48 px, standardised inputs, no dropout, Adam 3e-3, `step_budget` of 15 passes clipped to
@@ -19,7 +21,6 @@ sizes: 5% and 25% (both at the 300-step floor, 3 and 15 steps per pass) and 100%
 Writes benchmarks/results/cnn_cell.csv.
 """
 import argparse
-import math
 import os
 import platform
 import statistics
@@ -35,23 +36,11 @@ from coreset_nb.data import load_dataset, stratified_split  # noqa: E402
 from coreset_nb.data import ASSETS_DIR
 from coreset_nb.experiments import CONFIGS_DIR, cached_images, load_config  # noqa: E402
 from coreset_nb.models import custom_cnn, fit_standardize  # noqa: E402
-from coreset_nb.protocol import precise_bn, step_batches, step_budget, train_steps  # noqa: E402
+from coreset_nb.protocol import step_budget, train_steps  # noqa: E402
 from coreset_nb.train import evaluate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("feasible", "fit", "loop")
-
-
-def fit_steps(model, x, y, steps, batch_size, learning_rate, seed):
-    "The step protocol as it ran before: the same plan, schedule and stream, through `model.fit` epoch by epoch."
-    keras.utils.set_random_seed(seed)
-    fit_standardize(model, x)
-    per_epoch = min(steps, math.ceil(len(y) / batch_size))  # epochs of one pass, as train_steps groups its steps
-    epochs = math.ceil(steps / per_epoch)
-    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, epochs * per_epoch)),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(step_batches(x, y, batch_size, seed, True), epochs=epochs, steps_per_epoch=per_epoch, verbose=0, shuffle=False)
-    precise_bn(model, x)
 
 
 FEASIBLE = dict(image_size=64, steps=600)  # the issue's feasibility run: 64 px, a fixed step count
@@ -66,10 +55,8 @@ def cell(variant, x, y, x_test, y_test, m, seed):
     t = time.perf_counter()
     keras.backend.clear_session(free_memory=False)
     model = custom_cnn(8, (size, size, 3), 0.0, 0.0, seed=seed, standardize=True)
-    if variant in ("fit", "feasible"):
-        fit_steps(model, x, y, steps, m["batch_size"], m["learning_rate"], seed)
-    else:
-        train_steps(model, x, y, steps=steps, batch_size=m["batch_size"], learning_rate=m["learning_rate"], seed=seed)
+    loop = "compiled" if variant == "loop" else "fit"  # the feasibility run and `fit` went through Keras `fit`
+    train_steps(model, x, y, steps=steps, batch_size=m["batch_size"], learning_rate=m["learning_rate"], seed=seed, loop=loop)
     accuracy = evaluate(model, x_test, y_test)["accuracy"]
     return time.perf_counter() - t, accuracy, steps
 

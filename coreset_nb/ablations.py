@@ -14,6 +14,11 @@ import pandas as pd
 
 from .experiments import CONFIGS_DIR, load_config, run_experiment
 from .selectors import SELECTORS
+from .compare import compare
+import matplotlib.pyplot as plt
+from .pipeline import needs_clustering
+from .data import atomic_write_text
+from .figures import save
 
 # %% auto 0
 __all__ = ['BASELINE', 'FULL', 'METRICS', 'default_store', 'ablation_config', 'Variant', 'variant_groups', 'run_sweep',
@@ -117,7 +122,6 @@ def ablation_table(df:pd.DataFrame, # the output of `run_sweep`
                    alpha:float=0.05, # significance level of the verdict
                   ) -> pd.DataFrame: # one row per (variant, fraction)
     "Per variant × fraction: seeds, mean and std of each metric, and the paired difference from `baseline` (CI, p, verdict)."
-    from coreset_nb.compare import compare
     if df["model"].nunique() > 1: raise ValueError(f"one model per ablation, got {sorted(set(df['model']))}")
     order = list(dict.fromkeys(df["variant"]))
     g = df.groupby(["variant", "fraction"], sort=False)
@@ -181,7 +185,6 @@ def plot_ablation(df:pd.DataFrame, # the output of `run_sweep`
                   palette:str="tab10", # matplotlib colour map of the variants
                  ):
     "Each metric against coreset fraction, one line per variant (mean ± std over seeds), the 100% reference as a band."
-    import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(metrics), figsize=(6.4 * len(metrics), 4.4), squeeze=False)
     d, full = df[df["variant"] != FULL], df[df["variant"] == FULL]
     fr = sorted(set(d["fraction"]))
@@ -225,7 +228,6 @@ def per_class(df:pd.DataFrame, # the output of `run_sweep`
 def k_per_class(df:pd.DataFrame, # the output of `run_sweep`
                ) -> pd.DataFrame: # one row per (variant, seed): the K of every class (clustering methods only)
     "The number of clusters K chosen in every class, per variant and seed (from the rows' `k_per_class`)."
-    from coreset_nb.pipeline import needs_clustering
     if "k_per_class" not in df: return pd.DataFrame(columns=["variant", "seed"])
     uses_k = df["method"].map(needs_clustering)  # others ignore the clustering
     d = df[uses_k & df["k_per_class"].notna()]
@@ -241,13 +243,11 @@ def write_outputs(name:str, # file stem, e.g. 'ablation_k_choice'
                   dpi:int=150,
                  ) -> list: # the files written
     "Write the tidy results, the table (CSV + Markdown) and the figure of an ablation."
-    from coreset_nb.data import atomic_write_text
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / f"{name}_results.csv", df.to_csv(index=False))
     atomic_write_text(out / f"{name}.csv", table.to_csv(index=False))
     atomic_write_text(out / f"{name}.md", format_table(table).to_markdown(index=False) + "\n")
     files = [out / f"{name}_results.csv", out / f"{name}.csv", out / f"{name}.md"]
     if fig is not None:
-        from coreset_nb.figures import save
         save(fig, name, out, dpi); files += [out / f"{name}.png", out / f"{name}.pdf"]
     return files

@@ -5,14 +5,18 @@
 # %% ../nbs/00a_cache.ipynb 4
 from __future__ import annotations
 
-import hashlib, json, os, warnings
+import contextlib, hashlib, io, json, os, warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+
+try: import fcntl
+except ImportError: fcntl = None  # Windows has no fcntl: there, one process writes an output at a time
 
 # %% auto 0
-__all__ = ['atomic_write_bytes', 'atomic_write_text', 'default_cache_dir', 'cache_path', 'CacheWarning', 'write_entry',
-           'read_entry', 'cached_array', 'cached_json', 'read_csv_table']
+__all__ = ['atomic_write_bytes', 'atomic_write_text', 'exclusive_lock', 'default_cache_dir', 'cache_path', 'CacheWarning',
+           'write_entry', 'read_entry', 'cached_array', 'cached_json', 'read_csv_table']
 
 # %% ../nbs/00a_cache.ipynb
 def atomic_write_bytes(path, # the file to (re)write
@@ -35,6 +39,15 @@ def atomic_write_text(path, # the file to (re)write
                      ) -> Path:
     "Write `text` to `path` atomically (see `atomic_write_bytes`)."
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+# %% ../nbs/00a_cache.ipynb
+@contextlib.contextmanager
+def exclusive_lock(path, # the lock file (created if missing; its content is never read)
+                  ):
+    "Hold an exclusive lock on `path` while the block runs: another process entering it waits until this one leaves."
+    with open(path, "a") as lock:  # the lock is released when the file closes, also when the process dies
+        if fcntl is not None: fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 # %% ../nbs/00a_cache.ipynb
 def default_cache_dir() -> Path:
@@ -103,11 +116,9 @@ def read_entry(path, # the payload file
 
 # %% ../nbs/00a_cache.ipynb
 def _npy_bytes(arr: np.ndarray) -> bytes:
-    import io
     buf = io.BytesIO(); np.save(buf, np.ascontiguousarray(arr), allow_pickle=False); return buf.getvalue()
 
 def _npy_array(data: bytes) -> np.ndarray:
-    import io
     return np.load(io.BytesIO(data), allow_pickle=False)
 
 # %% ../nbs/00a_cache.ipynb
@@ -161,7 +172,6 @@ def read_csv_table(path, # a CSV file
                    what:str="a results.csv", # what the file should be, for the message
                   ):
     "A CSV file as a DataFrame, or a one-line error naming the file: missing, empty, not text, or not a table."
-    import pandas as pd
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such file (expected {what})")
     try: return pd.read_csv(path)

@@ -12,9 +12,11 @@ from fastcore.basics import patch
 
 from .cluster import dissimilarity_matrix
 from .more_selectors import PerClassFeatureSelector
-from .constraints import Interval, Options
+from .constraints import Interval
 from .peers import facility_location, similarity_matrix
 from .sample import register_selector, tie_rng
+from sklearn.neighbors import NearestNeighbors
+import kmedoids
 
 # %% auto 0
 __all__ = ['neighbour_confusion', 'class_confusion', 'reweight_budgets', 'ClassAwareFLSelector']
@@ -27,7 +29,6 @@ def neighbour_confusion(X:np.ndarray, # n×d selection features of every class
                         random_state:int|None=0, # seed of that subset
                        )->np.ndarray: # (n,) share of each row's neighbours from another class; NaN for rows outside the subset
     "For every image, the share of its nearest images (all classes) that belong to another class."
-    from sklearn.neighbors import NearestNeighbors
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
     rows, out = np.arange(len(y)), np.full(len(y), np.nan)
     if len(rows) > max_rows: rows = np.sort(np.random.default_rng(random_state).choice(len(y), max_rows, replace=False))
@@ -124,7 +125,6 @@ def _fasterpam_refine(Z:np.ndarray, # n×d features of one class
                       picks:np.ndarray, # starting medoids (local indices)
                      )->np.ndarray: # the medoids FasterPAM swaps them to, as many
     "FasterPAM swaps from `picks` (K = their number), on one thread."
-    import kmedoids
     res = kmedoids.fasterpam(dissimilarity_matrix(Z), picks, max_iter=100, n_cpu=1)
     return np.asarray(res.medoids, dtype=np.int64)
 

@@ -6,7 +6,13 @@
 from __future__ import annotations
 
 import argparse, os, re, sys, threading, warnings
+from contextlib import nullcontext
+from dataclasses import fields
 from pathlib import Path
+
+from fastcore.docments import docments
+# Deferred imports: the library, inside each command, so that `--help` and argument errors answer in a tenth of a second,
+# without loading pandas, scikit-learn or TensorFlow.
 
 # %% auto 0
 __all__ = ['NOISE', 'CLI_TYPES', 'SUBCOMMANDS', 'CLIError', 'filter_stderr', 'build_parser', 'main']
@@ -119,8 +125,6 @@ CLI_TYPES = dict(weights=_weights)  # settings whose text means more than its ty
 
 def _add_selection_options(p):
     "One option per field of `SelectionSettings`: its name, its default, its comment as help (the one definition)."
-    from dataclasses import fields
-    from fastcore.docments import docments
     from coreset_nb.pipeline import SelectionSettings
     docs = docments(SelectionSettings)
     for f in fields(SelectionSettings):
@@ -138,7 +142,6 @@ def _add_selection_options(p):
 # %% ../nbs/09_cli.ipynb
 def _selection_settings(args): # the parsed options of `select`
     "The `SelectionSettings` of the `select` command's options, checked (a bad value is a one-line error)."
-    from dataclasses import fields
     from coreset_nb.pipeline import SelectionSettings
     try: return SelectionSettings(**{f.name: getattr(args, f.name) for f in fields(SelectionSettings)})
     except ValueError as e: raise CLIError(str(e)) from None
@@ -187,7 +190,6 @@ def _run_selection(args, # the parsed options of `select`
                    budget, # a fraction in (0, 1] or a count
                   ):
     "The `CoresetResult` of `select`: from images (--data) or from an embeddings file (--features), here or on Dask."
-    from contextlib import nullcontext
     from coreset_nb.dask_grid import dask_client
     with (dask_client(args.dask, args.workers) if args.dask else nullcontext()) as client:
         common = dict(settings=settings, cache_dir=args.cache_dir, split=args.split, progress=not args.quiet, dask_client=client)

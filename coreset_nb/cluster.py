@@ -15,6 +15,8 @@ from tqdm import tqdm
 
 from .reduce import PCA_VARIANCE, ClassPCA
 from fastcore.basics import patch
+from joblib import Parallel, delayed
+# Deferred imports: scikit-learn-extra (optional, and it needs numpy<2), inside the backends that run it.
 
 # %% auto 0
 __all__ = ['K_RANGE', 'BACKEND', 'BACKENDS', 'SWEEPS', 'EXACT_MAX_N', 'CLUSTERING_PATHS', 'dissimilarity_matrix',
@@ -292,7 +294,6 @@ def fit(self:PerClassKMedoids,
     if self.n_jobs == 1:
         out = [_fit_class(*a) for a in tqdm(args, **bar)]
     else:
-        from joblib import Parallel, delayed
         jobs = Parallel(n_jobs=self.n_jobs, return_as="generator")(delayed(_fit_class)(*a) for a in args)
         out = list(tqdm(jobs, **bar))
     return self._set_fitted(keys, rows, [res for res, _ in out], [dims for _, dims in out], len(y))

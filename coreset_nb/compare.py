@@ -5,7 +5,7 @@
 # %% ../nbs/10_compare.ipynb 4
 from __future__ import annotations
 
-import warnings
+import json, warnings
 from pathlib import Path
 
 import numpy as np
@@ -284,7 +284,6 @@ def reference_verdicts(
     baseline:str="random", # what each is paired with
 )->pd.DataFrame: # `verdict_table` rows with model_kind, protocol ('low-noise' or 'paper-like') and grid (the folder's name)
     "The verdicts of a committed grid, labelled with each model's kind and protocol, to compare a run with."
-    import json
     folder = Path(results_dir)
     df = load_results(folder)
     blocks = json.loads((folder / "config.json").read_text())["models"]

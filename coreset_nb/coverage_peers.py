@@ -12,9 +12,10 @@ import numpy as np
 from scipy import sparse
 
 from .more_selectors import PerClassFeatureSelector
-from .constraints import Interval, Options
+from .constraints import Interval
 from .peers import facility_location
 from .sample import register_selector
+from sklearn.neighbors import NearestNeighbors
 
 # %% auto 0
 __all__ = ['GRAPH_EXACT_MAX_N', 'knn_graph', 'two_hop_heat_kernel', 'sparse_facility_location', 'GraphCoverageSelector',
@@ -26,7 +27,6 @@ def knn_graph(Z:np.ndarray, # n×d features of one class
               n_neighbors:int=10, # neighbours of every point (capped by n − 1)
              )->sparse.csr_matrix: # n×n symmetric 0/1 adjacency, no self-loops
     "The symmetrised kNN graph: i ~ j when either is among the other's `n_neighbors` nearest (Euclidean; ties: lower index)."
-    from sklearn.neighbors import NearestNeighbors
     n, m = len(Z), min(int(n_neighbors), len(Z) - 1)
     if m < 1: return sparse.csr_matrix((n, n))
     _, nbrs = NearestNeighbors(n_neighbors=m + 1, algorithm="brute").fit(Z).kneighbors(Z)

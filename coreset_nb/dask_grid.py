@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .pipeline import settings_hash
+# Deferred imports: Dask's distributed (optional: only a run on a cluster needs it) and coreset_nb.train (TensorFlow), inside
+# the functions that use them.
 
 # %% auto 0
 __all__ = ['ONE_THREAD_ENV', 'dask_client', 'cell_task', 'run_on_dask']

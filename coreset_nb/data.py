@@ -16,6 +16,8 @@ from .cache import atomic_write_text
 from fastcore.basics import patch
 
 ASSETS_DIR = Path(str(importlib.resources.files("coreset_nb"))) / "assets"  # data and weights shipped with the package
+from tqdm.auto import tqdm
+from sklearn.model_selection import train_test_split
 
 # %% auto 0
 __all__ = ['ASSETS_DIR', 'IMAGE_EXTENSIONS', 'DATASET_FORMATS', 'image_problem', 'open_zip', 'ImageDataset', 'load_image_folder',
@@ -190,7 +192,6 @@ def _layout(paths: list, # every file path in the archive/folder, '/'-separated,
                for p in paths if _name_problem(p)]  # zip-slip and non-UTF-8 names: skipped and counted, never classes
     paths, dirs, images = [p for p in paths if not _name_problem(p)], [d for d in dirs if not _name_problem(d)], []
     for p in paths:
-        name = PurePosixPath(p).name
         if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS: images.append(p)
         else: skipped.append(dict(item=p, reason="not an image file extension"))
     if not images: raise ValueError("no image files (.jpg/.jpeg/.png/.bmp/.gif) found")
@@ -214,7 +215,6 @@ def _drop_empty_classes(labels: np.ndarray, class_dirs: list) -> tuple:
 # %% ../nbs/00_data.ipynb
 def _scan(reader, images: list, root: str, class_dirs: list, source: str, kind: str, progress: bool=True) -> ImageDataset:
     "Validate every image read by `reader(path)` and build the dataset."
-    from tqdm.auto import tqdm
     items, labels, digests, skipped = [], [], [], []
     class_index = {c: i for i, c in enumerate(class_dirs)}
     for p in tqdm(sorted(images), desc=f"scanning {Path(source).name}", disable=not progress, leave=False):
@@ -325,7 +325,6 @@ def stratified_split(ds: ImageDataset, # the dataset to split
                     ) -> Split:
     "A deterministic stratified train/test(/val) split."
     if (given := _official_split(ds, official)) is not None: return given
-    from sklearn.model_selection import train_test_split
     if not 0 < test_size < 1 or not 0 <= val_size < 1 or test_size + val_size >= 1:
         raise ValueError(f"need 0 < test_size, 0 <= val_size and test_size + val_size < 1 (got {test_size}, {val_size})")
     idx = np.arange(len(ds))

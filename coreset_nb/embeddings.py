@@ -13,6 +13,8 @@ import numpy as np
 
 from .data import ImageDataset
 from .pipeline import CoresetResult, select_coreset
+import pandas as pd
+# Deferred imports: pyarrow (optional: only Parquet files need it), where a Parquet file is read.
 
 # %% auto 0
 __all__ = ['NPZ_KEYS', 'EmbeddingsError', 'check_features', 'check_column', 'check_ids', 'check_labels', 'Embeddings',
@@ -87,7 +89,6 @@ def _read_npz(path: Path) -> tuple:
 # %% ../nbs/04i_embeddings.ipynb
 def _parquet_table(path: Path):
     "The Parquet file as a pandas DataFrame (needs pyarrow)."
-    import pandas as pd
     try: import pyarrow  # noqa: F401  pandas reads Parquet through it
     except ImportError: _refuse(path, "reading Parquet needs pyarrow: pip install pyarrow (or save an .npz)")
     try: return pd.read_parquet(path)
@@ -95,7 +96,6 @@ def _parquet_table(path: Path):
 
 def _read_parquet(path: Path) -> tuple:
     "(features, ids, labels) of a Parquet file: `id`, `label`, and one list column `features` or numeric columns."
-    import pandas as pd
     df = _parquet_table(path)
     absent = [c for c in ("id", "label") if c not in df.columns]
     if absent: _refuse(path, f"no column {', '.join(map(repr, absent))}; a Parquet file needs columns id, label and the features")

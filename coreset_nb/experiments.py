@@ -5,16 +5,18 @@
 # %% ../nbs/07_experiments.ipynb 3
 from __future__ import annotations
 
-import copy, json, os, time, warnings
+import copy, difflib, json, os, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import yaml
+from tqdm.auto import tqdm
 
-from .cache import CacheWarning, atomic_write_text, cache_path, cached_array
-from .data import ASSETS_DIR, ImageDataset, load_dataset, load_or_make_split
+from .cache import CacheWarning, atomic_write_text, cache_path, cached_array, exclusive_lock
+from .data import ASSETS_DIR, ImageDataset, Split, file_md5, load_dataset, load_or_make_split
 from .images import load_images
 from .pipeline import (SelectionSettings, package_versions, settings_hash, needs_features, needs_clustering, fit_selector,
                                   fit_clustering, rows_digest)
@@ -22,14 +24,16 @@ from .selectors import MethodSpec
 from .dask_grid import run_on_dask
 from .grid_sharing import claim_cell, claim_held, release_cell, reuse_cells
 from .constraints import Check, Interval, ListOf, Options, check_param
+# Deferred imports: TensorFlow (keras, and coreset_nb.features, .models, .protocol and .train, which load it), inside the
+# functions that extract or train, so that loading a config, listing cells and reading results stay fast.
 
 # %% auto 0
 __all__ = ['DEFAULT_CONFIG', 'CONFIGS_DIR', 'OPTIONAL_MODEL_SETTINGS', 'CONFIG_CONSTRAINTS', 'GRID_KEYS', 'CELL_FIELDS',
            'expand_grid', 'set_setting', 'read_config_file', 'check_config', 'load_config', 'Cell', 'grid_identity',
            'model_grid', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image',
-           'seed_clustering', 'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'prepare_inputs', 'cell_problem',
-           'set_aside_damaged', 'collect_results', 'write_results', 'run_and_save_cell', 'write_grid', 'read_grid',
-           'run_experiment', 'summarize']
+           'seed_clustering', 'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'prepare_inputs', 'array_inputs',
+           'cell_problem', 'set_aside_damaged', 'collect_results', 'write_results', 'run_and_save_cell', 'write_grid',
+           'read_grid', 'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -145,7 +149,6 @@ CONFIG_CONSTRAINTS = dict(
 # %% ../nbs/07_experiments.ipynb
 def _check_block(block, allowed: dict, where: str, source: str, constraints: dict|None=None):
     "Every key of `block` known (`allowed`: key -> an example value), every value of the right type and range (`constraints`)."
-    import difflib
     if not isinstance(block, dict): raise ValueError(f"{source}: {where.rstrip('.') or 'the config'} must be a mapping of settings, got {block!r}")
     for key, value in block.items():
         if key not in allowed:
@@ -255,7 +258,6 @@ def grid_identity(settings: dict|None) -> dict|None:
     """Settings as they matter for results: a weights file is identified by its content, not by where it lies (a
     config's portable '{assets}/...' and its expanded path give the same identity)."""
     if settings is None: return None
-    from coreset_nb.data import file_md5
     w = settings.get("weights")
     path = Path(expand_grid(w)) if isinstance(w, str) and w != "imagenet" else None
     return {**settings, "weights": f"md5:{file_md5(path)}"} if path is not None and path.is_file() else settings
@@ -470,6 +472,19 @@ def prepare_inputs(cfg: dict, cells: list, progress: bool, ds: ImageDataset|None
     return inputs
 
 # %% ../nbs/07_experiments.ipynb
+def array_inputs(X:np.ndarray, # features of every row: what the selectors see and what the transfer model `model` trains on
+                 y:np.ndarray, # the class label of every row
+                 class_names:list, # the classes' names, in label order
+                 train_rows:np.ndarray, # the rows a coreset is selected from
+                 test_rows:np.ndarray, # the rows the trained model is scored on (e.g. a validation split)
+                 model:str, # the name of the config's transfer model block that trains on X
+                ) -> dict:
+    "What `run_cell` reads, from arrays in memory: a cell on any rows of precomputed features, nothing loaded or cached."
+    split = Split(train=np.asarray(train_rows), test=np.asarray(test_rows))
+    return {"ds": SimpleNamespace(labels=np.asarray(y), class_names=list(class_names)), "split": split,
+            "X_sel": np.asarray(X)[split.train], "sel_key": None, f"features:{model}": np.asarray(X)}
+
+# %% ../nbs/07_experiments.ipynb
 CELL_FIELDS = dict(cell_id=str, model=str, method=str, fraction=float, seed=int, n_coreset=int, test_accuracy=float)
 
 def cell_problem(path: Path) -> str|None:
@@ -512,9 +527,7 @@ def collect_results(results_dir, cell_ids=None) -> pd.DataFrame:
 # %% ../nbs/07_experiments.ipynb
 def write_results(results_dir, cell_ids=None) -> pd.DataFrame:
     "Rebuild `results.csv` from the cell files of the current grid (atomically). Cells of other settings stay on disk."
-    with open(Path(results_dir) / ".results.lock", "a") as lock:  # the lock is released when the file closes
-        try: import fcntl; fcntl.flock(lock, fcntl.LOCK_EX)  # processes sharing a grid: the last writer sees every cell
-        except ImportError: pass  # no fcntl (Windows): one process per grid
+    with exclusive_lock(Path(results_dir) / ".results.lock"):  # processes sharing a grid: the last writer sees every cell
         df = collect_results(results_dir, cell_ids)
         atomic_write_text(Path(results_dir) / "results.csv", df.to_csv(index=False))
     return df
@@ -572,7 +585,6 @@ def _cells_to_run(cells: list, ids: dict, results: Path, cfg: dict, only_models,
 # %% ../nbs/07_experiments.ipynb
 def _run_cells(todo: list, cells: list, ids: dict, ds, cfg: dict, only_models, progress: bool, verbose: int, dask, workers: int) -> int:
     "Fill every cache once, then run the cells here or as Dask tasks under one progress bar; return how many ran."
-    from tqdm.auto import tqdm
     from coreset_nb.train import set_seed
     set_seed(0, deterministic_ops=True)  # a cell's numbers must not depend on what ran before it in this process
     inputs = prepare_inputs(cfg, todo, progress, ds)  # every cache (split, features, images) is filled once, here

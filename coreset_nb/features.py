@@ -14,6 +14,7 @@ import numpy as np
 from .cache import cache_path, cached_array, default_cache_dir
 from .data import ImageDataset, file_md5
 from .images import decoded_batches
+from tqdm.auto import tqdm
 
 # %% auto 0
 __all__ = ['BACKBONES', 'HDF5_SIGNATURE', 'POOLINGS', 'FEATURE_CACHE_VERSION', 'PreprocessInput', 'BackboneSpec',
@@ -22,6 +23,7 @@ __all__ = ['BACKBONES', 'HDF5_SIGNATURE', 'POOLINGS', 'FEATURE_CACHE_VERSION', '
 
 # %% ../nbs/01_features.ipynb
 import keras
+import tensorflow as tf
 
 @keras.saving.register_keras_serializable(package="coreset_nb")
 class PreprocessInput(keras.layers.Layer):
@@ -165,7 +167,6 @@ def _compiled_forward(model: keras.Model) -> tuple:
     # eagerly per batch was 2.7x slower. The cheap preprocessing layer stays eager: compiled, its arithmetic changes in
     # the last bit (grappler's constant folding), which moves the features by up to 1e-4 and would make them differ
     # from those cached before; this way they are bit-identical to the eager model call.
-    import tensorflow as tf
     pre = next(l for l in model.layers if isinstance(l, PreprocessInput))
     net = keras.Model(pre.output, model.output)
     return pre, tf.function(lambda x: net(x, training=False), input_signature=[tf.TensorSpec((None, *net.input.shape[1:]), tf.float32)])
@@ -179,7 +180,6 @@ def _forward_all(ds, backbone, weights, image_size, pooling, alpha, layer, batch
     row_of = np.full(len(ds), -1, dtype=np.int64); row_of[indices] = np.arange(len(indices))
     X = np.empty((len(indices), int(np.prod(model.output.shape[1:]))), dtype=np.float32)
     pre, forward = _compiled_forward(model)
-    from tqdm.auto import tqdm
     with tqdm(total=len(indices), desc=f"{backbone} features", unit="img", disable=not progress) as bar:
         for images, idx in decoded_batches(ds, indices, image_size=image_size, batch_size=batch_size):
             X[row_of[idx.numpy()]] = forward(pre(images)).numpy()

@@ -13,6 +13,10 @@ import pandas as pd
 
 from .cache import read_csv_table
 from .experiments import cell_id, grid_cells, read_grid
+from scipy import stats
+import seaborn as sns
+from .cache import atomic_write_text
+from IPython.display import Image, display
 
 # %% auto 0
 __all__ = ['LABELS', 'TITLES', 'PALETTE', 'BEYOND_PAPER', 'EXTRA_COLOURS', 'SPREADS', 'OUTPUT_LINE', 'sampling_label',
@@ -167,7 +171,6 @@ def mean_ci(values, # one value per seed
             bounds: tuple=(0.0, 1.0), # (low, high) the metric cannot leave (None: unbounded), e.g. (0, None) for times
            ) -> tuple[float, float]: # (low, high); (mean, mean) for a single value
     "The t-interval of the mean over seeds, clipped to `bounds` (a score's CI never leaves [0, 1])."
-    from scipy import stats
     v = np.asarray(values, dtype=float); v = v[~np.isnan(v)]
     if len(v) == 0: return (np.nan, np.nan)
     mean = float(v.mean())
@@ -225,7 +228,6 @@ def plot_vs_size(ax, # matplotlib axes to draw on
                  spread: str="ci", # error bars: 'ci' the 95% t-interval of the mean, 'range' fastest to slowest seed (times)
                 ) -> bool:
     "Mean and error bar over seeds of `col` against coreset size: one line per selector, the 100% baseline as a star. False if nothing to draw."
-    import seaborn as sns
     d = d[d[col].notna()]
     if d.empty: return False
     order, lab, bar = _sampling_order(d.sampling), _seed_labels(d), _error_bar(spread, bounds)
@@ -283,7 +285,6 @@ def write_table(table: pd.DataFrame|str, # the numbers (for a .csv), or the Mark
                 quiet: bool=False, # do not announce it
                ):
     "Write a table atomically, as CSV or Markdown by the file's suffix, and announce it."
-    from coreset_nb.cache import atomic_write_text
     path = Path(path)
     atomic_write_text(path, table.to_csv(index=False) if path.suffix == ".csv" else str(table))
     if not quiet: wrote(path)
@@ -302,7 +303,6 @@ def save(fig, # matplotlib figure
     if values is not None: write_table(values, out / f"{name}.csv", quiet=True)
     wrote(*[out / f"{name}.{ext}" for ext in ("png", "pdf", "csv") if ext != "csv" or values is not None])
     if show:
-        from IPython.display import Image, display
         display(Image(str(out / f"{name}.png")))
 
 # %% ../nbs/11_figures.ipynb

@@ -5,7 +5,7 @@
 # %% ../nbs/07a_grid_sharing.ipynb 3
 from __future__ import annotations
 
-import json, os, threading, warnings
+import json, os, socket, threading, warnings
 from pathlib import Path
 
 from .cache import CacheWarning, atomic_write_text, read_csv_table
@@ -26,7 +26,6 @@ def _start_time(pid: int) -> str:
 
 def claim_text(pid: int|None=None) -> str:
     "What a claim records: host, PID and the process's start time (of this process by default)."
-    import socket
     pid = os.getpid() if pid is None else pid
     return f"{socket.gethostname()} {pid} {_start_time(pid)}"
 
@@ -40,7 +39,6 @@ def claim_held(path) -> bool:
     "Whether a live process holds the claim file `path` (its OS lock; without locks, its text names a live process)."
     path = Path(path)
     if fcntl is None:
-        import socket
         parts = path.read_text(errors="replace").split() if path.exists() else []
         return len(parts) == 3 and (parts[0] != socket.gethostname() or parts[1].isdigit() and claim_text(int(parts[1])) == " ".join(parts))
     try: fd = os.open(path, os.O_RDONLY)

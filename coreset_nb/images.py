@@ -12,6 +12,8 @@ import numpy as np
 from PIL import Image
 
 from .data import ImageDataset
+from tqdm.auto import tqdm
+# Deferred imports: TensorFlow, inside the functions that build a pipeline, so that `coreset_nb.data` and the selectors load without it.
 
 # %% auto 0
 __all__ = ['COLOURS', 'image_pipeline', 'decoded_batches', 'load_images', 'write_sample_zip', 'colour_squares']
@@ -106,7 +108,6 @@ def decoded_batches(ds: ImageDataset, # the dataset
 # %% ../nbs/00c_image_pipeline.ipynb
 def load_images(ds: ImageDataset, indices=None, image_size: int=64, batch_size: int=64, progress: bool=True) -> np.ndarray:
     "Decode and resize items into one uint8 array (N, size, size, 3), in `indices` order."
-    from tqdm.auto import tqdm
     indices = np.arange(len(ds)) if indices is None else np.asarray(indices)
     out = np.empty((len(indices), image_size, image_size, 3), dtype=np.uint8)
     pos = 0

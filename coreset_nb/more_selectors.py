@@ -4,7 +4,7 @@
 
 # %% ../nbs/04a_more_selectors.ipynb 3
 from __future__ import annotations
-import math, numbers, time
+import numbers, time
 from dataclasses import dataclass
 import numpy as np
 from .budgets import split_proportionally

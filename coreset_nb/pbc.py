@@ -5,11 +5,12 @@
 # %% ../nbs/00e_pbc.ipynb 4
 from __future__ import annotations
 
-import gzip, json, os, urllib.error, urllib.request, zipfile
+import csv, gzip, hashlib, json, os, urllib.error, urllib.request, zipfile
 from pathlib import Path
 
 from .cache import atomic_write_text, default_cache_dir
 from .data import ASSETS_DIR, IMAGE_EXTENSIONS, ImageDataset, file_md5, load_image_folder, open_zip, register_format
+from tqdm.auto import tqdm
 
 # %% auto 0
 __all__ = ['PBC_PAGE', 'PBC_URL', 'PBC_ARCHIVE', 'PBC_MANIFEST', 'KNOWN_EXTRAS', 'pbc_archive_path', 'download', 'pbc_manifest',
@@ -42,7 +43,6 @@ def _save_body(response, # an open HTTP response
                chunk:int, # bytes per read
               )->None:
     "Append the response to `part` when the server resumed (206), else (re)write it from the start."
-    from tqdm.auto import tqdm
     resumed = start and getattr(response, "status", 200) == 206  # a server that ignores the range sends it all again
     total = int(response.headers.get("Content-Length") or 0) + (start if resumed else 0)
     with open(part, "ab" if resumed else "wb") as f, tqdm(total=total or None, initial=start if resumed else 0, unit="B",
@@ -69,7 +69,6 @@ def download(url:str, # the file's URL
 # %% ../nbs/00e_pbc.ipynb
 def pbc_manifest()->dict:
     "{'<class>/<name>.jpg': (bytes, md5)} of every image of the PBC release, from the manifest shipped with the package."
-    import csv
     with gzip.open(PBC_MANIFEST, "rt") as f: return {r["path"]: (int(r["bytes"]), r["md5"]) for r in csv.DictReader(f)}
 
 # %% ../nbs/00e_pbc.ipynb
@@ -91,8 +90,6 @@ def _changed_images(present:dict, # {name: a function returning its bytes}
                     progress:bool, # a progress bar
                    )->list:
     "The names of `present` and `manifest` whose size or md5 differ from the manifest's."
-    import hashlib
-    from tqdm.auto import tqdm
     changed = []
     for name in tqdm(sorted(set(present) & set(manifest)), desc="verifying PBC", unit="img", disable=not progress):
         data = present[name]()

@@ -14,6 +14,7 @@ from sklearn.metrics import pairwise_distances
 from .more_selectors import PerClassFeatureSelector
 from .constraints import Interval, Options
 from .sample import register_selector
+from sklearn.cluster import KMeans
 
 # %% auto 0
 __all__ = ['SIMILARITIES', 'similarity_matrix', 'facility_location', 'FacilityLocationSelector', 'typicality',
@@ -90,7 +91,6 @@ class TypiClustSelector(PerClassFeatureSelector):
     _parameter_constraints = dict(n_neighbors=[Interval(int, 1)])  # 0 would make typicality NaN
 
     def select_class(self, Z, k, rng, seed):
-        from sklearn.cluster import KMeans
         labels = KMeans(k, n_init=1, random_state=seed).fit_predict(Z)
         picks = [members[np.argmax(typicality(Z[members], self.n_neighbors))]
                  for c in range(k) if len(members := np.flatnonzero(labels == c))]
@@ -146,7 +146,6 @@ class ProbCoverSelector(PerClassFeatureSelector):
     _parameter_constraints = dict(alpha=[Interval(float, 0, 1, "right")])
 
     def select_class(self, Z, k, rng, seed):
-        from sklearn.cluster import KMeans
         D = pairwise_distances(Z)
         labels = KMeans(k, n_init=1, random_state=seed).fit_predict(Z) if k > 1 else np.zeros(len(Z), dtype=np.int64)
         return probability_cover(D, k, choose_delta(D, labels, self.alpha), rng)

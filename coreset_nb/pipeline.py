@@ -5,7 +5,7 @@
 # %% ../nbs/04b_pipeline.ipynb 4
 from __future__ import annotations
 
-import csv, hashlib, inspect, io, json, os, platform, time, warnings
+import contextlib, csv, hashlib, inspect, io, json, os, platform, time, warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import metadata
 from pathlib import Path
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
 
-from .cache import atomic_write_text, cache_path, cached_json
+from .cache import atomic_write_text, cache_path, cached_json, exclusive_lock
 from . import medmnist, pbc  # register MedMNIST files and names, and `pbc`, with `load_dataset`
 from .data import ImageDataset, load_dataset, official_splits
 from .budgets import resolve_budget
@@ -22,6 +22,8 @@ from .constraints import Check, Interval, Options, declared_constraints, validat
 from .cluster import BACKEND, BACKENDS, K_RANGE, PerClassKMedoids
 from .reduce import PCA_VARIANCE
 from .cluster_state import clustering_from_state, clustering_state
+import joblib
+# Deferred imports: coreset_nb.features (TensorFlow), inside `_selection_features`: selecting on given features never loads TensorFlow.
 
 # %% auto 0
 __all__ = ['BACKBONE_DEFAULT_SIZE', 'BudgetWarning', 'package_versions', 'CoresetResult', 'settings_hash', 'rows_digest',
@@ -79,9 +81,7 @@ class CoresetResult:
     def write(self, csv_path, assignments_path=None) -> tuple:
         "Write the CSV and its JSON sidecar (same name, `.json`), and optionally every candidate's cluster assignment."
         csv_path = Path(csv_path); side = csv_path.with_suffix(".json")
-        with open(csv_path.with_name(f".{csv_path.name}.lock"), "a") as lock:  # runs writing one --out at once: each pair lands whole
-            try: import fcntl; fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-            except ImportError: pass  # no fcntl (Windows): one writer per --out
+        with exclusive_lock(csv_path.with_name(f".{csv_path.name}.lock")):  # runs writing one --out at once: each pair lands whole
             self.to_csv(csv_path)
             atomic_write_text(side, json.dumps(self.info, indent=1, default=_json_default))
         if assignments_path is not None:
@@ -137,7 +137,6 @@ def fit_clustering(X, y, # features and labels of the rows to cluster
 # %% ../nbs/04b_pipeline.ipynb
 def _joblib_on(dask_client):
     "joblib's Dask backend while a Dask client is given (per-class jobs become its tasks), else nothing."
-    import contextlib, joblib
     return joblib.parallel_backend("dask") if dask_client is not None else contextlib.nullcontext()
 
 # %% ../nbs/04b_pipeline.ipynb

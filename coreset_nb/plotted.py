@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+from matplotlib.patches import Rectangle
 
 # %% auto 0
 __all__ = ['axes_values', 'values_hash', 'plotted_digest']
@@ -15,7 +16,6 @@ __all__ = ['axes_values', 'values_hash', 'plotted_digest']
 # %% ../nbs/00f_plotted.ipynb
 def axes_values(ax) -> dict:
     "The arrays an axes draws, by kind: `lines`, `points` (collections), `bars` (rectangles), `images`."
-    from matplotlib.patches import Rectangle
     lines = [np.asarray(l.get_xydata(), float) for l in ax.get_lines()]
     points = [np.concatenate([np.asarray(c.get_offsets(), float).ravel()] +
                              [np.asarray(p.vertices, float).ravel() for p in c.get_paths()]) for c in ax.collections]

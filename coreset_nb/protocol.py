@@ -115,6 +115,19 @@ def _run_epochs(step, # `_step_function(...)`
     return history, epoch_times
 
 # %% ../nbs/06b_protocol.ipynb
+def _fit_epochs(model:keras.Model, # compiled by `_compile`
+                batches, # a `step_batches` dataset
+                epochs:int, per_epoch:int, # `_fit_plan(...)`
+                verbose:int, # Keras' verbosity
+               ) -> tuple[dict, list]: # (history, seconds per epoch)
+    "Run `epochs` × `per_epoch` steps on `batches` with `model.fit`; per epoch, its loss and accuracy on the training batches."
+    starts, times = [], []
+    timer = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: starts.append(time.perf_counter()),
+                                           on_epoch_end=lambda e, logs: times.append(time.perf_counter() - starts[-1]))
+    fitted = model.fit(batches, epochs=epochs, steps_per_epoch=per_epoch, verbose=verbose, shuffle=False, callbacks=[timer])
+    return {k: [float(v) for v in fitted.history[k]] for k in ("loss", "accuracy")}, times
+
+# %% ../nbs/06b_protocol.ipynb
 def train_steps(model:keras.Model, # a model ending in softmax (e.g. `custom_cnn(seed=...)`)
                 x:np.ndarray, # inputs: uint8 images (N, H, W, 3), or features (N, F) with augment=False
                 y:np.ndarray, # integer class labels, shape (N,) or (N, 1)
@@ -127,15 +140,18 @@ def train_steps(model:keras.Model, # a model ending in softmax (e.g. `custom_cnn
                 recalibrate_bn:bool=True, # `precise_bn` on (x, y) after the last step
                 seed:int=0, # seeds the batch order, the augmentation and Keras' global RNGs
                 verbose:int=0, # 1: one line per epoch
+                loop:str="compiled", # "compiled": the step function; "fit": Keras `fit`, the same training, slower on small coresets
                ) -> TrainResult:
     "Fit `model` for a fixed number of steps (no validation, no early stopping); keep the last weights, BatchNorm re-estimated."
     y = _check_inputs(x, y, lr_schedule)
     keras.utils.set_random_seed(seed)
     fit_standardize(model, x)  # a `custom_cnn(standardize=True)` learns its input statistics from the coreset
+    if loop not in ("compiled", "fit"): raise ValueError(f"loop must be 'compiled' or 'fit', got {loop!r}")
     epochs, per_epoch = _fit_plan(len(y), batch_size, int(steps))
-    step = _step_function(model, _compile(model, learning_rate, lr_schedule, epochs * per_epoch))
-    batches, start = iter(step_batches(x, y, batch_size, seed, augment)), time.perf_counter()
-    history, epoch_times = _run_epochs(step, batches, epochs, per_epoch, verbose)
+    optimizer = _compile(model, learning_rate, lr_schedule, epochs * per_epoch)
+    batches, start = step_batches(x, y, batch_size, seed, augment), time.perf_counter()
+    if loop == "fit": history, epoch_times = _fit_epochs(model, batches, epochs, per_epoch, verbose)
+    else: history, epoch_times = _run_epochs(_step_function(model, optimizer), iter(batches), epochs, per_epoch, verbose)
     if recalibrate_bn: precise_bn(model, x)
     return TrainResult(model=model, history=history, epoch_times=epoch_times, total_time=time.perf_counter() - start,
                        best_epoch=epochs - 1, monitor="loss", stopped_early=False, restored_best_weights=False,

@@ -5,7 +5,7 @@
 # %% ../nbs/08_reproduce.ipynb 4
 from __future__ import annotations
 
-import contextlib, hashlib, importlib.resources, json, os, sys, time
+import contextlib, json, os, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,6 +16,14 @@ from .data import load_dataset, load_or_make_split, atomic_write_text, file_md5
 from .data import ASSETS_DIR
 from .experiments import CONFIGS_DIR, load_config, run_experiment, summarize, grid_identity
 from .pipeline import settings_hash
+from .pipeline import SelectionSettings, select_coreset
+from .figures import written_files
+from tqdm.auto import tqdm
+from .compare import agreement_sentence, verdict_markdown
+from .figures import TITLES, sampling_label
+from .compare import agreement, verdict_lines, verdict_table
+from .pipeline import package_versions
+# Deferred imports: papermill (it loads the Jupyter machinery), inside the functions that run the figure notebooks.
 
 # %% auto 0
 __all__ = ['PRESETS', 'REFERENCE_VERDICTS', 'PAPER_CLAIM', 'preset_config', 'selection_artifacts', 'find_figures_dir',
@@ -62,7 +70,6 @@ def _reusable(side: Path, # the artifact's JSON sidecar
 # %% ../nbs/08_reproduce.ipynb
 def selection_artifacts(cfg: dict, out_dir, fraction: float=0.25, seed: int=0, progress: bool=True) -> dict:
     "IS and RS coresets of the training split, written as CSV + sidecar + assignments (reused when unchanged)."
-    from coreset_nb.pipeline import SelectionSettings, select_coreset
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     ds = load_dataset(cfg["data"], progress=False)
     split, sel, paths = _training_split(cfg, ds), cfg["selection"], {}
@@ -99,7 +106,6 @@ def announced_outputs(executed: Path, # an executed notebook
                       out_dir: Path, # the folder its outputs must be in
                      ) -> list: # names of the files it announced (`coreset_nb.figures.wrote`) in `out_dir`
     "The files an executed notebook says it wrote: its own outputs, whatever other notebooks write beside them."
-    from coreset_nb.figures import written_files
     cells = json.loads(Path(executed).read_text())["cells"]
     text = "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []) if o.get("output_type") == "stream")
     return sorted({Path(f).name for f in written_files(text) if Path(f).resolve().parent == Path(out_dir).resolve()})
@@ -152,7 +158,6 @@ def run_figure_notebook(nb: Path, out_dir: Path, params: dict) -> dict:
 # %% ../nbs/08_reproduce.ipynb
 def run_figures(figures_dir, out_dir, params: dict, workers: int=2, progress: bool=True) -> list:
     "Execute every figure notebook (two at a time: each is mostly waiting on its own kernel); kernel logs go to `.kernels.log`."
-    from tqdm.auto import tqdm
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     # the ablation notebooks beside the figures train hundreds of models: they run with `make ablations`, not here
     nbs = sorted(p for p in Path(figures_dir).glob("*.ipynb") if not p.name.startswith("ablation_"))
@@ -171,8 +176,6 @@ PAPER_CLAIM = ("The paper's claim: IS beats RS for both models; at 25% its Table
 # %% ../nbs/08_reproduce.ipynb
 def _verdict_markdown(table: pd.DataFrame, agr, methods: list, kinds: dict) -> str:
     "The verdict section: how to read it, the table, then the paper's claim and how the run agrees with the full-PBC grids."
-    from coreset_nb.compare import agreement_sentence, verdict_markdown
-    from coreset_nb.figures import TITLES, sampling_label
     labels = {m: sampling_label(m) for m in methods}
     beyond = [labels[m] for m in methods if m not in ("random", "intelligent")]
     md = [f"Test accuracy of each selector minus random sampling (RS) with the same seed, in points; 95% t-interval over "
@@ -188,7 +191,6 @@ def run_verdict(cfg: dict, # the preset's config
                 reference=REFERENCE_VERDICTS, # the committed full-PBC grids' verdicts
                ) -> dict: # table (`verdict_table` + model_kind), agreement, markdown, lines
     "Every selector of the run against random, per model and budget, and how that agrees with the full-PBC grids."
-    from coreset_nb.compare import agreement, verdict_lines, verdict_table
     methods = [m for m in cfg["methods"] if m != "random"]
     kinds = {name: m["kind"] for name, m in cfg["models"].items()}
     table = verdict_table(df, methods).assign(model_kind=lambda t: t["model"].map(kinds))
@@ -199,11 +201,10 @@ def run_verdict(cfg: dict, # the preset's config
 # %% ../nbs/08_reproduce.ipynb
 def _run_lines(out: Path, preset: str, cfg: dict, timings: dict, sets=()) -> list:
     "The run: the command that repeats it, its data, wall times and package versions."
-    from coreset_nb.pipeline import package_versions
     return ["## Run", "", f"- command: `coreset_nb reproduce --preset {preset} --data {cfg['data']} --out {out}"
             + "".join(f" --set '{s}'" for s in sets) + "`",
-            f"- data: `{cfg['data']}`", f"- wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()),
-            f"- versions: " + ", ".join(f"{k} {v}" for k, v in package_versions().items()), ""]
+            f"- data: `{cfg['data']}`", "- wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()),
+            "- versions: " + ", ".join(f"{k} {v}" for k, v in package_versions().items()), ""]
 
 # %% ../nbs/08_reproduce.ipynb
 def _settings_lines(cfg: dict, df) -> list:

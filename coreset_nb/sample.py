@@ -15,6 +15,7 @@ from .cluster import BACKEND, BACKENDS, K_RANGE, PerClassKMedoids
 from .reduce import PCA_VARIANCE
 from .constraints import Check, Interval, Options
 from .registry import SELECTORS, MethodSpec, get_selector, parse_method, register_selector  # re-exported: the selectors' registry (04_registry)
+from sklearn.datasets import make_blobs
 
 # %% auto 0
 __all__ = ['class_rows', 'class_rngs', 'tie_rng', 'n_rows', 'Selector', 'RandomSelector', 'StratifiedSelector',
@@ -160,7 +161,6 @@ def fit(self:IntelligentSelector,
 def toy_blobs(seed:int=0, # seed of the blobs
              )->tuple: # (X, y, true within-class cluster of every row)
     "The selectors' toy dataset: class 'a' of blobs of 120, 50 and 30 points, class 'b' of 60 and 20, class 'c' of two points."
-    from sklearn.datasets import make_blobs
     Xa, ca = make_blobs([120, 50, 30], centers=[[0, 0], [12, 0], [0, 12]], random_state=seed)
     Xb, cb = make_blobs([60, 20], centers=[[30, 30], [45, 30]], random_state=seed)
     X = np.vstack([Xa, Xb, [[100, 100], [101, 100]]])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .figures import TITLES, colour_of, fraction_label, sampling_offsets
+from .data import ASSETS_DIR
 
 # %% auto 0
 __all__ = ['PAPER_CITATION', 'PAPER_TABLE1_NOTE', 'PAPER_KINDS', 'TABLE1_METRICS', 'PAPER_FIG9_TEXT', 'paper_table1', 'table1',
@@ -25,7 +26,6 @@ PAPER_KINDS = {"custom_cnn": "cnn", "transfer_resnet101v2": "transfer"}  # the p
 # %% ../nbs/11b_table1.ipynb
 def paper_table1() -> pd.DataFrame:
     "The paper's Table 1: one row per model kind × setting (100%, RS, IS at 25%), columns accuracy, precision, recall, f1."
-    from coreset_nb.data import ASSETS_DIR
     t = pd.read_csv(ASSETS_DIR / "paper_table1.csv")
     return t.assign(model_kind=t.model.map(PAPER_KINDS), setting=t.setting.str.split().str[0],
                     fraction=t.setting.map(lambda s: 1.0 if s == "100%" else float(s.split()[1].rstrip("%")) / 100))

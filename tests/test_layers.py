@@ -118,3 +118,47 @@ def test_index_reading_order_is_the_sidebars():
     text = "\n".join("".join(c["source"]) for c in json.loads((ROOT / "nbs" / "index.ipynb").read_text())["cells"])
     para = text[text.index("**Read on**"):].split("\n\n")[0]
     assert re.findall(r"`(\d\d[a-z]?_\w+)`", para) == order
+
+
+# A function-level import defers a heavy or optional dependency, nothing else: TensorFlow (with the library's modules that
+# load it at import), Dask, scikit-learn-extra, papermill, pyarrow; and the command line defers the whole library so that
+# `--help` and argument errors answer at once. Each module that defers says so once, in a "# Deferred imports:" comment.
+DEFERRABLE = {"tensorflow", "keras", "distributed", "dask", "sklearn_extra", "papermill", "pyarrow",
+              "coreset_nb.features", "coreset_nb.models", "coreset_nb.protocol", "coreset_nb.train"}
+DEFERS_THE_LIBRARY = {"cli"}
+DEFERRED_NOTE = "# Deferred imports:"
+
+
+def deferred_imports(library: Path = LIBRARY) -> dict:
+    "{module: [imported names]} of every import inside a function of the library."
+    found = {}
+    for path in sorted(library.glob("*.py")):
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)): continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Import): found.setdefault(path.stem, []).extend(a.name for a in node.names)
+                elif isinstance(node, ast.ImportFrom):
+                    found.setdefault(path.stem, []).append(f"coreset_nb.{node.module}" if node.level else node.module)
+    return found
+
+
+def undeclared_deferrals(library: Path = LIBRARY) -> list:
+    "Function-level imports that defer nothing heavy or optional, and modules whose deferrals are not said once."
+    problems = []
+    for module, names in deferred_imports(library).items():
+        light = [n for n in names if not (n in DEFERRABLE or n.split(".")[0] in DEFERRABLE
+                                          or (module in DEFERS_THE_LIBRARY and n.startswith("coreset_nb.")))]
+        problems += [f"{module}: imports {n} inside a function" for n in sorted(set(light))]
+        if (library / f"{module}.py").read_text().count(DEFERRED_NOTE) != 1: problems.append(f"{module}: no single {DEFERRED_NOTE!r} comment")
+    return problems
+
+
+def test_function_level_imports_only_defer_heavy_or_optional_dependencies():
+    assert undeclared_deferrals() == []
+    assert set(deferred_imports()) >= {"cli", "images", "experiments", "reproduce"}  # the check sees the library's deferrals
+
+
+def test_the_deferral_check_sees_a_light_import_inside_a_function(tmp_path):
+    (tmp_path / "a.py").write_text(f"{DEFERRED_NOTE} TensorFlow\ndef f():\n    import tensorflow\n    import json\n")
+    (tmp_path / "b.py").write_text("def g():\n    from .train import fit\n")
+    assert undeclared_deferrals(tmp_path) == ["a: imports json inside a function", "b: no single '# Deferred imports:' comment"]
