@@ -75,7 +75,8 @@ def sweep(a):
     import kmedoids
     from sklearn.metrics import silhouette_score as _silhouette
     silhouette_score = lambda D, labels: _silhouette(D, labels, metric="precomputed")  # noqa: E731
-    from coreset_nb.cluster import BACKENDS, _import_skextra_kmedoids, dissimilarity_matrix, sweep_backend
+    from coreset_nb.cluster import BACKENDS, dissimilarity_matrix, sweep_backend
+    from coreset_nb.cluster_backends import _import_skextra_kmedoids  # registers 'pam', 'alternate' and the FasterPAM sweep
     from importlib.metadata import version
     _import_skextra_kmedoids()
     feats = np.load(a.features)

@@ -5,7 +5,6 @@
 # %% ../nbs/03_cluster.ipynb 3
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,12 +15,11 @@ from tqdm import tqdm
 from .reduce import PCA_VARIANCE, ClassPCA
 from fastcore.basics import patch
 from joblib import Parallel, delayed
-# Deferred imports: scikit-learn-extra (optional, and it needs numpy<2), inside the backends that run it.
 
 # %% auto 0
 __all__ = ['K_RANGE', 'BACKEND', 'BACKENDS', 'SWEEPS', 'EXACT_MAX_N', 'CLUSTERING_PATHS', 'dissimilarity_matrix',
-           'count_distinct', 'get_backend', 'sweep_backend', 'ClassClustering', 'candidate_ks', 'best_k',
-           'resolve_method', 'register_clustering_path', 'cluster_class', 'class_seed', 'PerClassKMedoids']
+           'count_distinct', 'register_backend', 'get_backend', 'sweep_backend', 'ClassClustering', 'candidate_ks',
+           'best_k', 'resolve_method', 'register_clustering_path', 'cluster_class', 'class_seed', 'PerClassKMedoids']
 
 # %% ../nbs/03_cluster.ipynb
 def dissimilarity_matrix(
@@ -58,49 +56,25 @@ def _fasterpam(D, k, random_state, max_iter):
     return np.asarray(res.labels, dtype=np.int64), np.asarray(res.medoids, dtype=np.int64), float(res.loss)
 
 # %% ../nbs/03_cluster.ipynb
-def _import_skextra_kmedoids():
-    try:
-        from sklearn_extra.cluster import KMedoids
-    except (ImportError, ValueError) as err:  # ValueError: binary built against numpy 1 imported under numpy 2
-        raise ImportError("backends 'pam' and 'alternate' need scikit-learn-extra: "
-                          "pip install 'coreset_nb[skextra]' (scikit-learn-extra 0.3.0 needs numpy<2)") from err
-    return KMedoids
+BACKENDS = {BACKEND: _fasterpam}  # name -> backend; modules beyond the paper add theirs with `register_backend`
+SWEEPS = {}  # name -> a whole-K sweep giving the same fits faster (see `sweep_backend`); registered the same way
 
-def _skextra_backend(method):
-    "A backend running scikit-learn-extra's `KMedoids(method=method)` on a precomputed matrix."
-    def fit(D, k, random_state, max_iter):
-        KMedoids = _import_skextra_kmedoids()
-        km = KMedoids(n_clusters=k, metric="precomputed", method=method, init="build",
-                      max_iter=max_iter, random_state=random_state).fit(D)
-        return km.labels_.astype(np.int64), km.medoid_indices_.astype(np.int64), float(km.inertia_)
-    fit.__name__ = f"_skextra_{method}"
-    return fit
+def register_backend(name:str, # the name configs, selectors and `--backend` use
+                     fit=None, # (D, k, random_state, max_iter) -> (labels, medoids, loss); None: keep the registered one
+                     sweep=None, # (D, ks, random_state, max_iter) -> {K: (labels, medoids, loss)}: every K at once
+                    ):
+    "Add a K-Medoids backend, or a whole-K sweep for one (the module that implements it registers it on import)."
+    if fit is not None: BACKENDS[name] = fit
+    if sweep is not None: SWEEPS[name] = sweep
 
 # %% ../nbs/03_cluster.ipynb
-BACKENDS = {BACKEND: _fasterpam, "pam": _skextra_backend("pam"), "alternate": _skextra_backend("alternate")}
-
 def get_backend(name:str): # a key of `BACKENDS`
     "The K-Medoids backend function called `name`."
     if name not in BACKENDS:
-        raise ValueError(f"unknown K-Medoids backend {name!r}; known: {sorted(BACKENDS)}")
+        raise ValueError(f"unknown K-Medoids backend {name!r}; known: {sorted(BACKENDS)} (coreset_nb.selectors registers every backend)")
     return BACKENDS[name]
 
 # %% ../nbs/03_cluster.ipynb
-def _fasterpam_sweep(D, ks, random_state, max_iter):
-    "FasterPAM for every K in `ks` from one shared BUILD (its first K medoids = BUILD for K)."
-    if not ks: return {}
-    build = np.asarray(kmedoids.pam_build(D, max(ks)).medoids, dtype=np.int64)
-    out = {}
-    for k in ks:
-        with warnings.catch_warnings():  # kmedoids warns the seed is ignored; it still orders the swaps (as in `_fasterpam`)
-            warnings.filterwarnings("ignore", "Seed will be ignored")
-            res = kmedoids.fasterpam(D, build[:k].copy(), max_iter=max_iter, random_state=random_state, n_cpu=1)
-        out[k] = np.asarray(res.labels, dtype=np.int64), np.asarray(res.medoids, dtype=np.int64), float(res.loss)
-    return out
-
-# %% ../nbs/03_cluster.ipynb
-SWEEPS = {BACKEND: _fasterpam_sweep}
-
 def sweep_backend(D:np.ndarray, # n×n dissimilarity matrix
                   ks:list, # the Ks to fit
                   backend:str=BACKEND, # a key of `BACKENDS`
@@ -182,13 +156,14 @@ def resolve_method(method:str, # "auto", "exact" or "scalable"
     return method
 
 # %% ../nbs/03_cluster.ipynb
-CLUSTERING_PATHS = {}  # path name -> clustering of one large class; "scalable" is registered by `coreset_nb.cluster_scalable`
+CLUSTERING_PATHS = {}  # path name -> (clustering of one large class, its option names); "scalable": `coreset_nb.cluster_scalable`
 
 def register_clustering_path(name:str, # the `method` that selects it
                              cluster:callable, # (X, k_range, backend, metric, max_iter, random_state, **options) -> ClassClustering
+                             options:tuple=(), # the names of the keyword options it takes (checked by `cluster_class`)
                             ):
     "Add a clustering path beyond the exact n×n one (a module of its own registers each)."
-    CLUSTERING_PATHS[name] = cluster
+    CLUSTERING_PATHS[name] = cluster, tuple(options)
 
 # %% ../nbs/03_cluster.ipynb
 def cluster_class(
@@ -200,18 +175,17 @@ def cluster_class(
     random_state:int|None=0, # seed passed to the backend (and of the samples of the scalable path)
     method:str="auto", # "exact", "scalable", or "auto": exact when n <= exact_max_n
     exact_max_n:int=EXACT_MAX_N, # largest class "auto" clusters on its full n×n matrix
-    **scalable_kw, # options of `cluster_class_scalable` (clara_samples, clara_sample_size, ...)
+    **path_kw, # options of the path beyond the exact one (declared when it registers, e.g. the scalable path's)
 )->ClassClustering:
     "K-Medoids on one class with K chosen by the silhouette score (ties go to the smaller K)."
-    unknown = set(scalable_kw) - {"clara_samples", "clara_sample_size", "silhouette_sample_size", "batch_size", "refine",
-                                "progress"}
+    unknown = set(path_kw) - {o for _, options in CLUSTERING_PATHS.values() for o in options}
     if unknown: raise TypeError(f"cluster_class got unexpected options {sorted(unknown)}")
     path = resolve_method(method, len(X), exact_max_n, metric)
     if path != "exact":
         if path not in CLUSTERING_PATHS:
             raise ValueError(f"a class of {len(X)} points takes the {path} path (above exact_max_n={exact_max_n}): "
                              f"import coreset_nb.cluster_scalable, which registers it (coreset_nb.selectors and the pipeline do)")
-        return CLUSTERING_PATHS[path](X, k_range, backend, metric, max_iter, random_state, **scalable_kw)
+        return CLUSTERING_PATHS[path][0](X, k_range, backend, metric, max_iter, random_state, **path_kw)
     D = np.asarray(X) if metric == "precomputed" else dissimilarity_matrix(X, metric)
     return _cluster_matrix(D, k_range, backend, max_iter, random_state)
 
@@ -285,9 +259,10 @@ def fit(self:PerClassKMedoids,
     self.classes_ = np.unique(y)
     keys = [c.item() if hasattr(c, "item") else c for c in self.classes_]
     rows = [np.flatnonzero(y == c) for c in self.classes_]
-    kw = dict(method=self.method, exact_max_n=self.exact_max_n, clara_samples=self.clara_samples,
-              clara_sample_size=self.clara_sample_size, silhouette_sample_size=self.silhouette_sample_size,
-              progress=self.progress and self.n_jobs == 1)
+    path_kw = dict(clara_samples=self.clara_samples, clara_sample_size=self.clara_sample_size,
+                   silhouette_sample_size=self.silhouette_sample_size, progress=self.progress and self.n_jobs == 1)
+    declared = {o for _, options in CLUSTERING_PATHS.values() for o in options}  # only the registered paths' options
+    kw = dict(method=self.method, exact_max_n=self.exact_max_n, **{k: v for k, v in path_kw.items() if k in declared})
     args = [(X[r], self.pca_variance, self.k_range, self.backend, self.metric, self.max_iter,
              class_seed(self.random_state, i), kw) for i, r in enumerate(rows)]
     bar = dict(total=len(args), desc="K-Medoids per class", disable=not self.progress)

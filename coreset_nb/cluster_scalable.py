@@ -140,4 +140,5 @@ def cluster_class_scalable(
     return ClassClustering(k=k, labels=labels, medoids=medoids, loss=loss, silhouette=scores,
                            losses={j: best[j][0] for j in scores}, method="scalable")
 
-register_clustering_path("scalable", cluster_class_scalable)
+register_clustering_path("scalable", cluster_class_scalable, ("clara_samples", "clara_sample_size", "silhouette_sample_size",
+                                                              "batch_size", "refine", "progress"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math, numbers
 
 # %% auto 0
-__all__ = ['Interval', 'Options', 'ListOf', 'Check', 'check_param', 'declared_constraints', 'validate_params']
+__all__ = ['Interval', 'Options', 'ListOf', 'KeyOf', 'Check', 'check_param', 'declared_constraints', 'validate_params']
 
 # %% ../nbs/00d_constraints.ipynb
 class Interval:
@@ -49,6 +49,13 @@ class ListOf:
     def __init__(self, item, min_len:int=1): self.item, self.min_len = item, min_len # item: an entry, e.g. Interval(int, 0)
     def accepts(self, v)->bool: return isinstance(v, list) and len(v) >= self.min_len and all(_accepts(self.item, x) for x in v)
     def __str__(self): return f"a {'non-empty ' if self.min_len else ''}list, each {_describe(self.item)}"
+
+# %% ../nbs/00d_constraints.ipynb
+class KeyOf(Options):
+    "A key of a registry that modules add to on import: the allowed values are its keys when a value is checked."
+    def __init__(self, registry:dict): self.registry = registry # e.g. `coreset_nb.cluster.BACKENDS`
+    @property
+    def values(self): return tuple(self.registry)
 
 # %% ../nbs/00d_constraints.ipynb
 class Check:

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import metadata
 from pathlib import Path
 
+import joblib
 import numpy as np
 from fastcore.basics import patch
 
@@ -18,11 +19,10 @@ from . import medmnist, pbc  # register MedMNIST files and names, and `pbc`, wit
 from .data import ImageDataset, load_dataset, official_splits
 from .budgets import resolve_budget
 from .selectors import MethodSpec
-from .constraints import Check, Interval, Options, declared_constraints, validate_params
+from .constraints import Check, Interval, KeyOf, Options, declared_constraints, validate_params
 from .cluster import BACKEND, BACKENDS, K_RANGE, PerClassKMedoids
 from .reduce import PCA_VARIANCE
 from .cluster_state import clustering_from_state, clustering_state
-import joblib
 # Deferred imports: coreset_nb.features (TensorFlow), inside `_selection_features`: selecting on given features never loads TensorFlow.
 
 # %% auto 0
@@ -189,7 +189,7 @@ class SelectionSettings:
     _parameter_constraints = dict(  # every field's type and range, checked by the one validator (nbs/00d_constraints)
         method=[str], backbone=[str], weights=[str, None, Check(lambda v: isinstance(v, os.PathLike), "a path")],
         image_size=[Check(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 32, "a whole number of at least 32 px"), None], pooling=[Options(*CHOICES["pooling"])], alpha=[Interval(float, 0, None, "neither")],
-        pca_variance=[Interval(float, 0, 1, "right"), None], backend=[Options(*BACKENDS)], allocation=[Options(*CHOICES["allocation"])],
+        pca_variance=[Interval(float, 0, 1, "right"), None], backend=[KeyOf(BACKENDS)], allocation=[Options(*CHOICES["allocation"])],
         k_range=[Check(lambda v: isinstance(v, (list, tuple)) and len(v) == 2, "two whole numbers 1 <= smallest <= largest")],
         seed=[Interval(int, 0)])
 

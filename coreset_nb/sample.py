@@ -13,7 +13,7 @@ from fastcore.basics import patch
 from .budgets import allocate_class_budgets, resolve_budget, split_equally
 from .cluster import BACKEND, BACKENDS, K_RANGE, PerClassKMedoids
 from .reduce import PCA_VARIANCE
-from .constraints import Check, Interval, Options
+from .constraints import Check, Interval, KeyOf, Options
 from .registry import SELECTORS, MethodSpec, get_selector, parse_method, register_selector  # re-exported: the selectors' registry (04_registry)
 from sklearn.datasets import make_blobs
 
@@ -111,7 +111,7 @@ class IntelligentSelector(Selector):
     clusterer: PerClassKMedoids|None = field(default=None, repr=False)  # a PerClassKMedoids to reuse (fitted) or to fit
     _parameter_constraints = dict(k_range=[Check(lambda v: len(v) == 2 and all(isinstance(k, int) and not isinstance(k, bool) for k in v)
                                                  and 1 <= v[0] <= v[1], "two whole numbers 1 <= smallest <= largest")],
-                                  backend=[Options(*BACKENDS)], pca_variance=[Interval(float, 0, 1, "right"), None])
+                                  backend=[KeyOf(BACKENDS)], pca_variance=[Interval(float, 0, 1, "right"), None])
 
     needs_clustering = True
 

@@ -6,6 +6,7 @@
 __all__ = ['SELECTORS', 'MethodSpec', 'get_selector', 'parse_method', 'register_selector']
 
 # %% ../nbs/04e_selectors.ipynb
+from . import cluster_backends  # registers scikit-learn-extra's backends and FasterPAM's whole-K sweep
 from . import cluster_scalable  # registers the scalable clustering path for classes above EXACT_MAX_N
 from . import class_aware, coverage_peers, diversity_peers, more_selectors, peers, sample  # importing a selector module registers its selectors
 from .sample import SELECTORS, MethodSpec, get_selector, parse_method, register_selector

@@ -16,6 +16,7 @@ else:
 
 from sklearn.datasets import make_blobs
 
+from coreset_nb import cluster_backends  # noqa: F401  registers the 'pam' and 'alternate' backends
 from coreset_nb.cluster import cluster_class
 
 K_RANGE = (2, 10)

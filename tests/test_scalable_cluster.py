@@ -60,7 +60,7 @@ def test_cluster_class_default_switch(monkeypatch, n, expected):
     "With the default `exact_max_n`, cluster_class takes the exact path up to EXACT_MAX_N rows, scalable above."
     called = []
     monkeypatch.setattr(cl, "_cluster_matrix", lambda *a, **k: called.append("exact"))
-    monkeypatch.setitem(cl.CLUSTERING_PATHS, "scalable", lambda *a, **k: called.append("scalable"))
+    monkeypatch.setitem(cl.CLUSTERING_PATHS, "scalable", (lambda *a, **k: called.append("scalable"), ()))
     monkeypatch.setattr(cl, "dissimilarity_matrix", lambda X, metric="euclidean": None)  # no 10k×10k matrix here
     cluster_class(np.zeros((n, 2)))
     assert called == [expected]
