@@ -9,7 +9,7 @@ SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: colab docs docs-check nbs gpu-check full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-all test-skextra test-slow reproduce bench selectors leaderboard results-tables readme cnn-noise cnn-grid ablations clean-venv
+.PHONY: colab docs docs-check nbs gpu-check full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-all test-skextra test-slow reproduce bench selectors leaderboard results-tables robustness readme cnn-noise cnn-grid ablations clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -136,6 +136,13 @@ leaderboard: $(STAMP)
 	$(BIN)/coreset_nb experiment --config leaderboard-lownoise-bloodmnist --reuse results/leaderboard-lownoise-bloodmnist
 	$(BIN)/coreset_nb experiment --config similarity-pbc --reuse results/similarity-pbc --reuse results/leaderboard-pbc
 	$(BIN)/coreset_nb experiment --config similarity-bloodmnist --reuse results/similarity-bloodmnist --reuse results/leaderboard-bloodmnist
+	$(MAKE) results-tables
+
+# The leaderboard's robustness block: label noise (10%, 30%) and long tails (ratio 10, 50) of the training pool, PBC and
+# BloodMNIST, the transfer model at 0.5-10%, 5 seeds (configs/robust-*.yaml; eight grids of 200 cells, resumable).
+ROBUST_GRIDS := $(foreach c,noise10 noise30 lt10 lt50,$(foreach d,pbc bloodmnist,robust-$(c)-$(d)))
+robustness: $(STAMP)
+	@for grid in $(ROBUST_GRIDS); do $(BIN)/coreset_nb experiment --config $$grid --dask --workers 2 || exit 1; done
 	$(MAKE) results-tables
 
 # The CNN's seed-to-seed noise per training protocol (results/cnn-noise; ~2.5 h on 2 cores from nothing), and

@@ -5,6 +5,7 @@
 # %% ../nbs/03_cluster.ipynb 3
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +18,7 @@ from fastcore.basics import patch
 from joblib import Parallel, delayed
 
 # %% auto 0
-__all__ = ['K_RANGE', 'BACKEND', 'BACKENDS', 'SWEEPS', 'EXACT_MAX_N', 'CLUSTERING_PATHS', 'dissimilarity_matrix',
+__all__ = ['K_RANGE', 'BACKEND', 'BACKENDS', 'SWEEPS', 'REGISTERED_BY', 'EXACT_MAX_N', 'CLUSTERING_PATHS', 'dissimilarity_matrix',
            'count_distinct', 'register_backend', 'get_backend', 'sweep_backend', 'ClassClustering', 'candidate_ks',
            'best_k', 'resolve_method', 'register_clustering_path', 'cluster_class', 'class_seed', 'PerClassKMedoids']
 
@@ -58,6 +59,7 @@ def _fasterpam(D, k, random_state, max_iter):
 # %% ../nbs/03_cluster.ipynb
 BACKENDS = {BACKEND: _fasterpam}  # name -> backend; modules beyond the paper add theirs with `register_backend`
 SWEEPS = {}  # name -> a whole-K sweep giving the same fits faster (see `sweep_backend`); registered the same way
+REGISTERED_BY = set()  # the modules that registered a backend, sweep or path: a worker process imports them (`_fit_class`)
 
 def register_backend(name:str, # the name configs, selectors and `--backend` use
                      fit=None, # (D, k, random_state, max_iter) -> (labels, medoids, loss); None: keep the registered one
@@ -66,6 +68,7 @@ def register_backend(name:str, # the name configs, selectors and `--backend` use
     "Add a K-Medoids backend, or a whole-K sweep for one (the module that implements it registers it on import)."
     if fit is not None: BACKENDS[name] = fit
     if sweep is not None: SWEEPS[name] = sweep
+    REGISTERED_BY.update(f.__module__ for f in (fit, sweep) if f is not None)
 
 # %% ../nbs/03_cluster.ipynb
 def get_backend(name:str): # a key of `BACKENDS`
@@ -164,6 +167,7 @@ def register_clustering_path(name:str, # the `method` that selects it
                             ):
     "Add a clustering path beyond the exact n×n one (a module of its own registers each)."
     CLUSTERING_PATHS[name] = cluster, tuple(options)
+    REGISTERED_BY.add(cluster.__module__)
 
 # %% ../nbs/03_cluster.ipynb
 def cluster_class(
@@ -198,8 +202,9 @@ def class_seed(random_state:int|None, # global seed (None: not reproducible)
     return int(np.random.SeedSequence([int(random_state), int(class_index)]).generate_state(1)[0])
 
 # %% ../nbs/03_cluster.ipynb
-def _fit_class(X, pca_variance, k_range, backend, metric, max_iter, seed, cluster_kw):
+def _fit_class(X, pca_variance, k_range, backend, metric, max_iter, seed, cluster_kw, registered_by=()):
     "PCA then K-Medoids for one class; returns the clustering and the number of features it used."
+    for module in registered_by: importlib.import_module(module)  # a fresh worker process: the caller's backends and paths
     Z = X if pca_variance is None else ClassPCA(pca_variance).fit_transform(X)
     return cluster_class(Z, k_range, backend, metric, max_iter, seed, **cluster_kw), Z.shape[1]
 
@@ -264,7 +269,7 @@ def fit(self:PerClassKMedoids,
     declared = {o for _, options in CLUSTERING_PATHS.values() for o in options}  # only the registered paths' options
     kw = dict(method=self.method, exact_max_n=self.exact_max_n, **{k: v for k, v in path_kw.items() if k in declared})
     args = [(X[r], self.pca_variance, self.k_range, self.backend, self.metric, self.max_iter,
-             class_seed(self.random_state, i), kw) for i, r in enumerate(rows)]
+             class_seed(self.random_state, i), kw, tuple(sorted(REGISTERED_BY))) for i, r in enumerate(rows)]
     bar = dict(total=len(args), desc="K-Medoids per class", disable=not self.progress)
     if self.n_jobs == 1:
         out = [_fit_class(*a) for a in tqdm(args, **bar)]

@@ -24,6 +24,7 @@ from .selectors import MethodSpec
 from .dask_grid import run_on_dask
 from .grid_sharing import claim_cell, claim_held, release_cell, reuse_cells
 from .constraints import Check, Interval, ListOf, Options, check_param
+from .corruption import corrupt_pool
 # Deferred imports: TensorFlow (keras, and coreset_nb.features, .models, .protocol and .train, which load it), inside the
 # functions that extract or train, so that loading a config, listing cells and reading results stay fast.
 
@@ -31,9 +32,9 @@ from .constraints import Check, Interval, ListOf, Options, check_param
 __all__ = ['DEFAULT_CONFIG', 'CONFIGS_DIR', 'OPTIONAL_MODEL_SETTINGS', 'CONFIG_CONSTRAINTS', 'GRID_KEYS', 'CELL_FIELDS',
            'expand_grid', 'set_setting', 'read_config_file', 'check_config', 'load_config', 'Cell', 'grid_identity',
            'model_grid', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image',
-           'seed_clustering', 'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'prepare_inputs', 'array_inputs',
-           'cell_problem', 'set_aside_damaged', 'collect_results', 'write_results', 'run_and_save_cell', 'write_grid',
-           'read_grid', 'run_experiment', 'summarize']
+           'seed_clustering', 'training_pool', 'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'corrupted_pool',
+           'prepare_inputs', 'array_inputs', 'cell_problem', 'set_aside_damaged', 'collect_results', 'write_results',
+           'run_and_save_cell', 'write_grid', 'read_grid', 'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -42,6 +43,7 @@ DEFAULT_CONFIG = dict(
     results_dir="runs/experiment",  # cell files, results.csv, split.json
     cache_dir=None,                 # feature/image cache (default $CORESET_NB_CACHE or ~/.cache/coreset_nb)
     split=dict(test_size=0.2, seed=0),
+    corruption=dict(label_noise=0.0, imbalance=None, seed=0),  # the training pool made noisy or long-tailed (nbs/00g_corruption); the test set stays clean
     selection=SelectionSettings.config_defaults(),  # every key and default from the one definition (nbs/04b_pipeline)
     methods=["random", "intelligent"],
     fractions=[0.05, 0.10, 0.15, 0.20, 0.25, 0.50],
@@ -138,6 +140,7 @@ _grid_lists = dict(methods=[ListOf(str)], fractions=[ListOf(_fraction)], seeds=[
 CONFIG_CONSTRAINTS = dict(
     grid=dict(name=[str], data=[_path, None], results_dir=[_path], cache_dir=[_path, None], include_full=[bool], **_grid_lists),
     split=dict(test_size=[Interval(float, 0, 1, "neither")], seed=[_seed]),
+    corruption=dict(label_noise=[Interval(float, 0, 1, "left")], imbalance=[Interval(float, 1, None, "left"), None], seed=[_seed]),
     model=dict(kind=[Options("transfer", "cnn")], backbone=[str], weights=[_path, None], image_size=[Interval(int, 1)],
                alpha=[Interval(float, 0, None, "neither")], dropout=[Interval(float, 0, 1, "left")], dense_dropout=[Interval(float, 0, 1, "left")],
                epochs=[Interval(int, 1)], batch_size=[Interval(int, 1)], learning_rate=[Interval(float, 0, None, "neither")],
@@ -181,7 +184,8 @@ def check_config(raw: dict, # the settings as written (before defaults are fille
     "Check a config against the one schema, at every depth: unknown keys, empty lists and wrong types are one-line errors."
     top = {k: v for k, v in DEFAULT_CONFIG.items() if k not in ("models", "selection")}
     _check_block(raw, {**top, "selection": {}, "models": {}, "data": "", "cache_dir": ""}, "", source, CONFIG_CONSTRAINTS["grid"])
-    if "split" in raw: _check_block(raw["split"], DEFAULT_CONFIG["split"], "split.", source, CONFIG_CONSTRAINTS["split"])
+    for block in ("split", "corruption"):
+        if block in raw: _check_block(raw[block], DEFAULT_CONFIG[block], f"{block}.", source, CONFIG_CONSTRAINTS[block])
     if "selection" in raw:
         _check_block(raw["selection"], {**SelectionSettings.config_defaults(), "weights": "", "image_size": 0}, "selection.", source)
         try: SelectionSettings.from_config({**SelectionSettings.config_defaults(), **raw["selection"]}, "random", 0)
@@ -291,7 +295,10 @@ def cell_settings_hash(cfg: dict, cell: Cell, data_key: str) -> str:
     if sel is not None and sel.get("allocation") == "equal":  # equal budgets' leftover units now go to seeded classes
         sel = {**sel, "leftovers": "seeded"}
     model = {k: v for k, v in cfg["models"][cell.model].items() if k not in GRID_KEYS}
-    return settings_hash(dict(data=data_key, split=cfg["split"], selection=grid_identity(sel), model=grid_identity(model)))
+    settings = dict(data=data_key, split=cfg["split"], selection=grid_identity(sel), model=grid_identity(model))
+    corruption = cfg.get("corruption", DEFAULT_CONFIG["corruption"])
+    if corruption != DEFAULT_CONFIG["corruption"]: settings["corruption"] = corruption  # a clean pool keeps the ids it always had
+    return settings_hash(settings)
 
 def cell_id(cfg: dict, cell: Cell, data_key: str) -> str:
     return f"{cell.model}-{cell.method}-f{cell.fraction:g}-s{cell.seed}-{cell_settings_hash(cfg, cell, data_key)}"
@@ -326,6 +333,12 @@ def seed_clustering(seed: int, y_train: np.ndarray, inputs: dict, clusterings: d
         clusterings[seed] = fit_clustering(inputs["X_sel"], y_train, sel["k_range"], sel["backend"], sel["pca_variance"], seed,
                                            cache_key=inputs["sel_key"], cache_dir=cfg["cache_dir"])
     return clusterings[seed]
+
+# %% ../nbs/07_experiments.ipynb
+def training_pool(inputs: dict) -> tuple:
+    "(rows of the dataset, their labels as the selectors and the model see them, flipped mask) of the pool a cell selects from."
+    rows = inputs.get("train_rows", inputs["split"].train)  # inputs without a corruption: the training split as it is
+    return rows, inputs.get("y_train", inputs["ds"].labels[rows]), inputs.get("flipped", np.zeros(len(rows), dtype=bool))
 
 # %% ../nbs/07_experiments.ipynb
 def _select(cell: Cell, y_train: np.ndarray, inputs: dict, clusterings: dict, cfg: dict) -> np.ndarray:
@@ -392,7 +405,7 @@ def _cell_model(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray):
     "The cell's freshly initialised model and its (training, test) inputs: the head on cached features, or the CNN on images."
     import keras
     from coreset_nb.models import custom_cnn, transfer_head
-    ds, split = inputs["ds"], inputs["split"]
+    ds, split, rows = inputs["ds"], inputs["split"], training_pool(inputs)[0]
     keras.backend.clear_session(free_memory=False)  # fresh layer names; a full gc.collect per cell took ~0.25 s, and the kept models stay
     keras.utils.set_random_seed(cell.seed)  # weight init must depend on the cell alone, not on what ran before it
     options = {}  # keyword settings of the builder beyond the paper's model
@@ -405,17 +418,17 @@ def _cell_model(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray):
         if m.get("standardize"): options["standardize"] = True  # its statistics are set from the coreset when it trains
     # the builder and its settings are the architecture's key: a model is reused only by cells that would build the same one
     return (_kept_model(build(*args, **options, seed=cell.seed), (build.__name__, *args, *sorted(options.items()))),
-            x[split.train][chosen], x[split.test])
+            x[rows][chosen], x[split.test])
 
 # %% ../nbs/07_experiments.ipynb
 def _cell_row(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray, res, metrics: dict, selection_s: float, clusterings: dict) -> dict:
     "The results row of a trained and evaluated cell."
     from coreset_nb.train import SCALAR_METRICS
-    ds, h, best = inputs["ds"], res.history, res.best_epoch
+    (ds, h, best), (_, y_pool, flipped) = (inputs["ds"], res.history, res.best_epoch), training_pool(inputs)
     epoch_s, no_val = float(np.median(res.epoch_times)), [np.nan] * (best + 1)
     row = dict(method=cell.method, fraction=cell.fraction, seed=cell.seed, model=cell.model, model_kind=m["kind"],
                n_coreset=int(len(chosen)), n_train=res.n_train, n_val=res.n_val, n_test=int(len(inputs["split"].test)),
-               class_counts=json.dumps(np.bincount(ds.labels[inputs["split"].train][chosen], minlength=len(ds.class_names)).tolist()),
+               class_counts=json.dumps(np.bincount(y_pool[chosen], minlength=len(ds.class_names)).tolist()),
                epochs_run=len(res.epoch_times), best_epoch=best, train_time_s=res.total_time, epoch_time_s=epoch_s,
                selection_time_s=selection_s, train_accuracy=h["accuracy"][best], val_accuracy=h.get("val_accuracy", no_val)[best],
                train_loss=h["loss"][best], val_loss=h.get("val_loss", no_val)[best])
@@ -426,6 +439,8 @@ def _cell_row(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray, res, metric
     if m["kind"] == "transfer" and "backbone_s_per_image:" + cell.model in inputs:
         # through the frozen backbone, every epoch would also run the backbone forward on every training image
         row["est_backbone_epoch_time_s"] = epoch_s + res.n_train * inputs["backbone_s_per_image:" + cell.model]
+    if inputs.get("corruption"):  # how many flipped images the coreset holds, of how many in the pool
+        row.update(pool_size=len(y_pool), pool_flipped=int(flipped.sum()), n_flipped=int(flipped[chosen].sum()))
     if needs_clustering(cell.method):  # its own K
         row["k_per_class"] = json.dumps({ds.class_names[c]: int(k) for c, k in clusterings[cell.seed].k_.items()})
     return row
@@ -435,7 +450,7 @@ def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: in
     "Select, train and evaluate one cell; return its results row."
     from coreset_nb.train import evaluate
     ds, split = inputs["ds"], inputs["split"]
-    y_train = ds.labels[split.train]
+    y_train = training_pool(inputs)[1]
     t = time.perf_counter()
     chosen = np.asarray(_select(cell, y_train, inputs, clusterings, cfg))
     selection_s = time.perf_counter() - t
@@ -447,18 +462,34 @@ def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: in
     return _cell_row(cell, m, inputs, chosen, res, metrics, selection_s, clusterings)
 
 # %% ../nbs/07_experiments.ipynb
+def corrupted_pool(ds: ImageDataset, split, corruption: dict|None, results_dir=None) -> dict:
+    """The inputs' pool entries for a config's `corruption` block: the rows kept, their labels as seen, the flipped mask and
+    the block; written to `corruption.json` in `results_dir` (every row kept, every flip with its true label). {} when clean."""
+    c = {**DEFAULT_CONFIG["corruption"], **(corruption or {})}
+    if c == DEFAULT_CONFIG["corruption"]: return {}
+    kept, seen, flipped = corrupt_pool(ds.labels[split.train], len(ds.class_names), c["label_noise"], c["imbalance"], c["seed"])
+    rows = np.asarray(split.train)[kept]
+    if results_dir is not None:
+        record = dict(corruption=c, rows=rows.tolist(), flipped_rows=rows[flipped].tolist(),
+                      true_labels=ds.labels[rows[flipped]].tolist(), seen_labels=seen[flipped].tolist())
+        atomic_write_text(Path(results_dir) / "corruption.json", json.dumps(record))
+    return dict(train_rows=rows, y_train=seen, flipped=flipped, corruption=c)
+
+# %% ../nbs/07_experiments.ipynb
 def prepare_inputs(cfg: dict, cells: list, progress: bool, ds: ImageDataset|None=None) -> dict:
     "Load data (unless `ds` is given), split, features and images needed by `cells` (everything cached)."
     from coreset_nb.features import extract_features
     if ds is None: ds = load_dataset(cfg["data"], progress=progress)
     results = Path(cfg["results_dir"]); results.mkdir(parents=True, exist_ok=True)
     split = load_or_make_split(ds, results / "split.json", test_size=cfg["split"]["test_size"], seed=cfg["split"]["seed"])
-    inputs = dict(ds=ds, split=split)
+    inputs = dict(ds=ds, split=split, **corrupted_pool(ds, split, cfg.get("corruption"), results))
+    rows, seen, flipped = training_pool(inputs)
     sel = SelectionSettings.from_config(cfg["selection"], "random", 0).resolved()  # checked against the one definition
     if any(needs_features(c.method) for c in cells):
         fs = extract_features(ds, sel.backbone, sel.weights, sel.image_size, sel.pooling, sel.alpha,
                               cache_dir=cfg["cache_dir"], progress=progress)
-        inputs["X_sel"], inputs["sel_key"] = fs.X[split.train], f"{fs.key}-{rows_digest(split.train)}"
+        labels = f"-{rows_digest(seen)}" if flipped.any() else ""  # noisy labels change the per-class clusterings
+        inputs["X_sel"], inputs["sel_key"] = fs.X[rows], f"{fs.key}-{rows_digest(rows)}{labels}"
     for name in sorted({c.model for c in cells}):
         m = cfg["models"][name]
         if m["kind"] == "transfer":

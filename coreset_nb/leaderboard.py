@@ -10,7 +10,8 @@ import pandas as pd
 from .compare import budget_label, compare, load_results
 
 # %% auto 0
-__all__ = ['STANDINGS', 'versus_best', 'leaderboard', 'recommend_selector', 'leaderboard_markdown']
+__all__ = ['STANDINGS', 'versus_best', 'leaderboard', 'recommend_selector', 'leaderboard_markdown', 'flipped_picks',
+           'flipped_markdown']
 
 # %% ../nbs/10b_leaderboard.ipynb
 STANDINGS = ("best", "tied", "below")  # a method at one budget: the best, tied with it (p >= alpha), significantly below it
@@ -104,3 +105,25 @@ def leaderboard_markdown(board:pd.DataFrame, # a `leaderboard` table
     lo, hi = int(t["n_pairs"].min()), int(t["n_pairs"].max())
     return (f"{lo if lo == hi else f'{lo}–{hi}'} seed pairs per cell.\n\n"
             + grid.reset_index().to_markdown(index=False, disable_numparse=True))
+
+# %% ../nbs/10b_leaderboard.ipynb
+def flipped_picks(results, # results with `n_flipped` (a grid with label noise), table, results.csv or folder(s)
+                 )->pd.DataFrame: # per (model, fraction, method): n_pairs, share of flipped images, its multiple of the pool's share
+    "How many flipped images each selector's coresets hold, against the share random sampling would pick (the pool's)."
+    df = load_results(results)
+    df = df[df["method"] != "full"].assign(share=lambda d: d["n_flipped"] / d["n_coreset"],
+                                           pool_share=lambda d: d["pool_flipped"] / d["pool_size"])
+    out = df.groupby(["model", "fraction", "method"]).agg(n_pairs=("seed", "nunique"), n_flipped=("n_flipped", "mean"),
+                                                          share=("share", "mean"), pool_share=("pool_share", "mean")).reset_index()
+    return out.assign(vs_pool=out["share"] / out["pool_share"])
+
+# %% ../nbs/10b_leaderboard.ipynb
+def flipped_markdown(picks:pd.DataFrame, # `flipped_picks(...)`
+                     order=None, # the methods' order (e.g. the leaderboard's); None: by name
+                    )->str:
+    "Methods × budgets: the mean share of flipped images in the coreset, and its multiple of the pool's share."
+    text = picks.assign(text=[f"{s:.1%} ({v:.2f}×)" for s, v in zip(picks["share"], picks["vs_pool"])])
+    grid = text.pivot(index="method", columns="fraction", values="text")
+    grid = grid.loc[[m for m in (order if order is not None else sorted(grid.index)) if m in grid.index]]
+    grid.columns = [budget_label(f) for f in grid.columns]
+    return grid.reset_index().to_markdown(index=False, disable_numparse=True)

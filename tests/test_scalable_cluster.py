@@ -103,3 +103,25 @@ def test_large_class_without_the_scalable_path_says_what_to_import(monkeypatch):
     monkeypatch.delitem(cl.CLUSTERING_PATHS, "scalable")
     with pytest.raises(ValueError, match="import coreset_nb.cluster_scalable"):
         cluster_class(np.zeros((30, 2)), method="scalable")
+
+
+def test_worker_processes_see_the_registered_paths_and_backends():
+    "Classes fitted in other processes (joblib's loky, Dask) run with the options and backends the caller registered."
+    import coreset_nb.selectors  # noqa: F401  registers the scalable path (its options) and FasterPAM's sweep, here only
+    X, y = make_blobs(n_samples=[60, 50], centers=[[0, 0], [8, 8]], random_state=0)
+    one = PerClassKMedoids(progress=False, pca_variance=None).fit(X, y)
+    two = PerClassKMedoids(progress=False, pca_variance=None, n_jobs=2).fit(X, y)  # fresh worker processes
+    np.testing.assert_array_equal(one.labels_, two.labels_)
+    assert one.k_ == two.k_
+
+
+def test_a_fresh_process_imports_the_modules_that_registered(tmp_path):
+    "`_fit_class` in a process that imported only the paper's module: the caller's registering modules are imported first."
+    import subprocess, sys
+    code = ("import numpy as np; from coreset_nb.cluster import _fit_class, CLUSTERING_PATHS\n"
+            "X = np.random.default_rng(0).normal(size=(40, 3))\n"
+            "res, _ = _fit_class(X, None, (2, 3), 'fasterpam', 'euclidean', 100, 0, {'clara_samples': 2}, ('coreset_nb.cluster_scalable',))\n"
+            "print(sorted(CLUSTERING_PATHS), res.method)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["['scalable']", "exact"]

@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from coreset_nb.compare import budget_label, compare, difference_grid, format_comparison, holm_adjust, verdict_counts
-from coreset_nb.leaderboard import leaderboard, leaderboard_markdown, recommend_selector
+from coreset_nb.leaderboard import flipped_markdown, flipped_picks, leaderboard, leaderboard_markdown, recommend_selector
 
 
 def replace_section(text: str, # a Markdown document
@@ -43,6 +43,9 @@ LEADERBOARDS = {"PBC": "leaderboard-lownoise-pbc", "BloodMNIST": "leaderboard-lo
 SIMILARITY = {"PBC": "similarity-pbc", "BloodMNIST": "similarity-bloodmnist"}  # facility location's similarities
 LOWNOISE = "cnn-selectors-lownoise"  # both models under the low-noise protocol, 8 seeds: the grid that decides IS vs RS
 NOISE = "cnn-noise"  # the CNN's seed-to-seed spread per training protocol
+CORRUPTIONS = {"noise10": "10% label noise", "noise30": "30% label noise", "lt10": "long tail 1:10", "lt50": "long tail 1:50"}
+ROBUSTNESS = {f"{name}, {label}": f"robust-{key}-{name.lower()}" for key, label in CORRUPTIONS.items()
+              for name in ("PBC", "BloodMNIST")}  # the leaderboard's robustness block (configs/robust-*.yaml)
 RECOMMEND_MAX_FRACTION = 0.10  # the recommendation covers every budget up to 10% of both leaderboards, both models
 PEERS = {"facility_location": "facility location (lazy greedy)", "typiclust": "TypiClust (Hacohen et al. 2022)",
          "probcover": "ProbCover (Yehuda et al. 2022)", "moderate": "Moderate coreset (Xia et al. 2023)",
@@ -165,16 +168,17 @@ def _own_vs_peer(rows:pd.DataFrame, # the table's results.csv
             f"± {100 * t.diff_t_halfwidth:.1f}{mark} (vs `{r.method}`)")
 
 def own_vs_best_peer(root, # the checkout
-                     boards:dict, # `leaderboards(root)`
+                     boards:dict, # `leaderboards(root, grids)`
                      own:str=OWN_SELECTOR, # the package's own selector
                      metric:str="test_accuracy", # the compared column
+                     grids:dict=LEADERBOARDS, # {table name: folder under results/} of `boards`
                     )->str:
     "The package's own selector against the best peer of every budget: paired difference, 95% t-interval, verdict."
     parts = []
     for name, b in boards.items():
         if own not in set(b.method): continue
         best = _best_of(b[b.fraction <= RECOMMEND_MAX_FRACTION + 1e-12], PEERS)
-        rows = pd.read_csv(Path(root) / "results" / LEADERBOARDS[name] / "results.csv")
+        rows = pd.read_csv(Path(root) / "results" / grids[name] / "results.csv")
         parts += [p for _, r in best.iterrows() if (p := _own_vs_peer(rows, r, name, own, metric)) is not None]
     if not parts: return ""
     return (f"**The package's own `{own}` minus the best peer of each budget** (points, mean over seed pairs ± 95% "
@@ -255,6 +259,61 @@ def _similarity_part(root, # the checkout
             similarity_line(srec, default), "",
             *sum(([f"**{name}** — " + leaderboard_markdown(b), ""] for name, b in sims.items()), [])]
 
+def robustness_verdict(name:str, # the block, e.g. 'PBC, 30% label noise'
+                       rec:dict, # `recommend_selector` on the block's grid
+                       clean:str|None, # the recommendation on the clean leaderboards
+                      )->str:
+    "One line: whether the one rule's choice changes in this block, said plainly when another selector is better there."
+    if rec["method"] == clean: return f"{name}: the rule still recommends `{clean}`."
+    if rec["method"] is None:
+        tied = ", ".join(f"`{m}`" for m in rec["never_below"]) or "none"
+        return (f"{name}: no selector passes the rule here (never below the best and a win over random); never below the "
+                f"best: {tied}.")
+    return f"{name}: **the rule recommends `{rec['method']}` here, not `{clean}`**: `{rec['method']}` is the better choice under this corruption."
+
+def _robustness_part(root, # the checkout
+                     clean:str|None, # the recommendation on the clean leaderboards
+                    )->tuple: # (the section's lines, {block: the rule's answer there})
+    "The robustness block of results/leaderboard.md: per corrupted grid, the rule's verdict, the leaderboard, flipped images picked."
+    head = ["## Robustness: label noise and long tails", "",
+            "The training pool corrupted, the test set clean (`make robustness`: `configs/robust-*.yaml`, "
+            "[`nbs/00g_corruption.ipynb`](../nbs/00g_corruption.ipynb)): symmetric label noise (10% or 30% of the pool's labels "
+            "flipped, each to a uniformly drawn other class; the flips are recorded in each grid's `corruption.json`) and long "
+            "tails (the largest class kept whole, the smallest 10 or 50 times smaller). The top selectors of the clean "
+            "leaderboard, the paper's IS, random, and the selectors that claim robustness (`subzerocore`, `moderate`); "
+            "transfer model, low-noise protocol, read as the leaderboard above.", ""]
+    boards = leaderboards(root, ROBUSTNESS)
+    if not boards: return head + ["No robustness results yet (`make robustness`).", ""], {}
+    recs = {name: recommend_selector(b, model=None, max_fraction=RECOMMEND_MAX_FRACTION) for name, b in boards.items()}
+    verdicts = [robustness_verdict(name, r, clean) for name, r in recs.items()]
+    missing = [name for name in ROBUSTNESS if name not in boards]
+    lines = [*head, "**The recommendation rule in each block** (the clean leaderboards recommend "
+             f"`{clean}`):", "", *(f"- {v}" for v in verdicts), *([f"- Not run yet: {', '.join(missing)}."] if missing else []), ""]
+    own = own_vs_best_peer(root, boards, grids=ROBUSTNESS)
+    if own: lines += [own, ""]
+    for name, b in boards.items():
+        model = sorted(b.model.unique())[0]
+        order = list(b[b.model == model].groupby("method")["rank"].mean().sort_values(kind="stable").index)
+        lines += [f"**{name}, {MODEL_NAMES.get(model, model)}** (test accuracy %, difference from random in points) — "
+                  + leaderboard_markdown(b, model), ""]
+        rows = pd.read_csv(Path(root) / "results" / ROBUSTNESS[name] / "results.csv")
+        if "n_flipped" in rows:
+            lines += [f"Flipped images in the coreset, {name}: their share of the coreset, and that share as a multiple of the "
+                      "pool's (random sampling draws 1.00× on average; above 1, a selector favours mislabeled images):", "",
+                      flipped_markdown(flipped_picks(rows), order), ""]
+    return lines, recs
+
+def robustness_line(recs:dict, # `_robustness_part(...)[1]`
+                    clean:str|None, # the recommendation on the clean leaderboards
+                   )->str|None: # one README bullet, None before any robustness grid ran
+    "The README's line on the robustness block: whether the recommended selector stays the rule's choice, and where not."
+    if not recs: return None
+    other = {name: r["method"] for name, r in recs.items() if r["method"] != clean}
+    where = f"{len(recs)} of {len(ROBUSTNESS)} blocks run"
+    if not other: return f"- **Under label noise and long tails** ({where}): the rule still recommends `{clean}` in every block."
+    return (f"- **Under label noise and long tails** ({where}): the rule's choice changes in " +
+            "; ".join(f"{name}: {f'`{m}` is better' if m else 'no selector passes'}" for name, m in other.items()) + ".")
+
 def leaderboard_section(root, # the checkout
                         rec:dict, # `recommendation(...)`
                         boards:dict, # `leaderboards(root)`
@@ -262,11 +321,15 @@ def leaderboard_section(root, # the checkout
     "results/leaderboard.md, and the shorter version of it in results/README.md."
     if not boards: return "# Leaderboard\n\nNo leaderboard results yet (`make leaderboard`).\n", "No leaderboard results yet."
     body = _leaderboard_body(root, rec, boards)
+    robust, recs = _robustness_part(root, rec["method"])
+    verdicts = [robustness_verdict(name, r, rec["method"]) for name, r in recs.items()]
     full = [*_leaderboard_intro(boards, _reused_rows(root)), *body,
             "Per selector, over every budget of every table (a selector outside the CNN block has fewer budgets, and the rule "
             "asks for all of them):", "",
-            rec["table"].reset_index().to_markdown(index=False, floatfmt=".2f"), "", *_similarity_part(root)]
-    return "\n".join(full), "\n".join(body)
+            rec["table"].reset_index().to_markdown(index=False, floatfmt=".2f"), "", *robust, *_similarity_part(root)]
+    short = [*body, *(["**Under label noise and long tails** (results/leaderboard.md, robustness block):", "",
+                       *(f"- {v}" for v in verdicts), ""] if verdicts else [])]
+    return "\n".join(full), "\n".join(short)
 
 def rule_on_grid(results, # one grid's results (table, results.csv or folder)
                  model:str, # which model's rows
@@ -648,6 +711,7 @@ def summary_lines(root, # the checkout
         n = int(lownoise[lownoise.method == "intelligent"].n_pairs.min())
         lines.append(f"- **IS vs RS, full PBC** (low-noise protocol, {n} seed pairs): {is_vs_rs(lownoise)}.")
     lines += [_table1_line(accuracy), f"- {recommendation_sentence(rec)}"]
+    if (robust := robustness_line(_robustness_part(root, rec["method"])[1], rec["method"])): lines.append(robust)
     if paired: lines.append(_wins_losses_line(lownoise))
     if noise is not None: lines.append(_noise_line(noise))
     return (lines + _scale_lines(root))[:SUMMARY_MAX_LINES]
