@@ -136,13 +136,13 @@ def subzerocore(Z:np.ndarray, # n×d features of one class
                 k:int, # points to choose, 1 <= k < n
                 gamma:float=0.6, # coverage target that sets K (`coverage_neighbours`)
                )->np.ndarray: # k local indices in the order chosen
-    "Greedy maximisation of F(S) = Σᵢ max_{j∈S} s_j·(1 + cos(xᵢ, x_j))/2."
+    "Greedy maximisation of F(S) = Σᵢ max_{j∈S} s_j·cos(xᵢ, x_j) (run on s_j·cos + 1 ≥ 0: the same picks)."
     U = _unit_rows(np.asarray(Z, dtype=np.float64))
     G = U @ U.T  # cosine similarities; the only n×n buffer, transformed in place
     np.clip(G, -1, 1, out=G)
     s, _ = density_weights(G, coverage_neighbours(len(Z), k, gamma))
-    G += 1; G /= 2  # non-negative similarity, as `similarity_matrix(kind='cosine')`
-    G *= s[:, None]  # row j of the symmetric matrix is column j: G[j, i] = s_j·sim(i, j)
+    G *= s[:, None]  # row j of the symmetric matrix is column j: G[j, i] = s_j·cos(i, j)
+    G += 1  # non-negative for a cover starting at 0; a constant shift changes no greedy pick
     return facility_location(G.T, k)[0]  # the transpose is a view whose columns are contiguous
 
 # %% ../nbs/04f_coverage_peers.ipynb

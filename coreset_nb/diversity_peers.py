@@ -45,7 +45,7 @@ def n_representatives(k:int, # the class budget
                       ratio:float=0.7, # share of the budget chosen for representativeness
                      )->int: # ⌊ratio·k⌋, at least 1 and at most k
     "How many of k points RepDiv chooses by facility location."
-    return min(k, max(1, math.floor(ratio * k + 1e-9)))  # the guard keeps 0.7·30 = 20.999… at 21
+    return min(k, max(1, math.floor(ratio * k + 1e-9)))  # the guard keeps 0.7·90 = 62.999… at 63 (int() gives 62)
 
 # %% ../nbs/04g_diversity_peers.ipynb
 def _far_from_chosen(U:np.ndarray, # n×d unit-length rows
@@ -172,6 +172,21 @@ def _add_redundancy(redundancy:np.ndarray, # (n,) penalties so far, added to in 
     redundancy += np.bincount(nn[~dup].ravel(), w.ravel(), minlength=len(redundancy))
 
 # %% ../nbs/04g_diversity_peers.ipynb
+def _zcore_subspace(coverage:np.ndarray, # (n,) coverage so far, added to in place
+                    redundancy:np.ndarray, # (n,) penalties so far, added to in place
+                    P:np.ndarray, # n×subspace_dim rows of the subspace, C-contiguous
+                    points:np.ndarray, # m×subspace_dim random points drawn in it
+                    r:int, # neighbours sharing a penalty (0: none)
+                    redundancy_exp:float, # share ∝ 1 / distance^exp
+                   ):
+    "Add one subspace's coverage (nearest row of each random point, L1) and redundancy (its r nearest neighbours')."
+    tree = cKDTree(P, balanced_tree=False, compact_nodes=False)  # the faster build; queries are exact either way
+    _, nearest = tree.query(points, k=1, p=1)
+    winners, wins = np.unique(nearest, return_counts=True)
+    coverage[winners] += wins
+    if r > 0: _add_redundancy(redundancy, tree, P, winners, wins, r, redundancy_exp)
+
+# %% ../nbs/04g_diversity_peers.ipynb
 def zcore_coverage_redundancy(
     Z:np.ndarray, # n×d features of one class, n >= 2
     rng:np.random.Generator, # subspaces and random points
@@ -190,12 +205,8 @@ def zcore_coverage_redundancy(
     coverage, redundancy = np.zeros(n), np.zeros(n)
     for s in range(len(per)):
         dims = np.sort(rng.choice(d, min(int(subspace_dim), d), replace=False))
-        P = np.ascontiguousarray(Z[:, dims])
-        tree = cKDTree(P, balanced_tree=False, compact_nodes=False)  # the faster build; queries are exact either way
-        _, nearest = tree.query(triangular(rng, lo[dims], mode[dims], hi[dims], (int(per[s]), len(dims))), k=1, p=1)
-        winners, wins = np.unique(nearest, return_counts=True)
-        coverage[winners] += wins
-        if r > 0: _add_redundancy(redundancy, tree, P, winners, wins, r, redundancy_exp)
+        points = triangular(rng, lo[dims], mode[dims], hi[dims], (int(per[s]), len(dims)))
+        _zcore_subspace(coverage, redundancy, np.ascontiguousarray(Z[:, dims]), points, r, redundancy_exp)
     return coverage, redundancy
 
 # %% ../nbs/04g_diversity_peers.ipynb

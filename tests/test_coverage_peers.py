@@ -75,9 +75,43 @@ def test_density_weights_change_the_first_pick_as_documented():
     Z = np.c_[np.cos(ang), np.sin(ang)]
     G = Z @ Z.T
     s, _ = density_weights(G.copy(), coverage_neighbours(61, 1, 0.6))
-    weighted, plain = s * ((1 + G) / 2).sum(axis=0), ((1 + G) / 2).sum(axis=0)
+    weighted, plain = s * G.sum(axis=0), G.sum(axis=0)  # F's first gain: s_j · Σᵢ cos(xᵢ, x_j)
     assert subzerocore(Z, 1)[0] == int(np.argmax(weighted)) != int(np.argmax(plain))
     assert s[:20].max() < s[20:].max()  # the near-duplicates are discounted
+
+
+def subzerocore_reading(Z, m, gamma=0.6):
+    """SubZeroCore as we read the public re-implementation `SubZeroCore/core/subzerocore.py` ("SubZeroCore Core
+    Algorithm"): K by the coverage-probability loop, the K-th nearest cosine distance, Gaussian weights on it, then the
+    greedy on W = s_j·cos (negative entries kept; first pick the largest column sum; ties to the smallest index)."""
+    U = Z / np.linalg.norm(Z, axis=1, keepdims=True); S = np.clip(U @ U.T, -1, 1); n = len(Z)
+    K, miss = 0, 1.0
+    while 1 - miss < gamma and K < n - m - 1:
+        K += 1; miss *= (n - m - K) / (n - K)
+    dist = np.clip(1 - S, 0, 2); np.fill_diagonal(dist, np.inf)
+    r = np.sort(dist, axis=1)[:, K - 1]
+    s = np.ones(n) if r.std() < 1e-12 else np.exp(-(r - r.mean()) ** 2 / (2 * r.std() ** 2))
+    W, picks, cover = S * s[None, :], [], None
+    for _ in range(m):
+        gain = W.sum(axis=0) if cover is None else (np.maximum(cover[:, None], W) - cover[:, None]).sum(axis=0)
+        gain[picks] = -np.inf; picks.append(int(np.argmax(gain)))
+        cover = W[:, picks[-1]].copy() if cover is None else np.maximum(cover, W[:, picks[-1]])
+    return picks, K, s
+
+
+def test_subzerocore_reading_fixes_a_four_direction_case():
+    a = np.radians([0, 10, 20, 180]); Z = np.c_[np.cos(a), np.sin(a)]
+    picks, K, s = subzerocore_reading(Z, 1)
+    assert K == coverage_neighbours(4, 1, 0.6) == 2  # one neighbour: hit probability 1/3; two: 2/3
+    np.testing.assert_allclose(s, [0.8552, 0.8287, 0.8552, 0.2233], atol=1e-4)  # radii 1 − cos 20°, 10°, 20°, 170°
+    assert picks == [2] == subzerocore(Z, 1).tolist()  # 10° and 20° tie in Σ cos (1 + cos 10°); the weight picks 20°
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_subzerocore_equals_the_reading(seed):
+    Z = np.random.default_rng(seed).normal(size=(50, 5))  # centred: many negative cosines
+    for m in (1, 2, 5, 10, 20):
+        assert subzerocore(Z, m).tolist() == subzerocore_reading(Z, m)[0]
 
 
 def test_maxherding_kernel_greedy_and_coverage():
@@ -89,6 +123,46 @@ def test_maxherding_kernel_greedy_and_coverage():
     assert value == pytest.approx(Kern[:, chosen].max(axis=1).mean())
     # without normalisation rows 0 and 1 differ, and a wide bandwidth makes every kernel value close to 1
     assert maxherding(Z, 1, bandwidth=100.0, normalize=False)[1] == pytest.approx(1.0, abs=1e-3)
+
+
+def maxherding_reading(Z, b, h=1.0, order=None):
+    """MaxHerding as we read the authors' code (wkgong/uncertainty_herding 620ff74, deep-al/pycls/al/herding.py, rbf
+    kernel, delta 1.0): unit rows, k = exp(−(‖x − y‖/h)²), cover 0, each round the first (in the pool's order) largest
+    mean of max(k − cover, 0), cover += max(k_s − cover, 0). Returns (picks, mean cover)."""
+    order = np.arange(len(Z)) if order is None else np.asarray(order)
+    U = Z[order] / np.linalg.norm(Z[order], axis=1, keepdims=True)
+    D = np.sqrt(np.maximum(((U[:, None] - U[None]) ** 2).sum(-1), 0))
+    K, cover, picks = np.exp(-(D / h) ** 2), np.zeros(len(Z)), []
+    for _ in range(b):
+        gain = np.maximum(K - cover[None, :], 0).mean(axis=1)
+        gain[picks] = -np.inf
+        picks.append(int(np.argmax(gain))); cover = cover + np.maximum(K[picks[-1]] - cover, 0)
+    return order[picks].tolist(), cover.mean()
+
+
+def test_maxherding_reading_fixes_a_three_direction_case():
+    a = np.radians([0, 60, 180])  # k = e^-1 (0-60), e^-3 (60-180), e^-4 (0-180)
+    Z = np.c_[np.cos(a), np.sin(a)] * [[1], [2], [0.5]]
+    picks, value = maxherding_reading(Z, 2)
+    assert picks == [1, 2] and value == pytest.approx((np.exp(-1) + 2) / 3)  # gains then: 0.211 (0°) < 0.317 (180°)
+    ours, c = maxherding(Z, 3)
+    assert ours.tolist() == [1, 2, 0] and c == pytest.approx(1.0)
+    assert maxherding(Z, 2)[1] == pytest.approx(value)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_maxherding_equals_the_reading(seed):
+    Z = np.random.default_rng(seed).normal(size=(60, 5))
+    for b in (1, 4, 12):
+        picks, value = maxherding_reading(Z, b)
+        ours, c = maxherding(Z, b)
+        assert ours.tolist() == picks and c == pytest.approx(value)
+
+
+def test_maxherding_ties_go_to_the_lower_index_the_reference_to_its_pool_order():
+    Z = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])  # four symmetric directions: every first gain ties
+    assert maxherding(Z, 1)[0].tolist() == maxherding_reading(Z, 1)[0] == [0]
+    assert maxherding_reading(Z, 1, order=[2, 0, 1, 3])[0] == [2]  # the reference's random order picks another tie
 
 
 @pytest.mark.parametrize("name", ["graph_coverage", "subzerocore", "maxherding"])

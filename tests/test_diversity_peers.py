@@ -7,8 +7,8 @@ import pytest
 from sklearn.datasets import make_blobs
 
 import coreset_nb.diversity_peers as dp
-from coreset_nb.diversity_peers import (RepDivSelector, ZCoreSelector, diversify, n_representatives, repdiv,
-                                        repdiv_similarity, triangular, zcore_coverage_redundancy)
+from coreset_nb.diversity_peers import (RepDivSelector, ZCoreSelector, _zcore_subspace, diversify, n_representatives,
+                                        repdiv, repdiv_similarity, triangular, zcore_coverage_redundancy)
 from coreset_nb.peers import facility_location
 from coreset_nb.selectors import SELECTORS, get_selector
 
@@ -56,6 +56,43 @@ def test_repdiv_is_facility_location_then_the_dissimilarity_rule(k, rule):
     np.testing.assert_array_equal(got[:m], facility_location(np.maximum(cosines(Z), 0), m)[0])
     assert got[:m].tolist() == benchmark_representatives(Z, m)  # the benchmark's greedy on raw cosines, same picks
     assert got.tolist() == reference_diversity(Z, got[:m], k - m, rule)
+
+
+def repdiv_reading(Z, k, ratio=0.7):
+    """RepDiv as we read MedCAL-Bench's code (HiLab-git/MedCAL-Bench 22b8611, FM-AL/select_samples.py, "RepDiv"):
+    int(ratio·k) rounds of the first strictly largest Σ max(cover, cos) from a cover of 0, then rounds of the first
+    strictly largest max over the chosen of 1 − cos."""
+    U = Z / (np.linalg.norm(Z, axis=1, keepdims=True) + 1e-10); S = U @ U.T
+    chosen, cover = [], np.zeros(len(Z))
+    for _ in range(int(ratio * k)):
+        gains = [np.maximum(cover, S[j]).sum() if j not in chosen else -np.inf for j in range(len(Z))]
+        chosen.append(int(np.argmax(gains))); cover = np.maximum(cover, S[chosen[-1]])
+    for _ in range(k - len(chosen)):
+        far = [(1 - S[j, chosen]).max() if j not in chosen else -np.inf for j in range(len(Z))]
+        chosen.append(int(np.argmax(far)))
+    return chosen
+
+
+def test_repdiv_reading_fixes_picks_on_directions():
+    deg = np.r_[np.arange(0, 65, 5), 120, 220]  # the notebook's fifteen directions at lengths 1..3
+    Z = np.c_[np.cos(np.radians(deg)), np.sin(np.radians(deg))] * np.linspace(1, 3, 15)[:, None]
+    assert deg[repdiv_reading(Z, 4)].tolist() == deg[repdiv(Z, 4)].tolist() == [35, 220, 40, 45]
+    # four directions, k = 3: int(2.1) = 2 representatives, 10° (the largest clipped-cosine sum, 2.97) and 180° (gain 1,
+    # which nothing else covers, against 0.015 for 0°); then the point most unlike some chosen one: 0° (1 − cos 180° = 2)
+    # before 20° (1 − cos 160° = 1.94)
+    Z4 = np.c_[np.cos(np.radians([0, 10, 20, 180])), np.sin(np.radians([0, 10, 20, 180]))]
+    assert repdiv_reading(Z4, 3) == repdiv(Z4, 3).tolist() == [1, 3, 0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_repdiv_equals_the_reading_where_int_and_floor_agree(seed):
+    Z = np.random.default_rng(seed).normal(size=(40, 6))  # centred: many negative cosines
+    for k in [2, 3, 5, 8, 13, 21, 34]:
+        assert repdiv(Z, k).tolist() == repdiv_reading(Z, k)
+    big = np.random.default_rng(seed).normal(size=(120, 6))
+    assert int(0.7 * 90) == 62 and n_representatives(90) == 63  # floating point: the reference takes one fewer
+    ours, ref = repdiv(big, 90).tolist(), repdiv_reading(big, 90)
+    assert ours[:62] == ref[:62] and len(set(ours)) == len(set(ref)) == 90
 
 
 def test_repdiv_ratio_and_settings():
@@ -114,6 +151,68 @@ def test_zcore_takes_the_top_k_scores():
                                .scores(Z, np.random.default_rng(7)) + np.random.default_rng(7).random(len(Z)),
                                start + zcore_coverage_redundancy(Z, np.random.default_rng(7), 2000, 20, 2, 30)[0]
                                - zcore_coverage_redundancy(Z, np.random.default_rng(7), 2000, 20, 2, 30)[1])  # no start: same draws
+
+
+def zcore_reading(Z, draws, redundancy_nn=1000, redundancy_exp=4.0):
+    """ZCore's coverage and redundancy as we read the authors' code (voxel51/zcore 5fe8048 core/coreset/zcore.py;
+    voxel51/zero-shot-coreset-selection 7fd2266 zcore.py), one random point at a time; `draws` holds (coordinates,
+    point). The nearest row by L1 (the first on ties) gains 1; from it, L1 distances to the other rows; the nearest
+    redundancy_nn lose 1 in all, ∝ 1/distance^exp, or a duplicate (distance 0) loses the whole 1."""
+    coverage, redundancy = np.zeros(len(Z)), np.zeros(len(Z))
+    r = min(redundancy_nn, len(Z) - 1)
+    for dims, point in draws:
+        P = Z[:, dims]
+        winner = int(np.argmin(np.abs(P - point).sum(axis=1)))
+        coverage[winner] += 1
+        dist = np.abs(P - P[winner]).sum(axis=1)
+        others = np.delete(np.arange(len(Z)), winner)
+        nn = others[np.argsort(dist[others], kind="stable")[:r]]
+        if dist[nn[0]] == 0: redundancy[nn[0]] += 1
+        else: share = dist[nn] ** -redundancy_exp; redundancy[nn] += share / share.sum()
+    return coverage, redundancy
+
+
+def test_zcore_reading_fixes_a_line_case_and_ours_gives_it():
+    Z, points = np.array([[0.0], [1.0], [3.0], [7.0]]), np.array([[0.4], [2.5], [6.0], [100.0]])
+    # 0.4 -> 0 (neighbours 1, 3 at distances 1, 3: 81 : 1); 2.5 -> 3 (1, 0 at 2, 3: 81 : 16); 6 and 100 -> 7 (3, 1 at 4, 6: 81 : 16)
+    expected_cov = [1, 0, 1, 2]
+    expected_red = [16 / 97, 81 / 82 + 81 / 97 + 2 * 16 / 97, 1 / 82 + 2 * 81 / 97, 0]
+    cov, red = zcore_reading(Z, [([0], p) for p in points], 2)
+    assert cov.tolist() == expected_cov and np.allclose(red, expected_red, atol=1e-12)
+    cov, red = np.zeros(4), np.zeros(4)
+    _zcore_subspace(cov, red, Z, points, 2, 4.0)
+    assert cov.tolist() == expected_cov and np.allclose(red, expected_red, atol=1e-12)
+    assert red.sum() == pytest.approx(4)
+    # the scores (coverage − redundancy, no random start) and the top 2 the reference would keep
+    scores = np.array(expected_cov) - np.array(expected_red)
+    assert np.argsort(-scores, kind="stable")[:2].tolist() == [3, 0]
+
+
+def test_zcore_distances_are_l1_as_in_the_reference():
+    Z = np.array([[1.2, 0.0], [0.75, 0.75], [3.0, 3.0]])  # from the origin: L1 1.2 < 1.5, L2 1.2 > 1.06
+    cov, red = np.zeros(3), np.zeros(3)
+    _zcore_subspace(cov, red, Z, np.zeros((1, 2)), 1, 4.0)
+    assert cov.tolist() == [1, 0, 0] and red.tolist() == [0, 1, 0]
+    assert [a.tolist() for a in zcore_reading(Z, [([0, 1], np.zeros(2))], 1)] == [[1, 0, 0], [0, 1, 0]]
+
+
+@pytest.mark.parametrize("seed,subspace_dim,r", [(0, 2, 10), (1, 1, 3), (2, 3, 39), (3, 2, 1000)])
+def test_zcore_equals_the_reading_on_the_draws_it_makes(seed, subspace_dim, r):
+    "One subspace per random point (the reference's scheme): every score equals the reading's on the same draws."
+    Z = np.random.default_rng(10 + seed).normal(size=(40, 5))
+    lo, mode, hi = Z.min(axis=0), np.median(Z, axis=0), Z.max(axis=0)
+    replay, draws = np.random.default_rng(seed), []
+    for _ in range(250):  # zcore_coverage_redundancy's order of draws: the coordinates, then the point
+        dims = np.sort(replay.choice(5, subspace_dim, replace=False))
+        draws.append((dims, triangular(replay, lo[dims], mode[dims], hi[dims], (1, subspace_dim))[0]))
+    cov_r, red_r = zcore_reading(Z, draws, r)
+    cov, red = zcore_coverage_redundancy(Z, np.random.default_rng(seed), n_samples=250, n_subspaces=250,
+                                         subspace_dim=subspace_dim, redundancy_nn=r)
+    np.testing.assert_array_equal(cov, cov_r)
+    np.testing.assert_allclose(red, red_r, atol=1e-12)
+    picks = ZCoreSelector(n_samples=250, n_subspaces=250, subspace_dim=subspace_dim, redundancy_nn=r,
+                          random_init=False).select_class(Z, 6, np.random.default_rng(seed), None)
+    np.testing.assert_array_equal(picks, np.argsort(-(cov_r - red_r), kind="stable")[:6])  # the reference's top 6
 
 
 def test_zcore_settings_and_one_subspace_per_random_point():
