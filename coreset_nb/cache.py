@@ -11,9 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-try: import fcntl
-except ImportError: fcntl = None  # Windows has no fcntl: there, one process writes an output at a time
-
 # %% auto 0
 __all__ = ['atomic_write_bytes', 'atomic_write_text', 'exclusive_lock', 'default_cache_dir', 'cache_path', 'CacheWarning',
            'write_entry', 'read_entry', 'cached_array', 'cached_json', 'read_csv_table']
@@ -41,6 +38,9 @@ def atomic_write_text(path, # the file to (re)write
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 # %% ../nbs/00a_cache.ipynb
+try: import fcntl
+except ImportError: fcntl = None  # Windows has no fcntl: there, one process writes an output at a time
+
 @contextlib.contextmanager
 def exclusive_lock(path, # the lock file (created if missing; its content is never read)
                   ):
