@@ -259,7 +259,7 @@ def _run_experiment(args) -> int:
 def _add_experiment(sub):
     p = sub.add_parser("experiment", help="run or resume an experiment grid from a YAML config",
                        description="Run every unfinished cell of a method × fraction × seed × model grid; resumable.")
-    p.add_argument("--config", required=True, help="YAML config, or the name of a shipped one (demo, pbc-cpu, pbc-cpu-selectors, leaderboard-lownoise-pbc, leaderboard-lownoise-bloodmnist, paper)")
+    p.add_argument("--config", required=True, help="YAML config, or the name of a shipped one (demo, pbc-cpu, pbc-cpu-selectors, leaderboard-lownoise-pbc, leaderboard-lownoise-bloodmnist, the robust-* grids, paper)")
     p.add_argument("--data", default=None, help="override the config's dataset path")
     p.add_argument("--reuse", action="append", default=[], metavar="RESULTS",
                    help="a results.csv (or folder) whose rows of this grid's cells count as done (repeatable)")

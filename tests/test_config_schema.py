@@ -32,6 +32,9 @@ CASES = {  # file content -> what the one line must say
     "wrong type": (edited(models__cnn__epochs="five"), ["models.cnn.epochs must be a whole number"]),
     "bad selection value": (edited(selection__k_range=[5, 2]), ["selection", "k_range"]),
     "unknown kind": (edited(models__cnn__kind="rnn"), ["models.cnn.kind must be one of"]),
+    "corruption misspelled": (edited(corruption=dict(label_nois=0.1)), ["corruption.label_nois", "did you mean label_noise"]),
+    "noise of 100%": (edited(corruption=dict(label_noise=1.0)), ["corruption.label_noise must be a number in [0, 1)"]),
+    "imbalance below 1": (edited(corruption=dict(imbalance=0.5)), ["corruption.imbalance must be"]),
 }
 
 

@@ -1,5 +1,6 @@
 """The committed comparison tables, `results/README.md` and the README's summary are what `tools/make_tables.py` makes from
 the committed `results/pbc-cpu-selectors/results.csv` — never stale, never typed in by hand."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -86,6 +87,29 @@ def test_the_leaderboard_states_the_own_selectors_margin_over_the_best_peer():
     boards = leaderboards(ROOT)
     n = sum(len(b[(b.fraction <= 0.10) & (b.method == OWN_SELECTOR)]) for b in boards.values())
     assert line.count("(vs `") == n >= sum(len(b[b.model == "transfer_lownoise"].fraction.unique()) for b in boards.values()), line
+
+
+@pytest.mark.parametrize("name", sorted(make_tables.ROBUSTNESS))
+def test_each_robustness_grid_is_in_the_leaderboard_with_its_verdict_and_flipped_picks(name):
+    "A committed robustness grid: its cells are its config's, its corruption is recorded, and leaderboard.md shows it."
+    from coreset_nb.experiments import grid_cells, load_config
+    folder = ROOT / "results" / make_tables.ROBUSTNESS[name]
+    if not (folder / "results.csv").is_file(): pytest.skip(f"{folder.name} is not run yet (make robustness)")
+    cfg = load_config(ROOT / "configs" / f"{folder.name}.yaml")
+    df = pd.read_csv(folder / "results.csv")
+    cells = {(c.model, c.method, round(c.fraction, 10), c.seed) for c in grid_cells(cfg)}
+    rows = [(m, me, round(f, 10), s) for m, me, f, s in zip(df.model, df.method, df.fraction, df.seed)]
+    assert set(rows) <= cells and len(rows) == len(set(rows))
+    record = json.loads((folder / "corruption.json").read_text())
+    assert record["corruption"] == cfg["corruption"] and set(df.pool_size) == {len(record["rows"])}
+    text = (ROOT / "results" / "leaderboard.md").read_text()
+    assert f"**{name}, transfer model**" in text and any(l.startswith(f"- {name}: ") for l in text.splitlines())
+    if set(rows) == cells: assert f"**{name}, transfer model** (test accuracy %, difference from random in points) — 5 seed pairs per cell." in text
+    if cfg["corruption"]["label_noise"]:
+        assert set(df.pool_flipped) == {len(record["flipped_rows"])} == {round(cfg["corruption"]["label_noise"] * len(record["rows"]))}
+        assert f"Flipped images in the coreset, {name}" in text
+        random = df[df.method == "random"]  # uniform draws hold the pool's share of flipped images, on average
+        assert abs((random.n_flipped / random.n_coreset).mean() - cfg["corruption"]["label_noise"]) < 0.05
 
 
 def test_readme_holds_the_index_notebook():
