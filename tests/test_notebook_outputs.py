@@ -114,3 +114,18 @@ def test_no_committed_output_names_this_machine():
     found = {p.name: sorted({m for c in rhythm.code_cells(p) for m in marks if m in json.dumps(c.get("outputs", []))})
              for p in NOTEBOOKS}
     assert {name: m for name, m in found.items() if m} == {}
+
+
+def test_rerunning_keeps_a_committed_timing_when_nothing_else_changed():
+    "`make nbs` keeps a committed output that differs only in what the check masks, so a rerun leaves git status clean."
+    import nbformat
+    def notebook(*texts):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("run()", id="c1")]
+        nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text=t) for t in texts]
+        return nb
+    committed = notebook("features ⏱ 13.45 ms per image\n", "accuracy 0.91\n")
+    rerun = runner.keep_committed_timings(committed, notebook("features ⏱ 17.09 ms per image\n", "accuracy 0.91\n"))
+    assert [o.text for o in rerun.cells[0].outputs] == ["features ⏱ 13.45 ms per image\n", "accuracy 0.91\n"]
+    changed = runner.keep_committed_timings(committed, notebook("features ⏱ 17.09 ms per image\n", "accuracy 0.92\n"))
+    assert [o.text for o in changed.cells[0].outputs] == ["features ⏱ 13.45 ms per image\n", "accuracy 0.92\n"]  # a number changed: it shows

@@ -6,10 +6,16 @@
 Each notebook runs in a fresh kernel started in `nbs/`, with one TensorFlow/BLAS thread (as `make test` runs them,
 so that the committed outputs are the ones the check reproduces). Cells that nbdev's test skips (`#| slow`,
 `#| notest`, `#| eval: false`) are not run and keep no output; nbs/conftest.py skips the same cells in the check.
+Where a fresh output differs from the committed one only in what the check masks (a timing after "⏱", per
+nbs/nbval_sanitize.cfg), the committed output is kept, so that rerunning an unchanged notebook leaves `git status` clean.
 Then `nbdev_clean` strips execution counts and metadata and keeps the outputs.
 """
 import argparse
+import configparser
+import copy
+import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -62,12 +68,35 @@ def coalesce_streams(nb):
     return nb
 
 
+def sanitizers() -> list:
+    "The (pattern, replacement) pairs of nbs/nbval_sanitize.cfg: what the check masks in an output."
+    cfg = configparser.ConfigParser()
+    cfg.read(NBS / "nbval_sanitize.cfg")
+    return [(re.compile(cfg[s]["regex"]), cfg[s]["replace"]) for s in cfg.sections()]
+
+
+def keep_committed_timings(committed, fresh, subs=None):
+    "In `fresh`, put back each committed output that differs from the fresh one only in what the check masks."
+    subs = sanitizers() if subs is None else subs
+    def masked(out):
+        text = json.dumps(out, sort_keys=True, ensure_ascii=False)
+        for pattern, replacement in subs: text = pattern.sub(replacement, text)
+        return text
+    before = {c.get("id"): c for c in committed.cells if c.cell_type == "code"}
+    for cell in fresh.cells:
+        old = before.get(cell.get("id"))
+        if cell.cell_type != "code" or old is None or len(old.outputs) != len(cell.outputs): continue
+        cell.outputs = [copy.deepcopy(o) if o != n and masked(o) == masked(n) else n for o, n in zip(old.outputs, cell.outputs)]
+    return fresh
+
+
 def execute(path: Path) -> float:
     "Run `path` in place in a fresh kernel, cell by cell (skipped cells lose their outputs); return the seconds taken."
     import nbformat
     from nbclient import NotebookClient
     start = time.time()
     nb = nbformat.read(path, as_version=4)
+    committed = copy.deepcopy(nb)
     client = NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     try:
         with client.setup_kernel(env={**os.environ, **kernel_environment()}):
@@ -76,7 +105,7 @@ def execute(path: Path) -> float:
                 if skipped(cell): cell.outputs, cell.execution_count = [], None
                 else: client.execute_cell(cell, index)
     finally:
-        nbformat.write(coalesce_streams(nb), path)  # a failed run too: the failing cell shows its traceback
+        nbformat.write(keep_committed_timings(committed, coalesce_streams(nb)), path)  # a failed run too: its traceback shows
     subprocess.run([str(Path(sys.executable).parent / "nbdev_clean"), "--fname", str(path)], check=True, cwd=ROOT)
     return time.time() - start
 
