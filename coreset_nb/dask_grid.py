@@ -32,7 +32,7 @@ def dask_client(address=None, # None or "local": a LocalCluster started here; el
         for name in ("distributed", "tornado"): logging.getLogger(name).setLevel(logging.ERROR)
     if address in (None, "local"):
         with LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, env=ONE_THREAD_ENV,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+                          dashboard_address=":0") as cluster, Client(cluster) as client:  # any free port: never "port 8787 in use" on stderr
             yield client
     else:
         with Client(address) as client: yield client
