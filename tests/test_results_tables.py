@@ -89,6 +89,14 @@ def test_the_leaderboard_states_the_own_selectors_margin_over_the_best_peer():
     assert line.count("(vs `") == n >= sum(len(b[b.model == "transfer_lownoise"].fraction.unique()) for b in boards.values()), line
 
 
+def test_the_leaderboard_states_the_own_selectors_margin_over_random_at_1_and_2_percent():
+    "Paired, with its interval, for every table and model of the leaderboard (the CNN block included)."
+    text = (ROOT / "results" / "leaderboard.md").read_text()
+    line = next(l for l in text.splitlines() if l.startswith(f"**The package's own `{make_tables.OWN_SELECTOR}` minus random**"))
+    for part in ("PBC 1%: ", "PBC 2%: ", "PBC CNN 1%: ", "PBC CNN 2%: ", "BloodMNIST 1%: ", "BloodMNIST 2%: "): assert part in line, part
+    assert line.count(" ± ") == 6, line
+
+
 @pytest.mark.parametrize("name", sorted(make_tables.ROBUSTNESS))
 def test_each_robustness_grid_is_in_the_leaderboard_with_its_verdict_and_flipped_picks(name):
     "A committed robustness grid: its cells are its config's, its corruption is recorded, and leaderboard.md shows it."

@@ -167,6 +167,27 @@ def _own_vs_peer(rows:pd.DataFrame, # the table's results.csv
     return (f"{name}{' CNN' if 'cnn' in r.model else ''} {budget_label(r.fraction)}: {100 * t.diff_mean:+.1f} "
             f"± {100 * t.diff_t_halfwidth:.1f}{mark} (vs `{r.method}`)")
 
+OWN_BUDGETS = (0.01, 0.02)  # the budgets at which the own selector's margin over random is stated with its interval
+
+def own_vs_random(root, # the checkout
+                  boards:dict, # `leaderboards(root, grids)`
+                  own:str=OWN_SELECTOR, # the package's own selector
+                  grids:dict=LEADERBOARDS, # {table name: folder under results/} of `boards`
+                  fractions=OWN_BUDGETS, # the budgets stated
+                 )->str:
+    "The package's own selector minus random at 1% and 2%, every table and model: paired difference, 95% t-interval, verdict."
+    parts = []
+    for name, b in boards.items():
+        rows = pd.read_csv(Path(root) / "results" / grids[name] / "results.csv")
+        for model in sorted(b.model.unique(), key=lambda m: "cnn" in m):
+            for f in fractions:
+                if not len(b[(b.model == model) & np.isclose(b.fraction, f) & (b.method == own)]): continue
+                r = pd.Series(dict(model=model, fraction=f, method="random"))
+                if (p := _own_vs_peer(rows, r, name, own, "test_accuracy")) is not None: parts.append(p.replace(" (vs `random`)", ""))
+    if not parts: return ""
+    return (f"**The package's own `{own}` minus random** at {', '.join(budget_label(f) for f in fractions)} (points, mean over "
+            "seed pairs ± 95% t-interval half-width; W / L = paired t-test p < 0.05): " + "; ".join(parts) + ".")
+
 def own_vs_best_peer(root, # the checkout
                      boards:dict, # `leaderboards(root, grids)`
                      own:str=OWN_SELECTOR, # the package's own selector
@@ -208,7 +229,7 @@ def _leaderboard_body(root, rec:dict, boards:dict, # the checkout, `recommendati
                      )->list: # lines: the recommendation, the rule's numbers, own vs peers, one grid per table and model
     "The part of results/leaderboard.md that results/README.md repeats."
     head = " ".join(s for s in [recommendation_sentence(rec), rule_details(rec), ours_vs_peers(rec, boards), _paper_is_line(rec["table"])] if s)
-    own = own_vs_best_peer(root, boards)
+    own = "\n\n".join(t for t in (own_vs_random(root, boards), own_vs_best_peer(root, boards)) if t)
     grids = [f"**{name}, {MODEL_NAMES.get(model, model)}** (test accuracy %, difference from random in points) — "
              + leaderboard_markdown(b, model) for name, b in boards.items()
              for model in sorted(b.model.unique(), key=lambda m: "cnn" in m)]  # the transfer model first
@@ -289,8 +310,8 @@ def _robustness_part(root, # the checkout
     missing = [name for name in ROBUSTNESS if name not in boards]
     lines = [*head, "**The recommendation rule in each block** (the clean leaderboards recommend "
              f"`{clean}`):", "", *(f"- {v}" for v in verdicts), *([f"- Not run yet: {', '.join(missing)}."] if missing else []), ""]
-    own = own_vs_best_peer(root, boards, grids=ROBUSTNESS)
-    if own: lines += [own, ""]
+    own = [t for t in (own_vs_random(root, boards, grids=ROBUSTNESS), own_vs_best_peer(root, boards, grids=ROBUSTNESS)) if t]
+    lines += sum(([t, ""] for t in own), [])
     for name, b in boards.items():
         model = sorted(b.model.unique())[0]
         order = list(b[b.model == model].groupby("method")["rank"].mean().sort_values(kind="stable").index)
