@@ -280,6 +280,12 @@ def _similarity_part(root, # the checkout
             similarity_line(srec, default), "",
             *sum(([f"**{name}** — " + leaderboard_markdown(b), ""] for name, b in sims.items()), [])]
 
+def most_often_best(rec:dict, # `recommend_selector(...)` on one block
+                   )->tuple: # (method, budgets where it is the best, budgets of the block)
+    "The selector with the best mean at the most budgets of a block (ties: the rule's order)."
+    t = rec["table"]
+    return t["best"].idxmax(), int(t["best"].max()), int(t["budgets"].max())
+
 def robustness_verdict(name:str, # the block, e.g. 'PBC, 30% label noise'
                        rec:dict, # `recommend_selector` on the block's grid
                        clean:str|None, # the recommendation on the clean leaderboards
@@ -288,8 +294,9 @@ def robustness_verdict(name:str, # the block, e.g. 'PBC, 30% label noise'
     if rec["method"] == clean: return f"{name}: the rule still recommends `{clean}`."
     if rec["method"] is None:
         tied = ", ".join(f"`{m}`" for m in rec["never_below"]) or "none"
-        return (f"{name}: no selector passes the rule here (never below the best and a win over random); never below the "
-                f"best: {tied}.")
+        top, n, of = most_often_best(rec)
+        return (f"{name}: no selector passes the rule here (never below the best and a win over random; never below the "
+                f"best: {tied}); the best mean at the most budgets: `{top}` ({n} of {of}).")
     return f"{name}: **the rule recommends `{rec['method']}` here, not `{clean}`**: `{rec['method']}` is the better choice under this corruption."
 
 def _robustness_part(root, # the checkout
@@ -327,13 +334,14 @@ def _robustness_part(root, # the checkout
 def robustness_line(recs:dict, # `_robustness_part(...)[1]`
                     clean:str|None, # the recommendation on the clean leaderboards
                    )->str|None: # one README bullet, None before any robustness grid ran
-    "The README's line on the robustness block: whether the recommended selector stays the rule's choice, and where not."
+    "The README's line on the robustness block: in how many blocks the rule keeps its choice, and who is better elsewhere."
     if not recs: return None
-    other = {name: r["method"] for name, r in recs.items() if r["method"] != clean}
-    where = f"{len(recs)} of {len(ROBUSTNESS)} blocks run"
-    if not other: return f"- **Under label noise and long tails** ({where}): the rule still recommends `{clean}` in every block."
-    return (f"- **Under label noise and long tails** ({where}): the rule's choice changes in " +
-            "; ".join(f"{name}: {f'`{m}` is better' if m else 'no selector passes'}" for name, m in other.items()) + ".")
+    kept = sum(r["method"] == clean for r in recs.values())
+    better = pd.Series([r["method"] or most_often_best(r)[0] for r in recs.values() if r["method"] != clean]).value_counts()
+    where = f"({len(recs)} of {len(ROBUSTNESS)} blocks, results/leaderboard.md)"
+    if better.empty: return f"- **Label noise, long tails** {where}: the rule keeps `{clean}` in every block."
+    return (f"- **Label noise, long tails** {where}: the rule keeps `{clean}` in {kept}; elsewhere best most often: "
+            + ", ".join(f"`{m}` ({n})" for m, n in better.items()) + ".")
 
 def leaderboard_section(root, # the checkout
                         rec:dict, # `recommendation(...)`
