@@ -338,10 +338,10 @@ def robustness_line(recs:dict, # `_robustness_part(...)[1]`
     if not recs: return None
     kept = sum(r["method"] == clean for r in recs.values())
     better = pd.Series([r["method"] or most_often_best(r)[0] for r in recs.values() if r["method"] != clean]).value_counts()
-    where = f"({len(recs)} of {len(ROBUSTNESS)} blocks, results/leaderboard.md)"
+    where = f"({len(recs)} of {len(ROBUSTNESS)} blocks)"
     if better.empty: return f"- **Label noise, long tails** {where}: the rule keeps `{clean}` in every block."
     return (f"- **Label noise, long tails** {where}: the rule keeps `{clean}` in {kept}; elsewhere best most often: "
-            + ", ".join(f"`{m}` ({n})" for m, n in better.items()) + ".")
+            + ", ".join(f"`{m}` ({n})" for m, n in better.head(2).items()) + ".")
 
 def leaderboard_section(root, # the checkout
                         rec:dict, # `recommendation(...)`
