@@ -339,9 +339,11 @@ def robustness_line(recs:dict, # `_robustness_part(...)[1]`
     kept = sum(r["method"] == clean for r in recs.values())
     better = pd.Series([r["method"] or most_often_best(r)[0] for r in recs.values() if r["method"] != clean]).value_counts()
     where = f"({len(recs)} of {len(ROBUSTNESS)} blocks)"
-    if better.empty: return f"- **Label noise, long tails** {where}: the rule keeps `{clean}` in every block."
-    return (f"- **Label noise, long tails** {where}: the rule keeps `{clean}` in {kept}; elsewhere best most often: "
-            + ", ".join(f"`{m}` ({n})" for m, n in better.head(2).items()) + ".")
+    if better.empty: return f"- **Noise, long tails** {where}: the rule keeps `{clean}` in every block."
+    names = [f"`{m}` ({n})" for m, n in better.items()]
+    line = lambda shown: f"- **Noise, long tails** {where}: `{clean}` kept in {kept}; elsewhere best most often: " + ", ".join(shown) + "."
+    while len(line(names)) > SUMMARY_MAX_CHARS and len(names) > 1: names = names[:-2] + ["…"]  # the summary's width
+    return line(names)
 
 def leaderboard_section(root, # the checkout
                         rec:dict, # `recommendation(...)`
