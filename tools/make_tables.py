@@ -301,7 +301,7 @@ def robustness_verdict(name:str, # the block, e.g. 'PBC, 30% label noise'
 
 def _robustness_part(root, # the checkout
                      clean:str|None, # the recommendation on the clean leaderboards
-                    )->tuple: # (the section's lines, {block: the rule's answer there})
+                    )->tuple: # (the section's lines, its verdict lines, {block: the rule's answer there})
     "The robustness block of results/leaderboard.md: per corrupted grid, the rule's verdict, the leaderboard, flipped images picked."
     head = ["## Robustness: label noise and long tails", "",
             "The training pool corrupted, the test set clean (`make robustness`: `configs/robust-*.yaml`, "
@@ -311,7 +311,7 @@ def _robustness_part(root, # the checkout
             "leaderboard, the paper's IS, random, and the selectors that claim robustness (`subzerocore`, `moderate`); "
             "transfer model, low-noise protocol, read as the leaderboard above.", ""]
     boards = leaderboards(root, ROBUSTNESS)
-    if not boards: return head + ["No robustness results yet (`make robustness`).", ""], {}
+    if not boards: return head + ["No robustness results yet (`make robustness`).", ""], [], {}
     recs = {name: recommend_selector(b, model=None, max_fraction=RECOMMEND_MAX_FRACTION) for name, b in boards.items()}
     verdicts = [robustness_verdict(name, r, clean) for name, r in recs.items()]
     missing = [name for name in ROBUSTNESS if name not in boards]
@@ -329,9 +329,9 @@ def _robustness_part(root, # the checkout
             lines += [f"Flipped images in the coreset, {name}: their share of the coreset, and that share as a multiple of the "
                       "pool's (random sampling draws 1.00× on average; above 1, a selector favours mislabeled images):", "",
                       flipped_markdown(flipped_picks(rows), order), ""]
-    return lines, recs
+    return lines, verdicts, recs
 
-def robustness_line(recs:dict, # `_robustness_part(...)[1]`
+def robustness_line(recs:dict, # `_robustness_part(...)[2]`
                     clean:str|None, # the recommendation on the clean leaderboards
                    )->str|None: # one README bullet, None before any robustness grid ran
     "The README's line on the robustness block: in how many blocks the rule keeps its choice, and who is better elsewhere."
@@ -348,12 +348,12 @@ def robustness_line(recs:dict, # `_robustness_part(...)[1]`
 def leaderboard_section(root, # the checkout
                         rec:dict, # `recommendation(...)`
                         boards:dict, # `leaderboards(root)`
+                        robust:tuple=None, # `_robustness_part(root, rec["method"])`, if already made
                        )->tuple: # (results/leaderboard.md, the section of results/README.md)
     "results/leaderboard.md, and the shorter version of it in results/README.md."
     if not boards: return "# Leaderboard\n\nNo leaderboard results yet (`make leaderboard`).\n", "No leaderboard results yet."
     body = _leaderboard_body(root, rec, boards)
-    robust, recs = _robustness_part(root, rec["method"])
-    verdicts = [robustness_verdict(name, r, rec["method"]) for name, r in recs.items()]
+    robust, verdicts, _ = _robustness_part(root, rec["method"]) if robust is None else robust
     full = [*_leaderboard_intro(boards, _reused_rows(root)), *body,
             "Per selector, over every budget of every table (a selector outside the CNN block has fewer budgets, and the rule "
             "asks for all of them):", "",
@@ -735,6 +735,7 @@ def summary_lines(root, # the checkout
                   accuracy:pd.DataFrame, # `compare` of the paper-protocol grid (test accuracy)
                   lownoise:pd.DataFrame|None=None, # `compare` of the low-noise grid
                   noise:tuple|None=None, # `noise_rows(root)`
+                  robust_recs:dict|None=None, # `_robustness_part(...)[2]`: the rule's answer in each robustness block
                  )->list: # at most `SUMMARY_MAX_LINES` Markdown bullets
     "The README's summary: a few short lines, each computed from the tables of results/README.md."
     lines, paired = [], lownoise is not None and len(lownoise)
@@ -742,7 +743,7 @@ def summary_lines(root, # the checkout
         n = int(lownoise[lownoise.method == "intelligent"].n_pairs.min())
         lines.append(f"- **IS vs RS, full PBC** (low-noise protocol, {n} seed pairs): {is_vs_rs(lownoise)}.")
     lines += [_table1_line(accuracy), f"- {recommendation_sentence(rec)}"]
-    if (robust := robustness_line(_robustness_part(root, rec["method"])[1], rec["method"])): lines.append(robust)
+    if (robust := robustness_line(robust_recs or {}, rec["method"])): lines.append(robust)
     if paired: lines.append(_wins_losses_line(lownoise))
     if noise is not None: lines.append(_noise_line(noise))
     return (lines + _scale_lines(root))[:SUMMARY_MAX_LINES]
@@ -791,7 +792,8 @@ def outputs(root, # the checkout
     files.update(more)
     boards = leaderboards(root)
     rec = recommendation(boards)
-    files[root / "results" / "leaderboard.md"], short = leaderboard_section(root, rec, boards)
+    robust = _robustness_part(root, rec["method"])  # made once: leaderboard.md, results/README.md and the summary use it
+    files[root / "results" / "leaderboard.md"], short = leaderboard_section(root, rec, boards, robust)
     page = replace_section(page, "leaderboard", short)
     page = replace_section(page, "scale", scale_section(root))
     page = replace_section(page, "dask", dask_section(root))
@@ -803,7 +805,7 @@ def outputs(root, # the checkout
     files[grid / "table1.md"] = table1_section(root)
     files[page_path] = replace_section(page, "table1", files[grid / "table1.md"])
     files[root / "README.md"] = replace_section((root / "README.md").read_text(), "summary",
-                                                "\n".join(summary_lines(root, rec, accuracy, lownoise, noise)))
+                                                "\n".join(summary_lines(root, rec, accuracy, lownoise, noise, robust[2])))
     return files
 
 REFERENCE_GRIDS = ("cnn-selectors-lownoise", "leaderboard-pbc")  # committed full-PBC grids a `reproduce` run is read against
