@@ -16,6 +16,7 @@ import contextlib
 import inspect
 import io
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -167,6 +168,12 @@ def _own_vs_peer(rows:pd.DataFrame, # the table's results.csv
     return (f"{name}{' CNN' if 'cnn' in r.model else ''} {budget_label(r.fraction)}: {100 * t.diff_mean:+.1f} "
             f"± {100 * t.diff_t_halfwidth:.1f}{mark} (vs `{r.method}`)")
 
+@lru_cache(maxsize=None)
+def grid_rows(path:Path, # a committed grid's results.csv
+             )->pd.DataFrame: # its rows, read once per run (callers only read them)
+    "A committed grid's results table; the margins and the flipped counts of one grid share one read."
+    return pd.read_csv(path)
+
 OWN_BUDGETS = (0.01, 0.02)  # the budgets at which the own selector's margin over random is stated with its interval
 
 def own_vs_random(root, # the checkout
@@ -178,7 +185,7 @@ def own_vs_random(root, # the checkout
     "The package's own selector minus random at 1% and 2%, every table and model: paired difference, 95% t-interval, verdict."
     parts = []
     for name, b in boards.items():
-        rows = pd.read_csv(Path(root) / "results" / grids[name] / "results.csv")
+        rows = grid_rows(Path(root) / "results" / grids[name] / "results.csv")
         for model in sorted(b.model.unique(), key=lambda m: "cnn" in m):
             for f in fractions:
                 if not len(b[(b.model == model) & np.isclose(b.fraction, f) & (b.method == own)]): continue
@@ -199,7 +206,7 @@ def own_vs_best_peer(root, # the checkout
     for name, b in boards.items():
         if own not in set(b.method): continue
         best = _best_of(b[b.fraction <= RECOMMEND_MAX_FRACTION + 1e-12], PEERS)
-        rows = pd.read_csv(Path(root) / "results" / grids[name] / "results.csv")
+        rows = grid_rows(Path(root) / "results" / grids[name] / "results.csv")
         parts += [p for _, r in best.iterrows() if (p := _own_vs_peer(rows, r, name, own, metric)) is not None]
     if not parts: return ""
     return (f"**The package's own `{own}` minus the best peer of each budget** (points, mean over seed pairs ± 95% "
@@ -324,7 +331,7 @@ def _robustness_part(root, # the checkout
         order = list(b[b.model == model].groupby("method")["rank"].mean().sort_values(kind="stable").index)
         lines += [f"**{name}, {MODEL_NAMES.get(model, model)}** (test accuracy %, difference from random in points) — "
                   + leaderboard_markdown(b, model), ""]
-        rows = pd.read_csv(Path(root) / "results" / ROBUSTNESS[name] / "results.csv")
+        rows = grid_rows(Path(root) / "results" / ROBUSTNESS[name] / "results.csv")
         if "n_flipped" in rows:
             lines += [f"Flipped images in the coreset, {name}: their share of the coreset, and that share as a multiple of the "
                       "pool's (random sampling draws 1.00× on average; above 1, a selector favours mislabeled images):", "",
