@@ -19,7 +19,7 @@ from sklearn.neighbors import NearestNeighbors
 import kmedoids
 
 # %% auto 0
-__all__ = ['neighbour_confusion', 'class_confusion', 'reweight_budgets', 'ClassAwareFLSelector']
+__all__ = ['NOISY_LABELS', 'neighbour_confusion', 'class_confusion', 'reweight_budgets', 'ClassAwareFLSelector', 'trusted_rows']
 
 # %% ../nbs/04h_class_aware.ipynb
 def neighbour_confusion(X:np.ndarray, # n×d selection features of every class
@@ -99,8 +99,10 @@ class ClassAwareFLSelector(PerClassFeatureSelector):
     boundary: float = 0.0  # inside a class, an image's coverage counts 1 + boundary · its own confusion (exact path only)
     refine: bool = False  # FasterPAM swaps from the facility-location picks (K = the class budget)
     max_rows: int = 20_000  # rows of the confusion estimate at most
+    max_confusion: float = 1.0  # rows whose share of other-label neighbours is above it are left out (1 = none; 0.8: noisy labels)
     _parameter_constraints = dict(difficulty=[Interval(float, 0)], n_neighbors=[Interval(int, 1)], boundary=[Interval(float, 0)],
-                                  refine=[bool], max_rows=[Interval(int, 1)])
+                                  refine=[bool], max_rows=[Interval(int, 1)],
+                                  max_confusion=[Interval(float, 0, 1)])
 
     def __post_init__(self):
         if not self.difficulty >= 0: raise ValueError(f"difficulty must be >= 0, got {self.difficulty!r}")
@@ -112,7 +114,7 @@ class ClassAwareFLSelector(PerClassFeatureSelector):
 def _class_budgets(self:ClassAwareFLSelector, X, y):
     classes, rows, budgets = super(ClassAwareFLSelector, self)._class_budgets(X, y)
     self.confusion_, self._row_confusion = {c: 0.0 for c in classes}, None
-    if len(classes) < 2 or X is None or not (self.difficulty > 0 or self.boundary > 0): return classes, rows, budgets
+    if len(classes) < 2 or X is None or not (self.difficulty > 0 or self.boundary > 0 or self.max_confusion < 1): return classes, rows, budgets
     self._row_confusion = neighbour_confusion(X, y, self.n_neighbors, self.max_rows, self.random_state)
     self.confusion_ = class_confusion(self._row_confusion, y)
     if self.difficulty > 0:
@@ -138,3 +140,25 @@ def select_class(self:ClassAwareFLSelector, Z, k, rng, seed):
     picks = facility_location(S, k)[0]
     if self.refine and 1 < k < len(Z): picks = _fasterpam_refine(Z, picks)
     return picks
+
+# %% ../nbs/04h_class_aware.ipynb
+def trusted_rows(confusion:np.ndarray, # (n,) neighbour confusion of a class's rows (NaN: not estimated, trusted)
+                 k:int, # the class's budget: at least this many rows are kept
+                 max_confusion:float=1.0, # rows above it are left out
+                )->np.ndarray: # positions of the rows kept, sorted
+    "The rows whose share of other-label neighbours is at most `max_confusion`, or the `k` least confused if fewer."
+    c = np.nan_to_num(np.asarray(confusion, dtype=np.float64), nan=0.0)
+    keep = np.flatnonzero(c <= max_confusion)
+    return keep if len(keep) >= k else np.sort(np.argsort(c, kind="stable")[:k])
+
+# %% ../nbs/04h_class_aware.ipynb
+@patch
+def _select_rows(self:ClassAwareFLSelector, X, r, k, rng, seed):
+    "Leave out the class's rows that their neighbours contradict (`max_confusion`), then select as in any class."
+    keep = np.arange(len(r))
+    if self.max_confusion < 1 and self._row_confusion is not None: keep = trusted_rows(self._row_confusion[r], k, self.max_confusion)
+    local, path = PerClassFeatureSelector._select_rows(self, X, r[keep], k, rng, seed)
+    return keep[np.asarray(local, dtype=np.int64)], path
+
+# %% ../nbs/04h_class_aware.ipynb
+NOISY_LABELS = "class_aware_fl[max_confusion=0.8]"  # the threshold studies/class_aware_fl.ipynb chose (rounds 3-7)

@@ -150,13 +150,16 @@ def compare(
     `diff_std` is the seed-to-seed SD of the paired difference and `diff_t_halfwidth` the half-width of its (1 - alpha)
     t-interval: what a reader needs to say how many seed pairs a narrower interval would take."""
     df = _comparable(results, metric, baseline)
-    base = df[df["method"] == baseline].set_index(["model", "fraction", "seed"])[metric]
+    is_base = (df["method"] == baseline).to_numpy()
+    b = df[is_base]
+    base = dict(zip(zip(b["model"], b["fraction"], b["seed"]), b[metric].to_numpy(float)))  # (model, fraction, seed) -> value
     rows = []
-    for (model, method, fraction), g in df[df["method"] != baseline].groupby(["model", "method", "fraction"], sort=True):
-        g = g.set_index(["model", "fraction", "seed"])[metric]
-        common = g.index.intersection(base.index).sort_values()
+    for (model, method, fraction), g in df[~is_base].groupby(["model", "method", "fraction"], sort=True):
+        mine = dict(zip(g["seed"], g[metric].to_numpy(float)))
+        common = sorted(s for s in mine if (model, fraction, s) in base)  # the paired seeds
         rows.append(dict(model=model, method=method, fraction=float(fraction),
-                         **_paired_stats(g.loc[common].to_numpy(float), base.loc[common].to_numpy(float), alpha, n_boot, seed)))
+                         **_paired_stats(np.array([mine[s] for s in common]), np.array([base[(model, fraction, s)] for s in common]),
+                                         alpha, n_boot, seed)))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 # %% ../nbs/10_compare.ipynb

@@ -5,7 +5,7 @@
 # %% ../nbs/00_data.ipynb 4
 from __future__ import annotations
 
-import hashlib, importlib.resources, io, json, zipfile
+import functools, hashlib, importlib.resources, io, json, os, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -252,12 +252,18 @@ def load_image_folder(path, # a directory or a .zip with <class>/<image> (option
     return ds
 
 # %% ../nbs/00_data.ipynb
-def file_md5(path, chunk: int=1 << 20) -> str:
-    "md5 of a file, read in chunks."
+@functools.lru_cache(maxsize=1024)
+def _md5_of(path:str, size:int, mtime_ns:int, chunk:int) -> str:
+    "md5 of the file at `path` as it was at (`size`, `mtime_ns`): the key of the cache, so a rewritten file is read again."
     h = hashlib.md5()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(chunk), b""): h.update(block)
     return h.hexdigest()
+
+def file_md5(path, chunk: int=1 << 20) -> str:
+    "md5 of a file, read in chunks, once per version of the file in a process (a grid's cell ids name the weights' md5 each)."
+    st = os.stat(path)
+    return _md5_of(os.path.realpath(path), st.st_size, st.st_mtime_ns, chunk)
 
 # %% ../nbs/00_data.ipynb
 DATASET_FORMATS = []  # (accepts(path) -> bool, load(path) -> ImageDataset), tried in order before folders and zips

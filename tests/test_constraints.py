@@ -88,6 +88,7 @@ def test_select_checks_settings_before_reading_data_from_the_command_line(tmp_pa
     (["--method", "typiclust[n_neighbors=0]"], "typiclust: n_neighbors must be a whole number >= 1, got 0"),
     (["--method", "zcore[n_subspaces=abc]"], "zcore: n_subspaces must be a whole number >= 1, got 'abc'"),
     (["--method", "class_aware_fl[difficulty=abc]"], "class_aware_fl: difficulty must be a number >= 0, got 'abc'"),
+    (["--method", "class_aware_fl[max_confusion=1.5]"], "class_aware_fl: max_confusion must be a number in [0, 1], got 1.5"),
     (["--seed", "-1"], "seed must be a whole number >= 0, got -1")])
 def test_select_checks_settings_before_reading_data(extra, says, tmp_path, capsys):
     from coreset_nb.cli import main

@@ -145,6 +145,7 @@ def test_two_processes_share_one_grid(grid):
     pd.testing.assert_frame_equal(comparable(shared), comparable(reference), check_exact=False, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow  # `make test` starts one LocalCluster (the killed-worker grid above); the shards are checked inline in 01_features
 def test_select_on_a_local_dask_cluster_gives_the_same_coreset(tmp_path):
     "Features by shards of the dataset and the per-class clustering as Dask tasks: the same coreset as in one process."
     from tests.conftest import DEMO_WEIGHTS, demo_subset

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from coreset_nb.class_aware import NOISY_LABELS
 from coreset_nb.compare import budget_label, compare, difference_grid, format_comparison, holm_adjust, verdict_counts
 from coreset_nb.leaderboard import flipped_markdown, flipped_picks, leaderboard, leaderboard_markdown, recommend_selector
 
@@ -324,7 +325,8 @@ def _robustness_part(root, # the checkout
     missing = [name for name in ROBUSTNESS if name not in boards]
     lines = [*head, "**The recommendation rule in each block** (the clean leaderboards recommend "
              f"`{clean}`):", "", *(f"- {v}" for v in verdicts), *([f"- Not run yet: {', '.join(missing)}."] if missing else []), ""]
-    own = [t for t in (own_vs_random(root, boards, grids=ROBUSTNESS), own_vs_best_peer(root, boards, grids=ROBUSTNESS)) if t]
+    own = [t for o in (OWN_SELECTOR, NOISY_LABELS)  # the default, and the setting for noisy labels (nbs/04h_class_aware)
+           for t in (own_vs_random(root, boards, own=o, grids=ROBUSTNESS), own_vs_best_peer(root, boards, own=o, grids=ROBUSTNESS)) if t]
     lines += sum(([t, ""] for t in own), [])
     for name, b in boards.items():
         model = sorted(b.model.unique())[0]
