@@ -143,3 +143,32 @@ def demo_subset(dst, per_class=6, edit=None):
                 data = src.read(n) if edit is None else edit(n, src.read(n))
                 if data is not None: out.writestr(n, data)
     return dst
+
+
+# The installed console script, exactly what a user runs: for the tests of the real process (its exit on a broken file,
+# its stderr filter, a kill). Everything else calls `coreset_nb(...)` below.
+CLI = [str(Path(__import__("sys").executable).parent / "coreset_nb")]
+
+
+def coreset_nb(*args, env=None, cwd=None):
+    """`coreset_nb ARGS` run in this test process (`coreset_nb.cli.main(argv)`), returned as `subprocess.run(...,
+    capture_output=True, text=True)` would return it: exit status, stdout, stderr. Same entry point and the same
+    one-line errors as the command; what it saves is a new interpreter importing TensorFlow (~7 CPU-s) per call, ~60
+    calls in `make test`. `env` adds variables for the call (CORESET_NB_CACHE, ...); `cwd` is the folder it runs in.
+    TensorFlow's C++ log lines go to descriptor 2, not into the captured stderr (the command's own filter drops them)."""
+    import contextlib, io, subprocess, sys, warnings
+    from coreset_nb.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_cwd, saved_format = dict(os.environ), os.getcwd(), warnings.formatwarning
+    os.environ.update({k: str(v) for k, v in (env or {}).items()})
+    try:
+        if cwd is not None: os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+            # printed as the command prints them, not recorded by pytest's own warning capture
+            warnings.showwarning = lambda message, category, filename, lineno, file=None, line=None: \
+                sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+            try: code = main([str(a) for a in args])
+            except SystemExit as e: code = e.code if isinstance(e.code, int) else int(e.code is not None)  # argparse: 2
+    finally:
+        os.environ.clear(); os.environ.update(saved_env); os.chdir(saved_cwd); warnings.formatwarning = saved_format
+    return subprocess.CompletedProcess(["coreset_nb", *map(str, args)], code, out.getvalue(), err.getvalue())

@@ -1,23 +1,15 @@
-"""`coreset_nb select` end to end, as a user runs it (a subprocess of the installed command)."""
+"""`coreset_nb select` end to end through the command's entry point (in this process: `tests.conftest.coreset_nb`)."""
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO_WEIGHTS, DEMO_ZIP
+from tests.conftest import DEMO_WEIGHTS, DEMO_ZIP, coreset_nb
 from tests.test_data import make_release_zip
 
-# the installed console script, exactly what a user runs
-CLI = [str(Path(sys.executable).parent / "coreset_nb")]
-
-
-def run(args, cache, **kw):
-    env = dict(os.environ, CORESET_NB_CACHE=str(cache), TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run(CLI + args, capture_output=True, text=True, env=env, timeout=600, **kw)
+def run(args, cache):
+    return coreset_nb(*args, env={"CORESET_NB_CACHE": cache})
 
 
 def read_rows(path):

@@ -1,5 +1,4 @@
 """`compare` on results with known paired differences, p-values against scipy, and `coreset_nb compare` end to end."""
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +9,8 @@ import pytest
 from scipy import stats
 
 from coreset_nb.compare import COLUMNS, bootstrap_ci, compare, load_results
+from tests.conftest import coreset_nb
 
-CLI = [str(Path(sys.executable).parent / "coreset_nb")]
 FRACTIONS = (0.005, 0.01, 0.02, 0.05, 0.25)
 
 
@@ -93,16 +92,11 @@ def test_bad_inputs():
     assert len(load_results([df, df])) == len(df)  # the same cells read twice count once
 
 
-def run_cli(args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run(CLI + args, capture_output=True, text=True, env=env, timeout=300)
-
-
 def test_cli_compare_writes_markdown_and_csv(tmp_path, capsys):
     (tmp_path / "run").mkdir()
     results(n_seeds=4).to_csv(tmp_path / "run" / "results.csv", index=False)
-    # the installed command, as a user runs it
-    res = run_cli(["compare", str(tmp_path / "run"), "--baseline", "random", "--out", str(tmp_path / "cmp.md"), "--n-boot", "1000"])
+    # the command's entry point, as a user runs it (tests.conftest.coreset_nb)
+    res = coreset_nb(*["compare", str(tmp_path / "run"), "--baseline", "random", "--out", str(tmp_path / "cmp.md"), "--n-boot", "1000"])
     assert res.returncode == 0, res.stderr
     assert "win" in res.stdout and "loss" in res.stdout and "0.005" in res.stdout
     md = (tmp_path / "cmp.md").read_text()

@@ -10,6 +10,7 @@ import pytest
 
 from coreset_nb.constraints import Interval, ListOf, Options, declared_constraints
 from coreset_nb.selectors import SELECTORS, parse_method, register_selector
+from tests.conftest import coreset_nb
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_SETTINGS = {"clusterer"}  # an object to reuse, not a setting a user writes
@@ -63,12 +64,8 @@ def test_valid_variants_still_parse():
 
 
 # --- from the command line: one line naming the setting, exit status 1, before any data is read --------------------
-CLI = [str(Path(sys.executable).parent / "coreset_nb")]
-
-
 def cli(*args, tmp_path):
-    env = dict(os.environ, CORESET_NB_CACHE=str(tmp_path / "cache"), TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run(CLI + list(args), capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    return coreset_nb(*args, env={"CORESET_NB_CACHE": tmp_path / "cache"}, cwd=tmp_path)
 
 
 def one_line_error(res) -> str:

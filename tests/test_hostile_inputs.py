@@ -14,13 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import demo_subset, DEMO_WEIGHTS, DEMO_ZIP
+from tests.conftest import CLI, coreset_nb, demo_subset, DEMO_WEIGHTS, DEMO_ZIP
 
-CLI = [str(Path(sys.executable).parent / "coreset_nb")]
+def run(args, cache):
+    "The command's entry point, in this process (`tests.conftest.coreset_nb`)."
+    return coreset_nb(*args, env={"CORESET_NB_CACHE": cache})
 
 
-def run(args, cache, timeout=300):
-    "The installed command, as a user runs it (its own stderr filter on: no TF_CPP_MIN_LOG_LEVEL help)."
+def run_process(args, cache, timeout=300):
+    "The installed command in a process of its own, as a user runs it (its own stderr filter on: no TF_CPP_MIN_LOG_LEVEL help)."
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     env["CORESET_NB_CACHE"] = str(cache)
     return subprocess.run(CLI + args, capture_output=True, text=True, env=env, timeout=timeout)
@@ -102,7 +104,7 @@ def test_damaged_caches_are_rebuilt_with_a_warning_naming_them(tmp_path):
     z = demo_subset(tmp_path / "d.zip", per_class=12)
     args = ["select", "--data", str(z), "--method", "intelligent", "--fraction", "0.25", "--backbone", "mobilenet",
             "--weights", str(DEMO_WEIGHTS), "--image-size", "64", "--pooling", "avg"]
-    first = run(args + ["--out", str(tmp_path / "a.csv")], tmp_path / "cache")
+    first = run_process(args + ["--out", str(tmp_path / "a.csv")], tmp_path / "cache")
     assert first.returncode == 0, first.stderr
     assert "I0000" not in first.stderr and "oneDNN" not in first.stderr and "NodeDef" not in first.stderr  # quiet by default
     feats = next((tmp_path / "cache" / "features").glob("*.npy"))
@@ -179,7 +181,7 @@ def test_compare_on_a_single_seed_says_no_test_is_possible(tmp_path):
     path = tmp_path / "results.csv"
     path.write_text("model,method,fraction,seed,test_accuracy\n" + "".join(
         f"transfer,{m},{f},0,{0.5 + 0.1 * (m == 'medoids')}\n" for f in (0.01, 0.05) for m in ("random", "medoids")))
-    res = subprocess.run(CLI + ["compare", str(path)], capture_output=True, text=True, timeout=120)
+    res = coreset_nb("compare", path)
     assert res.returncode == 0, res.stderr
     assert "no test is possible" in res.stdout and " tie" not in res.stdout.split("verdict")[1].split("\n\n")[0]
 

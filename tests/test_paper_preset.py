@@ -2,24 +2,19 @@
 wiring at a small image size in `make test`, and the whole `reproduce` at its real 256 px in `make test-slow`.
 Both use real PBC images (a few per class of the shipped sample) and `weights: none` (no ImageNet weights offline)."""
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.conftest import demo_subset
+from tests.conftest import coreset_nb, demo_subset
 from coreset_nb.experiments import CONFIGS_DIR
 
-CLI = str(Path(sys.executable).parent / "coreset_nb")
 OFFLINE = ["selection.weights=none", "models.transfer.weights=none", "seeds=[0]", "split.test_size=0.34"]
 
 
 def run(args, cwd):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([CLI, *args, "--quiet"], cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
+    return coreset_nb(*args, "--quiet", cwd=cwd)
 
 
 def sets(*assignments): return [a for s in assignments for a in ("--set", s)]
@@ -74,14 +69,12 @@ def gpu_check_module():
     return module
 
 
-def test_gpu_recipe_refuses_without_a_gpu(tmp_path):
+def test_gpu_recipe_refuses_without_a_gpu(tmp_path, capsys):
     "No machine here has a GPU with TensorFlow: the recipe must say so in one line and run nothing."
     gpu_check = gpu_check_module()
     if gpu_check.gpu_devices(): pytest.skip("this machine has a GPU: the recipe would run")
-    done = subprocess.run([sys.executable, str(GPU_CHECK), "--out", str(tmp_path / "out")], capture_output=True, text=True,
-                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=300)
-    assert done.returncode == 2 and not (tmp_path / "out").exists()
-    lines = [l for l in done.stderr.splitlines() if l.startswith("gpu_check:")]
+    assert gpu_check.main(["--out", str(tmp_path / "out")]) == 2 and not (tmp_path / "out").exists()
+    lines = [l for l in capsys.readouterr().err.splitlines() if l.startswith("gpu_check:")]
     assert len(lines) == 1 and "no GPU visible to TensorFlow" in lines[0]
 
 
