@@ -5,7 +5,7 @@
 # %% ../nbs/01_features.ipynb 4
 from __future__ import annotations
 
-import hashlib, json, os, time
+import functools, hashlib, json, os, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,28 +15,39 @@ from .cache import cache_path, cached_array, default_cache_dir
 from .data import ImageDataset, file_md5
 from .images import decoded_batches
 from tqdm.auto import tqdm
+# Deferred imports: TensorFlow (keras), inside the functions that build or run a backbone, so that features found in the
+# cache are read without it.
 
 # %% auto 0
-__all__ = ['BACKBONES', 'HDF5_SIGNATURE', 'POOLINGS', 'FEATURE_CACHE_VERSION', 'PreprocessInput', 'BackboneSpec',
-           'register_backbone', 'WeightsUnavailableError', 'build_backbone', 'feature_extractor', 'weights_identity',
-           'FeatureSet', 'extract_features']
+__all__ = ['BACKBONES', 'HDF5_SIGNATURE', 'POOLINGS', 'FEATURE_CACHE_VERSION', 'BackboneSpec', 'register_backbone',
+           'WeightsUnavailableError', 'build_backbone', 'feature_extractor', 'weights_identity', 'FeatureSet',
+           'extract_features']
 
 # %% ../nbs/01_features.ipynb
-import keras
-import tensorflow as tf
+@functools.cache
+def _preprocess_input_class():
+    "The class `PreprocessInput`, made on first use: importing this module imports no TensorFlow (a cache hit needs none)."
+    import keras
 
-@keras.saving.register_keras_serializable(package="coreset_nb")
-class PreprocessInput(keras.layers.Layer):
-    "A backbone's `preprocess_input` as a parameter-free layer: RGB pixels 0..255 in, backbone input out."
-    def __init__(self, mode: str="tf", # 'tf' (−1..1), 'caffe' (BGR, mean-subtracted) or 'torch' (ImageNet mean/std)
-                 **kwargs):
-        super().__init__(**kwargs)
-        if mode not in ("tf", "caffe", "torch"): raise ValueError(f"mode must be 'tf', 'caffe' or 'torch', got {mode!r}")
-        self.mode = mode
-    def call(self, x):
-        x = keras.ops.cast(x, "float32")
-        return keras.applications.imagenet_utils.preprocess_input(x, data_format="channels_last", mode=self.mode)
-    def get_config(self): return {**super().get_config(), "mode": self.mode}
+    @keras.saving.register_keras_serializable(package="coreset_nb")
+    class PreprocessInput(keras.layers.Layer):
+        "A backbone's `preprocess_input` as a parameter-free layer: RGB pixels 0..255 in, backbone input out."
+        def __init__(self, mode: str="tf", # 'tf' (−1..1), 'caffe' (BGR, mean-subtracted) or 'torch' (ImageNet mean/std)
+                     **kwargs):
+            super().__init__(**kwargs)
+            if mode not in ("tf", "caffe", "torch"): raise ValueError(f"mode must be 'tf', 'caffe' or 'torch', got {mode!r}")
+            self.mode = mode
+        def call(self, x):
+            x = keras.ops.cast(x, "float32")
+            return keras.applications.imagenet_utils.preprocess_input(x, data_format="channels_last", mode=self.mode)
+        def get_config(self): return {**super().get_config(), "mode": self.mode}
+
+    PreprocessInput.__qualname__ = "PreprocessInput"  # pickled by name: `coreset_nb.features.PreprocessInput` (below)
+    return PreprocessInput
+
+def __getattr__(name):  # `from coreset_nb.features import PreprocessInput`: the class, made then
+    if name == "PreprocessInput": return _preprocess_input_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # %% ../nbs/01_features.ipynb
 @dataclass
@@ -51,17 +62,22 @@ class BackboneSpec:
 # %% ../nbs/01_features.ipynb
 BACKBONES: dict = {}
 
+def _applications():
+    "`keras.applications`, imported when a backbone is built, not with this module."
+    import keras
+    return keras.applications
+
 def register_backbone(name, builder, preprocess, layer=None, weights_file=""):
     "Add a backbone to the registry."
     BACKBONES[name] = BackboneSpec(name, builder, preprocess, layer, weights_file)
 
-register_backbone("vgg16", lambda weights, input_shape, **kw: keras.applications.VGG16(
+register_backbone("vgg16", lambda weights, input_shape, **kw: _applications().VGG16(
     include_top=False, weights=weights, input_shape=input_shape), "caffe", layer="block5_pool",
     weights_file="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")
-register_backbone("resnet101v2", lambda weights, input_shape, **kw: keras.applications.ResNet101V2(
+register_backbone("resnet101v2", lambda weights, input_shape, **kw: _applications().ResNet101V2(
     include_top=False, weights=weights, input_shape=input_shape), "tf",
     weights_file="resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5")
-register_backbone("mobilenet", lambda weights, input_shape, alpha=0.25, **kw: keras.applications.MobileNet(
+register_backbone("mobilenet", lambda weights, input_shape, alpha=0.25, **kw: _applications().MobileNet(
     include_top=False, weights=weights, input_shape=input_shape, alpha=alpha), "tf",
     weights_file="mobilenet_{alpha_tag}_224_tf_no_top.h5 (alpha 0.25 → 2_5, 0.5 → 5_0, 0.75 → 7_5, 1.0 → 1_0)")
 
@@ -69,6 +85,7 @@ register_backbone("mobilenet", lambda weights, input_shape, alpha=0.25, **kw: ke
 def _raw_pixels(weights, input_shape, **kw):
     "The 'raw' backbone: no network, the (resized) pixels themselves."
     if weights is not None: raise ValueError(f"the 'raw' backbone has no weights: pass weights=None, not {weights!r}")
+    import keras
     inputs = keras.Input(input_shape)
     return keras.Model(inputs, keras.layers.Identity(name="pixels")(inputs), name="raw_pixels")
 
@@ -116,6 +133,7 @@ def build_backbone(name: str="vgg16", # a registered backbone name (see `BACKBON
                    layer: str|None=None, # feature layer (default: the registered one, e.g. block5_pool for VGG16)
                   ) -> keras.Model:
     "A frozen backbone mapping RGB pixels (0..255) to its convolutional feature map, preprocessing included."
+    import keras
     if name not in BACKBONES: raise ValueError(f"unknown backbone {name!r}; known: {sorted(BACKBONES)}")
     spec = BACKBONES[name]
     net = _build_net(spec, _check_weights(weights), image_size, alpha)
@@ -123,7 +141,7 @@ def build_backbone(name: str="vgg16", # a registered backbone name (see `BACKBON
     if layer is not None and layer != net.layers[-1].name: net = keras.Model(net.input, net.get_layer(layer).output)
     net.trainable = False
     inputs = keras.Input((image_size, image_size, 3), name="rgb_0_255")
-    outputs = net(PreprocessInput(spec.preprocess, name=f"{spec.preprocess}_preprocess")(inputs), training=False)
+    outputs = net(_preprocess_input_class()(spec.preprocess, name=f"{spec.preprocess}_preprocess")(inputs), training=False)
     model = keras.Model(inputs, outputs, name=f"{name}_backbone")
     model.trainable = False
     return model
@@ -134,6 +152,7 @@ POOLINGS = ("flatten", "avg", "max")
 def feature_extractor(name: str="vgg16", weights="imagenet", image_size: int=256, pooling: str="flatten",
                       alpha: float=0.25, layer: str|None=None) -> keras.Model:
     "`build_backbone` followed by `pooling` ('flatten' | 'avg' | 'max'): images → feature vectors."
+    import keras
     if pooling not in POOLINGS: raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     backbone = build_backbone(name, weights, image_size, alpha, layer)
     pool = {"flatten": keras.layers.Flatten, "avg": keras.layers.GlobalAveragePooling2D,
@@ -146,7 +165,9 @@ FEATURE_CACHE_VERSION = 1  # bump when extraction changes in a way the key canno
 def weights_identity(weights, seed: int=0) -> str:
     "What the weights are, for cache keys: file md5, 'imagenet-keras<version>', or the random-init seed."
     if weights is None: return f"random-init-seed{seed}"
-    if weights == "imagenet": return f"imagenet-keras{keras.__version__}"
+    if weights == "imagenet":
+        import keras  # only here: a file or a seed needs no TensorFlow
+        return f"imagenet-keras{keras.__version__}"
     return f"file-md5-{file_md5(weights)}"
 
 # %% ../nbs/01_features.ipynb
@@ -167,13 +188,15 @@ def _compiled_forward(model: keras.Model) -> tuple:
     # eagerly per batch was 2.7x slower. The cheap preprocessing layer stays eager: compiled, its arithmetic changes in
     # the last bit (grappler's constant folding), which moves the features by up to 1e-4 and would make them differ
     # from those cached before; this way they are bit-identical to the eager model call.
-    pre = next(l for l in model.layers if isinstance(l, PreprocessInput))
+    import keras, tensorflow as tf
+    pre = next(l for l in model.layers if isinstance(l, _preprocess_input_class()))
     net = keras.Model(pre.output, model.output)
     return pre, tf.function(lambda x: net(x, training=False), input_signature=[tf.TensorSpec((None, *net.input.shape[1:]), tf.float32)])
 
 # %% ../nbs/01_features.ipynb
 def _forward_all(ds, backbone, weights, image_size, pooling, alpha, layer, batch_size, seed, progress, indices=None) -> np.ndarray:
     "Run the feature extractor over the items `indices` of `ds` (default: all), one row per item in that order."
+    import keras
     if weights is None: keras.utils.set_random_seed(seed)  # the same random init in every process (shards on Dask)
     model = feature_extractor(backbone, weights, image_size, pooling, alpha, layer)
     indices = np.arange(len(ds), dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)

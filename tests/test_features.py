@@ -41,3 +41,17 @@ def test_imagenet_without_internet_says_how_to_pass_a_file():
         assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in msg and "--weights /path/to/file.h5" in msg
     else:
         pytest.skip("ImageNet weights are reachable here (online or cached): nothing to check")
+
+
+def test_a_cache_hit_imports_no_tensorflow(tmp_path):
+    "Features read back from the cache need no TensorFlow: a notebook or a command that finds them does not pay its import."
+    import subprocess, sys
+    from coreset_nb.features import extract_features
+    from tests.conftest import DEMO_ZIP
+    ds = load_dataset(DEMO_ZIP, progress=False).subset(range(0, 2400, 300))
+    extract_features(ds, "mobilenet", DEMO_WEIGHTS, image_size=32, pooling="avg", cache_dir=tmp_path, progress=False)
+    code = (f"import sys; from coreset_nb.data import load_dataset; from coreset_nb.features import extract_features; "
+            f"ds = load_dataset({str(DEMO_ZIP)!r}, progress=False).subset(range(0, 2400, 300)); "
+            f"f = extract_features(ds, 'mobilenet', {str(DEMO_WEIGHTS)!r}, image_size=32, pooling='avg', cache_dir={str(tmp_path)!r}, progress=False); "
+            "assert f.cache_hit and f.X.shape == (8, 256), f; assert 'tensorflow' not in sys.modules, 'tensorflow imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
