@@ -392,7 +392,7 @@ def _trace_once(model, x_fit, y_fit, x_test, m: dict, seed: int):
     """Trace a kept model's train, validation and predict steps with one untimed epoch of the cell's own data, then
     put its initial state back: the first cell of a process is then timed like every later one (no tracing inside)."""
     from coreset_nb.train import train
-    if model._traced or m.get("steps"): return  # the step-budget protocol compiles its own schedule in every cell
+    if model._traced or m.get("steps"): return  # the step-budget protocol traces its step itself, before timing (06b_protocol)
     initial = [v.numpy() for v in model.variables]
     train(model, x_fit, y_fit, epochs=1, batch_size=m["batch_size"], val_fraction=m["val_fraction"], early_stopping_patience=None,
           learning_rate=m["learning_rate"], seed=seed, verbose=0)

@@ -40,13 +40,25 @@ def step_batches(x:np.ndarray, # inputs (N, ...): images for `augment`
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 # %% ../nbs/06b_protocol.ipynb
+class _Kept:
+    "What a model keeps between trainings: traced steps by optimizer setting, and BatchNorm-input models by layer."
+    def __init__(self): self.steps, self.bn_inputs = {}, {}
+
+def _kept(model:keras.Model) -> _Kept:
+    "The model's `_Kept`, made on first use."
+    if not isinstance(getattr(model, "_coreset_kept", None), _Kept): model._coreset_kept = _Kept()
+    return model._coreset_kept
+
+# %% ../nbs/06b_protocol.ipynb
 def precise_bn(model:keras.Model, # a trained model
                x:np.ndarray, # the images (or features) it was trained on, not augmented
                batch_size:int=256, # prediction batch size
               ) -> keras.Model: # `model`, its BatchNormalization moving statistics replaced
     "Set every BatchNormalization layer's moving mean/variance to those of its inputs over `x`, in inference mode."
+    bn_inputs = _kept(model).bn_inputs  # one model per layer, whose predict step is traced once
     for layer in [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]:  # in order: later layers see updated earlier ones
-        inputs = keras.Model(model.inputs, layer.input).predict(x, batch_size=batch_size, verbose=0)
+        if layer.name not in bn_inputs: bn_inputs[layer.name] = keras.Model(model.inputs, layer.input)
+        inputs = bn_inputs[layer.name].predict(x, batch_size=batch_size, verbose=0)
         axes = tuple(range(inputs.ndim - 1))
         layer.moving_mean.assign(inputs.mean(axis=axes)); layer.moving_variance.assign(inputs.var(axis=axes))
     return model
@@ -93,6 +105,25 @@ def _compile(model:keras.Model, # the model to train
     rate = keras.optimizers.schedules.CosineDecay(learning_rate, total_steps) if lr_schedule == "cosine" else learning_rate
     model.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # for later `evaluate`/`fit` calls
     return model.optimizer
+
+# %% ../nbs/06b_protocol.ipynb
+def _training_step(model:keras.Model, # the model to train
+                   learning_rate:float, lr_schedule:str, total_steps:int, # `_compile`'s settings
+                   batch_spec:tuple, # the (x, y) TensorSpecs of one full batch: the step is traced for them here
+                  ):
+    "`_step_function` of `model` compiled by `_compile`, its Adam in the state of a new one; traced once per model and setting."
+    kept, key = _kept(model).steps, (float(learning_rate), lr_schedule, int(total_steps))
+    if key not in kept:
+        optimizer = _compile(model, learning_rate, lr_schedule, total_steps)
+        optimizer.build(model.trainable_variables)  # zero moments, iteration 0: the values every later run starts from
+        step = _step_function(model, optimizer)
+        step.get_concrete_function(*batch_spec)  # traced now, before the first epoch is timed
+        kept[key] = (optimizer, [v.numpy() for v in optimizer.variables], step)
+    optimizer, fresh, step = kept[key]
+    if model.optimizer is not optimizer:  # compiled since with another setting: this one's Adam again
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    for variable, value in zip(optimizer.variables, fresh): variable.assign(value)
+    return step
 
 # %% ../nbs/06b_protocol.ipynb
 def _run_epochs(step, # `_step_function(...)`
@@ -148,10 +179,13 @@ def train_steps(model:keras.Model, # a model ending in softmax (e.g. `custom_cnn
     fit_standardize(model, x)  # a `custom_cnn(standardize=True)` learns its input statistics from the coreset
     if loop not in ("compiled", "fit"): raise ValueError(f"loop must be 'compiled' or 'fit', got {loop!r}")
     epochs, per_epoch = _fit_plan(len(y), batch_size, int(steps))
-    optimizer = _compile(model, learning_rate, lr_schedule, epochs * per_epoch)
-    batches, start = step_batches(x, y, batch_size, seed, augment), time.perf_counter()
+    batches = step_batches(x, y, batch_size, seed, augment)
+    if loop == "fit": _compile(model, learning_rate, lr_schedule, epochs * per_epoch)
+    else: step = _training_step(model, learning_rate, lr_schedule, epochs * per_epoch,
+                                tuple(tf.TensorSpec((batch_size, *s.shape[1:]), s.dtype) for s in batches.element_spec))
+    start = time.perf_counter()
     if loop == "fit": history, epoch_times = _fit_epochs(model, batches, epochs, per_epoch, verbose)
-    else: history, epoch_times = _run_epochs(_step_function(model, optimizer), iter(batches), epochs, per_epoch, verbose)
+    else: history, epoch_times = _run_epochs(step, iter(batches), epochs, per_epoch, verbose)
     if recalibrate_bn: precise_bn(model, x)
     return TrainResult(model=model, history=history, epoch_times=epoch_times, total_time=time.perf_counter() - start,
                        best_epoch=epochs - 1, monitor="loss", stopped_early=False, restored_best_weights=False,
