@@ -1,5 +1,6 @@
 """Shared pytest setup: the `slow` marker (skipped unless --runslow) and paths to the offline data."""
 import os
+import sys
 import zipfile
 from pathlib import Path
 
@@ -148,7 +149,7 @@ def demo_subset(dst, per_class=6, edit=None):
 
 # The installed console script, exactly what a user runs: for the tests of the real process (its exit on a broken file,
 # its stderr filter, a kill). Everything else calls `coreset_nb(...)` below.
-CLI = [str(Path(__import__("sys").executable).parent / "coreset_nb")]
+CLI = [str(Path(sys.executable).parent / "coreset_nb")]
 
 
 def coreset_nb(*args, env=None, cwd=None):
@@ -157,7 +158,7 @@ def coreset_nb(*args, env=None, cwd=None):
     one-line errors as the command; what it saves is a new interpreter importing TensorFlow (~7 CPU-s) per call, ~60
     calls in `make test`. `env` adds variables for the call (CORESET_NB_CACHE, ...); `cwd` is the folder it runs in.
     TensorFlow's C++ log lines go to descriptor 2, not into the captured stderr (the command's own filter drops them)."""
-    import contextlib, io, subprocess, sys, warnings
+    import contextlib, io, subprocess, warnings
     from coreset_nb.cli import main
     out, err = io.StringIO(), io.StringIO()
     saved_env, saved_cwd, saved_format = dict(os.environ), os.getcwd(), warnings.formatwarning

@@ -1,7 +1,6 @@
 """`coreset_nb select` end to end through the command's entry point (in this process: `tests.conftest.coreset_nb`)."""
 import csv
 import json
-from pathlib import Path
 
 import pytest
 

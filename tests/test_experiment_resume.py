@@ -7,7 +7,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,8 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 from coreset_nb.images import colour_squares
-
-CLI = str(Path(sys.executable).parent / "coreset_nb")
+from tests.conftest import CLI
 TIMING = ["train_time_s", "epoch_time_s", "selection_time_s", "est_backbone_epoch_time_s", "versions"]
 
 
@@ -39,7 +37,7 @@ def write_config(tmp_path, results):
 def run(config, quiet=True, extra=()):
     from coreset_nb.dask_grid import ONE_THREAD_ENV
     env = dict(os.environ, **ONE_THREAD_ENV)  # the thread setting of a Dask worker, so every run here gives the same numbers
-    return subprocess.Popen([CLI, "experiment", "--config", str(config), *extra] + (["--quiet"] if quiet else []), env=env,
+    return subprocess.Popen([*CLI, "experiment", "--config", str(config), *extra] + (["--quiet"] if quiet else []), env=env,
                             stdout=subprocess.DEVNULL if quiet else subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -154,7 +152,7 @@ def test_select_on_a_local_dask_cluster_gives_the_same_coreset(tmp_path):
             "--pooling", "avg", "--fraction", "0.2", "--quiet"]
     env = dict(os.environ, **ONE_THREAD_ENV)
     for name, extra in (("here", []), ("dask", ["--dask", "--workers", "2"])):  # separate caches: both extract
-        res = subprocess.run([CLI, *args, "--cache-dir", str(tmp_path / f"cache-{name}"), "--out", str(tmp_path / f"{name}.csv"), *extra],
+        res = subprocess.run([*CLI, *args, "--cache-dir", str(tmp_path / f"cache-{name}"), "--out", str(tmp_path / f"{name}.csv"), *extra],
                              capture_output=True, text=True, env=env, timeout=600)
         assert res.returncode == 0, res.stderr[-3000:]
     here, on_dask = pd.read_csv(tmp_path / "here.csv"), pd.read_csv(tmp_path / "dask.csv")
