@@ -8,13 +8,22 @@ STAMP := $(VENV)/.installed
 SKX_STAMP := $(SKX)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
+# Python writes the bytecode of what it imports, once: compiling all of a new venv ahead (uv --compile-bytecode) took 25 s,
+# most of it TensorFlow modules nothing imports. A shell that sets PYTHONDONTWRITEBYTECODE would recompile in every process.
+unexport PYTHONDONTWRITEBYTECODE
+# glibc's malloc hands large buffers back to the kernel as soon as they are freed (mmap/trim), and TensorFlow frees and
+# asks again for the same sizes at every step: the pages are faulted in anew each time. Keeping them in the heap cut system
+# time 14 s -> 2 s (tests/test_demo_cnn.py, 42 s -> 32 s wall) with the same results. Read by every process started here.
+export MALLOC_MMAP_THRESHOLD_ ?= 33554432
+export MALLOC_TRIM_THRESHOLD_ ?= 268435456
+export MALLOC_TOP_PAD_ ?= 67108864
 
 .PHONY: colab docs docs-check nbs gpu-check full-pbc-verdicts install venvs bench-apricot test test-export test-layers test-nbs test-py test-all test-skextra test-slow reproduce bench selectors leaderboard results-tables robustness readme cnn-noise cnn-grid ablations clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q uv  # uv installs and compiles in parallel: several times faster than pip here
-	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[dev]'  # bytecode now: PYTHONDONTWRITEBYTECODE may be set
+	$(BIN)/python -m pip install -q uv  # uv installs several times faster than pip here
+	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
@@ -24,7 +33,7 @@ install: $(STAMP)
 $(SKX_STAMP): settings.ini setup.py
 	test -x $(SKX)/bin/python || $(PYTHON) -m venv $(SKX)
 	$(SKX)/bin/python -m pip install -q uv
-	$(SKX)/bin/uv pip install -q --compile-bytecode --python $(SKX)/bin/python 'numpy<2' 'scikit-learn<1.10' scikit-learn-extra==0.3.0 kmedoids scipy tqdm pyyaml joblib pillow pytest fastcore
+	$(SKX)/bin/uv pip install -q --python $(SKX)/bin/python 'numpy<2' 'scikit-learn<1.10' scikit-learn-extra==0.3.0 kmedoids scipy tqdm pyyaml joblib pillow pytest fastcore
 	$(SKX)/bin/uv pip install -q --python $(SKX)/bin/python -e . --no-deps
 	touch $@
 

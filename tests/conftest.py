@@ -95,7 +95,8 @@ def wheel(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wheel")
     (tmp / "src").mkdir()
     for name in ("settings.ini", "setup.py", "README.md", "coreset_nb", "paper_figures"):  # build from a copy: no build/ here
-        (shutil.copytree if (REPO / name).is_dir() else shutil.copy)(REPO / name, tmp / "src" / name)
+        if (REPO / name).is_dir(): shutil.copytree(REPO / name, tmp / "src" / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else: shutil.copy(REPO / name, tmp / "src" / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp / "dist"),
                     str(tmp / "src")], check=True, capture_output=True)
     whl = next((tmp / "dist").glob("coreset_nb-*.whl"))

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 from coreset_nb.images import colour_squares
-from tests.conftest import CLI
+from tests.conftest import CLI, coreset_nb
 TIMING = ["train_time_s", "epoch_time_s", "selection_time_s", "est_backbone_epoch_time_s", "versions"]
 
 
@@ -41,6 +41,12 @@ def run(config, quiet=True, extra=()):
                             stdout=subprocess.DEVNULL if quiet else subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def run_here(config):
+    "The same command in this test process (tests/conftest.py `coreset_nb`): where no process is killed, none is started."
+    from coreset_nb.dask_grid import ONE_THREAD_ENV
+    return coreset_nb("experiment", "--config", config, env=ONE_THREAD_ENV)
+
+
 def comparable(df):
     return df.drop(columns=[c for c in TIMING if c in df]).reset_index(drop=True)
 
@@ -50,8 +56,8 @@ def grid(tmp_path_factory):
     "The images and an uninterrupted single-process run of the grid (the reference)."
     tmp_path = tmp_path_factory.mktemp("grid")
     make_images(tmp_path / "imgs")
-    clean = run(write_config(tmp_path, tmp_path / "clean"))
-    assert clean.wait(timeout=600) == 0, clean.stderr.read()[-3000:]
+    clean = run_here(write_config(tmp_path, tmp_path / "clean"))
+    assert clean.returncode == 0, clean.stderr[-3000:]
     return tmp_path, pd.read_csv(tmp_path / "clean" / "results.csv")
 
 
@@ -171,8 +177,8 @@ def test_damaged_cell_files_are_named_set_aside_and_recomputed(grid):
     emptied.write_text("")
     garbage.write_text(json.dumps({"cell_id": "nonsense", "test_accuracy": "high", "seed": 1.5}))
     pd.DataFrame({"garbage": [1]}).to_csv(damaged / "results.csv", index=False)  # results.csv is rebuilt from sound cells only
-    proc = run(write_config(tmp_path, damaged), quiet=False)
-    _, err = proc.communicate(timeout=600)
+    proc = run_here(write_config(tmp_path, damaged))
+    err = proc.stderr
     assert proc.returncode == 0, err[-3000:]
     warned = [line for line in err.splitlines() if line.startswith("coreset_nb: warning:") and ".damaged" in line]
     assert sorted(Path(line.split("warning: ", 1)[1].split(": ")[0]).name for line in warned) == sorted(
