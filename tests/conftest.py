@@ -46,7 +46,7 @@ def pytest_xdist_make_scheduler(config, log):
 
 def pytest_collection_modifyitems(config, items):
     # The longest units first (`make test` hands them out in this order, --no-loadscope-reorder): the product tests'
-    # reproduction with its other tests (~4 min here), the grids of test_experiment_resume (~70 s), then the notebooks
+    # reproduction with its other tests (~4 min here, `make test-slow`), the grids of test_experiment_resume (~60 s), then the notebooks
     # (nbs/, up to 40 s each), then the tests one by one, so that the last units handed out are short and both workers
     # finish together.
     first = ["tests/test_product.py", "tests/test_experiment_resume.py", "nbs/", "tests/test_hostile_inputs.py"]
@@ -106,11 +106,11 @@ def wheel(tmp_path_factory):
     return dict(path=whl, site=site, env=env, cli=[sys.executable, "-c", "import sys; from coreset_nb.cli import main; sys.exit(main())"])
 
 
-# `make test` reproduces the demo at one of its four budgets (25%: Table 1's), with every seed, selector and model and
-# the 100% rows, every figure notebook and the report: everything a user reads, from the wheel. Only the custom CNN's
-# step budget is cut (20 steps instead of 300-1200): its training is 90% of the demo's time on 2 CPU cores. That the
-# shipped CNN settings learn is checked by tests/test_demo_cnn.py (one cell with demo.yaml's settings unchanged), and
-# the whole demo as shipped by the slow test `test_full_demo_as_make_reproduce_runs_it` (`make test-slow`).
+# `make test-slow` reproduces the demo at one of its four budgets (25%: Table 1's), with every seed, selector and model
+# and the 100% rows, every figure notebook and the report: everything a user reads, from the wheel. Only the custom
+# CNN's step budget is cut (20 steps instead of 300-1200): its training is 90% of the demo's time on 2 CPU cores. That
+# the shipped CNN settings learn is checked by tests/test_demo_cnn.py (one cell with demo.yaml's settings unchanged, in
+# `make test`), and the whole demo as shipped by `test_full_demo_as_make_reproduce_runs_it`.
 SHORT_CNN = ["models.cnn.steps=20", "models.cnn.min_steps=20"]
 DEMO_SETS = ["fractions=[0.25]", *SHORT_CNN]
 

@@ -16,7 +16,7 @@ def read_rows(path):
         return list(csv.DictReader(f))
 
 
-@pytest.mark.slow  # ~25 s; tests/test_product.py selects with the shipped weights on every `make test`
+@pytest.mark.slow  # ~25 s; tests/test_product.py selects with the shipped weights on the demo (also `make test-slow`)
 def test_select_intelligent_mobilenet_on_native_sample(shared_file, tmp_path):
     args = ["select", "--data", str(shared_file("pbc_native_sample_25perclass.zip")), "--fraction", "0.25",
             "--method", "intelligent", "--backbone", "mobilenet",

@@ -1,6 +1,6 @@
 """The demo's custom CNN, with the settings `make reproduce` ships (configs/demo.yaml, nothing changed), learns on the
-shipped images. `make test` runs the demo's reproduction with the CNN's steps cut (tests/conftest.py, `SHORT_CNN`);
-this one cell is what keeps a Table 1 with a CNN at chance from passing it (the full demo: `make test-slow`)."""
+shipped images. `make test-slow` runs the demo's reproduction with the CNN's steps cut (tests/conftest.py, `SHORT_CNN`),
+and the whole demo; this one cell, in `make test`, is what keeps a CNN at chance from passing it."""
 from pathlib import Path
 
 from tests.conftest import DEMO_CONFIG, DEMO_ZIP, LEARNED

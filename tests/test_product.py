@@ -14,7 +14,10 @@ import yaml
 
 from tests.conftest import DEMO_CONFIG, DEMO_SETS, DEMO_WEIGHTS, DEMO_ZIP, LEARNED, SHORT_CNN, reproduce_from_wheel
 
-# the tests sharing the `demo_run` reproduction live in this one file, which one xdist worker runs whole (conftest.py)
+# the tests sharing the `demo_run` reproduction live in this one file, which one xdist worker runs whole (conftest.py).
+# The reproduction takes ~3 CPU-minutes of the ~6 that `make test` may take on 2 cores: `make test-slow` runs this file
+# (run it before a release, and after any change to reproduce, the figure notebooks or the demo's settings).
+pytestmark = pytest.mark.slow
 
 
 def grid(sets=DEMO_SETS):
