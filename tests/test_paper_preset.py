@@ -1,5 +1,5 @@
 """The `paper` preset (VGG16 block5_pool flattened for selection, ResNet101V2 + Listing 2 head, the custom CNN): its
-wiring at a small image size in `make test`, and the whole `reproduce` at its real 256 px in `make test-slow`.
+wiring at a small image size and the whole `reproduce` at its real 256 px, both in `make test-slow`.
 Both use real PBC images (a few per class of the shipped sample) and `weights: none` (no ImageNet weights offline)."""
 import json
 from pathlib import Path
@@ -28,6 +28,7 @@ def test_the_paper_preset_is_the_papers_setup():
         "resnet101v2", 256, 256)
 
 
+@pytest.mark.slow  # ~22 s (VGG16 and ResNet101V2 built and run); the preset's settings are checked above in `make test`
 def test_paper_preset_wiring_at_32px(tmp_path):
     "Every cell of the preset's grid runs through its real backbones and models, at 32 px and one epoch."
     data = demo_subset(tmp_path / "pbc3.zip", per_class=3)

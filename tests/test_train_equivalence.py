@@ -35,6 +35,7 @@ def test_cached_features_match_end_to_end(images_labels):
     assert check["cached"].epochs_run == check["end_to_end"].epochs_run == 2
 
 
+@pytest.mark.slow  # nbs/06_train checks the same equivalence with a validation split (`head_training_equivalence`) in `make test`
 def test_equivalence_with_validation_split(images_labels):
     x, y = images_labels
     check = head_training_equivalence(_mobilenet(64), x[:, :64, :64], y, epochs=2, batch_size=16, val_fraction=0.25,
