@@ -12,8 +12,8 @@ export PYTHONHASHSEED := 0
 # most of it TensorFlow modules nothing imports. A shell that sets PYTHONDONTWRITEBYTECODE would recompile in every process.
 unexport PYTHONDONTWRITEBYTECODE
 # glibc's malloc hands large buffers back to the kernel as soon as they are freed (mmap/trim), and TensorFlow frees and
-# asks again for the same sizes at every step: the pages are faulted in anew each time. Keeping them in the heap cut system
-# time 14 s -> 2 s (tests/test_demo_cnn.py, 42 s -> 32 s wall) with the same results. Read by every process started here.
+# asks again for the same sizes at every batch: the pages are faulted in anew each time. These keep them in the heap, with
+# the same results (benchmarks/bench_malloc_env.py measures both sides). Read by every process started here.
 export MALLOC_MMAP_THRESHOLD_ ?= 33554432
 export MALLOC_TRIM_THRESHOLD_ ?= 268435456
 export MALLOC_TOP_PAD_ ?= 67108864
