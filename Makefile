@@ -92,7 +92,8 @@ reproduce: $(STAMP)
 	$(BIN)/coreset_nb reproduce --preset demo
 
 # Heavy checks that `make test` (and so CI) skips: the notebooks' `#| slow` cells (real data, when ../shared is there)
-# and the tests marked slow (the ablation notebooks, the two-process grid). Developers run them before a release.
+# and the tests marked slow (the demo reproduced from a wheel and checked as a user reads it, the ablation notebooks, the
+# grids on Dask and in two processes, the paper preset). Developers run them before a release, and after changing the main job.
 test-slow: $(STAMP)
 	$(BIN)/nbdev_test --n_workers 2 --flags slow
 	$(BIN)/python -m pytest tests/ -q -rs --runslow -m slow

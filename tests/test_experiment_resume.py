@@ -90,7 +90,7 @@ def test_sigkill_then_resume_equals_uninterrupted(grid):
     pd.testing.assert_frame_equal(comparable(killed), comparable(reference), check_exact=False, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.slow  # with the grid on Dask with a worker killed (next test), `make test-slow`
+@pytest.mark.slow  # `make test-slow`, beside the same grid with a worker killed (next test)
 def test_a_local_dask_cluster_runs_the_same_cells_as_one_process(grid):
     tmp_path, reference = grid
     proc = run(write_config(tmp_path, tmp_path / "dask"), extra=["--dask", "--workers", "2"])
