@@ -10,7 +10,7 @@ seed's clustering) are filled before either run and both read them, so the ratio
 
 Writes benchmarks/results/dask_grid.csv (one row).
 """
-from _common import write_rows
+from _common import without_timings, write_rows
 import argparse
 import os
 import subprocess
@@ -24,7 +24,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).parent / "coreset_nb")
-TIMING = ["train_time_s", "epoch_time_s", "selection_time_s", "est_backbone_epoch_time_s", "versions"]
 
 
 def config(a, tmp, results, **grid):
@@ -66,9 +65,9 @@ def main(argv=None):
     dask = run(config(a, tmp, tmp / "dask"), ["--dask", "--workers", str(a.workers)])
     print(f"{a.workers}-worker LocalCluster: {dask:.1f} s", flush=True)
     r1, r2 = (pd.read_csv(tmp / n / "results.csv") for n in ("one-process", "dask"))
-    strip = lambda df: df.drop(columns=[c for c in TIMING if c in df]).reset_index(drop=True)  # noqa: E731
-    identical = len(r1) == len(r2) and strip(r1).equals(strip(r2))
-    differing = int((strip(r1).ne(strip(r2)) & ~(strip(r1).isna() & strip(r2).isna())).any(axis=1).sum()) if len(r1) == len(r2) else len(r1)
+    c1, c2 = without_timings(r1), without_timings(r2)
+    identical = len(r1) == len(r2) and c1.equals(c2)
+    differing = int((c1.ne(c2) & ~(c1.isna() & c2.isna())).any(axis=1).sum()) if len(r1) == len(r2) else len(r1)
     row = dict(data=Path(a.data).name, cells=len(r1), one_process_s=round(one, 1), dask_s=round(dask, 1), workers=a.workers,
                speedup=round(one / dask, 2), results_identical=identical, cells_differing=differing, cpu_count=os.cpu_count(),
                one_process_epoch_ms=round(1000 * r1.epoch_time_s.median(), 1), dask_epoch_ms=round(1000 * r2.epoch_time_s.median(), 1))

@@ -7,9 +7,10 @@ environment settings, read when a process starts) so that freed buffers stay in 
 
 The workload: `coreset_nb experiment` on the demo preset at its shipped settings, one seed, RS at 25% and the 100%
 rows, both models (4 cells), from an empty cache folder: the MobileNet features of the 2,400 images at 224 px are
-extracted in every run (their batches are the large buffers), the images decoded at 48 px. The two sides alternate, `--repeats` times each, one TensorFlow thread as in `make test`; reported: median wall, user and system
-seconds and minor page faults of the process, the ratios default / settings, and whether both sides wrote the same
-results (every column but the timings).
+extracted in every run (their batches are the large buffers), the images decoded at 48 px. The two sides alternate,
+`--repeats` times each, one TensorFlow thread as in `make test`; reported: median wall, user and system seconds and
+minor page faults of the process, the ratios default / settings, and whether both sides wrote the same results (every
+column but the timings). The settings are read from the Makefile, so the benchmark measures what `make` uses.
 
     .venv/bin/python benchmarks/bench_malloc_env.py              # ~10 min here
     .venv/bin/python benchmarks/bench_malloc_env.py --repeats 1
@@ -19,6 +20,7 @@ Writes benchmarks/results/malloc_env.csv (one row per side).
 import argparse
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -30,12 +32,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from _common import write_rows
+from _common import without_timings, write_rows
 
 ROOT = Path(__file__).resolve().parents[1]
-SETTINGS = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "268435456", "MALLOC_TOP_PAD_": "67108864"}
+SETTINGS = dict(re.findall(r"^export (MALLOC_\w+) \?= (\d+)$", (ROOT / "Makefile").read_text(), re.M))  # what `make` exports
 GRID = ["seeds=[0]", "fractions=[0.25]", "methods=[random]"]
-TIMINGS = ["train_time_s", "epoch_time_s", "selection_time_s", "est_backbone_epoch_time_s", "versions"]
 
 
 def run(results_dir, cache_dir, malloc: bool) -> dict:
@@ -54,8 +55,7 @@ def run(results_dir, cache_dir, malloc: bool) -> dict:
 
 
 def results_of(results_dir) -> pd.DataFrame:
-    df = pd.read_csv(Path(results_dir) / "results.csv")
-    return df.drop(columns=[c for c in TIMINGS if c in df]).sort_values("cell_id").reset_index(drop=True)
+    return without_timings(pd.read_csv(Path(results_dir) / "results.csv").sort_values("cell_id"))
 
 
 def main(argv=None):
@@ -63,14 +63,15 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "malloc_env.csv"))
     a = p.parse_args(argv)
+    if len(SETTINGS) != 3: sys.exit(f"expected the three MALLOC_*_ settings in {ROOT / 'Makefile'}, found {sorted(SETTINGS)}")
     work = Path(tempfile.mkdtemp(prefix="coreset_nb_bench_malloc_"))
     try:
         runs = {False: [], True: []}
         for r in range(a.repeats):
             for malloc in (False, True):
-                name = f"{'settings' if malloc else 'default'}-{r}"
-                runs[malloc].append(run(work / name, work / f"cache-{name}", malloc))  # an empty cache: features extracted
-                print(f"repeat {r + 1}/{a.repeats} {'settings' if malloc else 'default '}: "
+                side = "settings" if malloc else "default"
+                runs[malloc].append(run(work / f"{side}-{r}", work / f"cache-{side}-{r}", malloc))  # an empty cache: features extracted
+                print(f"repeat {r + 1}/{a.repeats} {side:8s}: "
                       + ", ".join(f"{k} {v:,.1f}" for k, v in runs[malloc][-1].items()), flush=True)
         same = all(results_of(work / f"settings-{r}").equals(results_of(work / f"default-{r}")) for r in range(a.repeats))
     finally:

@@ -46,9 +46,9 @@ def pytest_xdist_make_scheduler(config, log):
 
 def pytest_collection_modifyitems(config, items):
     # The longest units first (`make test` hands them out in this order, --no-loadscope-reorder): the product tests'
-    # reproduction with its other tests (~4 min here, `make test-slow`), the grids of test_experiment_resume (~35 s), then the notebooks
-    # (nbs/, up to 40 s each), then the tests one by one, so that the last units handed out are short and both workers
-    # finish together.
+    # reproduction with its other tests (~4 min here, `make test-slow`), the grids of test_experiment_resume (~35 s),
+    # then the notebooks (nbs/, up to 40 s each), then the tests one by one, so that the last units handed out are short
+    # and both workers finish together.
     first = ["tests/test_product.py", "tests/test_experiment_resume.py", "nbs/", "tests/test_hostile_inputs.py"]
     rank = lambda nodeid: next((i for i, p in enumerate(first) if nodeid.startswith(p)), len(first))
     items.sort(key=lambda item: rank(item.nodeid))
