@@ -60,6 +60,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def load_tool(name):
+    """`tools/<name>.py` (repository upkeep, not in the wheel) as a module, loaded once per process and registered under its
+    name: a tool that imports another (`make_readme` imports `make_tables`) finds the same module."""
+    if name not in sys.modules:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try: spec.loader.exec_module(module)
+        except BaseException: del sys.modules[name]; raise
+    return sys.modules[name]
+
+
 ASSETS = REPO / "coreset_nb" / "assets"
 DEMO_ZIP = ASSETS / "pbc_demo_300perclass_96px.zip"  # real PBC images shipped with the package
 DEMO_WEIGHTS = ASSETS / "mobilenet_2_5_224_tf_no_top.h5"  # real ImageNet weights shipped with the package

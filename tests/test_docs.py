@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import load_tool
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("CORESET_NB_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CORESET_NB_CHROMEDRIVER", "/usr/bin/chromedriver"))
@@ -27,14 +29,7 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 SCREENSHOTS = REPO / "_site_screenshots"
 
 
-def load_make_docs():
-    spec = importlib.util.spec_from_file_location("make_docs", REPO / "tools" / "make_docs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_docs = load_make_docs()
+make_docs = load_tool("make_docs")
 
 
 def test_nav_is_the_sidebar_order():

@@ -2,7 +2,6 @@
 notebooks show figures, each export is followed by a check whose output shows its result, export cells stay short, and
 the check that `make test` runs (nbval, `make test-nbs`) fails on a committed output that is no longer true, naming the
 notebook and the cell."""
-import importlib.util
 import json
 import os
 import re
@@ -15,15 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import load_tool
+
 REPO = Path(__file__).resolve().parents[1]
 NBS = REPO / "nbs"
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 rhythm, runner = load_tool("notebook_rhythm"), load_tool("run_notebooks")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import coreset_nb, demo_subset
+from tests.conftest import coreset_nb, demo_subset, load_tool
 from coreset_nb.experiments import CONFIGS_DIR
 
 OFFLINE = ["selection.weights=none", "models.transfer.weights=none", "seeds=[0]", "split.test_size=0.34"]
@@ -59,15 +59,11 @@ def test_paper_preset_reproduces_end_to_end_at_256px(tmp_path):
     assert (tmp_path / "out" / "figures" / "table1.md").exists()
 
 
-GPU_CHECK = Path(__file__).resolve().parents[1] / "tools" / "gpu_check.py"
 
 
 def gpu_check_module():
     "tools/gpu_check.py as a module (it is a script, not part of the package)."
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("gpu_check", GPU_CHECK)
-    module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
-    return module
+    return load_tool("gpu_check")
 
 
 def test_gpu_recipe_refuses_without_a_gpu(tmp_path, capsys):

@@ -10,19 +10,11 @@ import pandas as pd
 import pytest
 
 from coreset_nb.compare import compare
+from tests.conftest import load_tool
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_make_tables():
-    "tools/make_tables.py (repository upkeep, not in the wheel) as a module."
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("make_tables", ROOT / "tools" / "make_tables.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_tables = load_make_tables()
+make_tables = load_tool("make_tables")
 LOWNOISE, SUMMARY_MAX_CHARS, SUMMARY_MAX_LINES = make_tables.LOWNOISE, make_tables.SUMMARY_MAX_CHARS, make_tables.SUMMARY_MAX_LINES
 index_findings, leaderboards, recommendation = make_tables.index_findings, make_tables.leaderboards, make_tables.recommendation
 LOWNOISE_CSV = ROOT / "results" / LOWNOISE / "results.csv"

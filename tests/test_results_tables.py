@@ -1,7 +1,6 @@
 """The committed comparison tables, `results/README.md` and the README's summary are what `tools/make_tables.py` makes from
 the committed `results/pbc-cpu-selectors/results.csv` — never stale, never typed in by hand."""
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -10,15 +9,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+from tests.conftest import load_tool
 from tests.test_reporting import make_tables  # tools/make_tables.py as a module
 
 RESULTS = ROOT / "results" / "pbc-cpu-selectors" / "results.csv"
 
 
 @pytest.mark.skipif(not RESULTS.is_file(), reason="no committed selector results")
-def test_tables_and_readme_match_results():
-    run = subprocess.run([sys.executable, str(ROOT / "tools" / "make_tables.py"), "--check"], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
+def test_tables_and_readme_match_results(capsys):
+    "`make_tables.py --check` (what `make results-tables` would write equals what is committed), run in this process."
+    assert make_tables.main(["--check", "--root", str(ROOT)]) == 0, capsys.readouterr().err
 
 
 @pytest.mark.skipif(not RESULTS.is_file(), reason="no committed selector results")
@@ -120,10 +120,10 @@ def test_each_robustness_grid_is_in_the_leaderboard_with_its_verdict_and_flipped
         assert abs((random.n_flipped / random.n_coreset).mean() - cfg["corruption"]["label_noise"]) < 0.05
 
 
-def test_readme_holds_the_index_notebook():
+def test_readme_holds_the_index_notebook(capsys):
     "The README's one-page walk-through is `nbs/index.ipynb` (`make readme`): every shown cell, in order."
-    run = subprocess.run([sys.executable, str(ROOT / "tools" / "make_readme.py"), "--check"], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
+    make_readme = load_tool("make_readme")
+    assert make_readme.main(["--check"]) == 0, capsys.readouterr().err
 
 
 LOWNOISE = ROOT / "results" / "cnn-selectors-lownoise" / "results.csv"
