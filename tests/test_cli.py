@@ -108,7 +108,7 @@ def test_the_peers_selectors_are_selectable_by_name(method, tmp_path_factory):
     cache = tmp_path_factory.getbasetemp() / "peers-cache"  # shared: the features are extracted once
     out = tmp_path_factory.mktemp(method) / "c.csv"
     args = ["select", "--data", str(DEMO_ZIP), "--method", method, "--backbone", "mobilenet", "--weights", str(DEMO_WEIGHTS),
-            "--image-size", "64", "--pooling", "avg", "--count", "40", "--seed", "1", "--out", str(out), "--cache-dir", str(cache), "--quiet"]
+            "--image-size", "32", "--pooling", "avg", "--count", "40", "--seed", "1", "--out", str(out), "--cache-dir", str(cache), "--quiet"]
     assert main(args) == 0
     rows = read_rows(out)
     side = json.loads(out.with_suffix(".json").read_text())

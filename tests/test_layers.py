@@ -153,6 +153,20 @@ def undeclared_deferrals(library: Path = LIBRARY) -> list:
     return problems
 
 
+# What runs without TensorFlow (a 6 s import): selection from features, the comparison of results, the committed tables.
+NO_TENSORFLOW = ["coreset_nb.reduce", "coreset_nb.cluster", "coreset_nb.sample", "coreset_nb.compare", "tools/make_tables.py"]
+
+
+def test_what_needs_no_tensorflow_imports_none():
+    "One fresh interpreter imports each of `NO_TENSORFLOW` in turn (a tool: run as a module) and names the first that imports TensorFlow."
+    code = ("import importlib, runpy, sys\n"
+            "for name in sys.argv[1:]:\n"
+            "    runpy.run_path(name) if name.endswith('.py') else importlib.import_module(name)\n"
+            "    assert 'tensorflow' not in sys.modules, f'{name} imported tensorflow'\n")
+    run = subprocess.run([sys.executable, "-c", code, *NO_TENSORFLOW], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+
+
 def test_function_level_imports_only_defer_heavy_or_optional_dependencies():
     assert undeclared_deferrals() == []
     assert set(deferred_imports()) >= {"cli", "images", "experiments", "reproduce"}  # the check sees the library's deferrals

@@ -2,7 +2,6 @@
 wiring at a small image size and the whole `reproduce` at its real 256 px, both in `make test-slow`.
 Both use real PBC images (a few per class of the shipped sample) and `weights: none` (no ImageNet weights offline)."""
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest

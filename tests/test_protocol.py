@@ -4,10 +4,10 @@ import json
 
 import numpy as np
 import pytest
-import yaml
 from coreset_nb.images import colour_squares
 
-from coreset_nb.experiments import load_config, run_experiment
+from coreset_nb.data import load_dataset
+from coreset_nb.experiments import cell_id, grid_cells, load_config, run_experiment
 
 
 def _config(tmp_path, **model):
@@ -38,8 +38,10 @@ def test_a_cell_with_a_step_budget(tmp_path):
     again = run_experiment({**_config(tmp_path, steps=7, lr_schedule="cosine", augment=True), "results_dir": str(tmp_path / "again")},
                            progress=False)
     assert again.test_accuracy.iloc[0] == row.test_accuracy and again.train_loss.iloc[0] == row.train_loss  # seeded: it repeats
-    paper = run_experiment({**_config(tmp_path), "results_dir": str(tmp_path / "paper")}, progress=False)
-    assert paper.cell_id.iloc[0] != row.cell_id  # the protocol is part of the cell's settings
+    key = load_dataset(tmp_path / "imgs", progress=False).content_key()
+    steps, paper = (load_config(_config(tmp_path, **m)) for m in (dict(steps=7, lr_schedule="cosine", augment=True), {}))
+    cell = grid_cells(steps)[0]
+    assert row.cell_id == cell_id(steps, cell, key) != cell_id(paper, cell, key)  # the protocol is part of the cell's settings
     assert json.loads(row.class_counts) == [8, 8]
 
 
