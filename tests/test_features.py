@@ -55,3 +55,18 @@ def test_a_cache_hit_imports_no_tensorflow(tmp_path):
             f"f = extract_features(ds, 'mobilenet', {str(DEMO_WEIGHTS)!r}, image_size=32, pooling='avg', cache_dir={str(tmp_path)!r}, progress=False); "
             "assert f.cache_hit and f.X.shape == (8, 256), f; assert 'tensorflow' not in sys.modules, 'tensorflow imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_demo_features_the_notebooks_read():
+    """The shipped sample's MobileNet features at 224 px, as `index`, most notebooks and `make reproduce` read them from the
+    user cache: one row of 256 finite values per image, distinct images apart, read back exactly. `make test` hands this
+    test out first (tests/conftest.py): on an empty cache one process extracts them (35 s here) while the other runs
+    work that does not need them, instead of two notebooks extracting them at once."""
+    from coreset_nb.features import extract_features
+    from tests.conftest import DEMO_ZIP
+    ds = load_dataset(DEMO_ZIP, progress=False)
+    demo = lambda: extract_features(ds, "mobilenet", DEMO_WEIGHTS, image_size=224, pooling="avg", alpha=0.25, progress=False)
+    features, again = demo(), demo()
+    assert features.X.shape == (2400, 256) and features.X.dtype == np.float32 and np.isfinite(features.X).all()
+    assert len(np.unique(features.X.round(4), axis=0)) == 2400
+    assert again.cache_hit and np.array_equal(again.X, features.X)
