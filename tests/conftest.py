@@ -48,9 +48,9 @@ def pytest_collection_modifyitems(config, items):
     # The longest units first (`make test` hands them out in this order, --no-loadscope-reorder): the product tests'
     # reproduction with its other tests (~4 min here, `make test-slow`), the grids of test_experiment_resume (~35 s),
     # the demo's features (on an empty user cache one worker extracts them while the other runs the grids and the first
-    # notebooks, which need none), then the notebooks (nbs/, up to 40 s each), then the files with tests of 5-20 s (a CNN trained, processes started,
-    # the committed tables remade, shared-fixture files run whole), then the rest one by one: the last units handed out
-    # are short and both workers finish together.
+    # notebooks, which need none), the notebooks (nbs/, up to 40 s each), the files with tests of 5-20 s (a CNN trained,
+    # processes started, the committed tables remade, shared-fixture files run whole), then the rest one by one: the
+    # last units handed out are short and both workers finish together.
     first = ["tests/test_product.py", "tests/test_experiment_resume.py",
              "tests/test_features.py::test_the_demo_features_the_notebooks_read", "nbs/", "tests/test_hostile_inputs.py",
              "tests/test_demo_cnn.py", "tests/test_train_equivalence.py", "tests/test_scalable_cluster.py",

@@ -58,16 +58,9 @@ def test_paper_preset_reproduces_end_to_end_at_256px(tmp_path):
     assert (tmp_path / "out" / "figures" / "table1.md").exists()
 
 
-
-
-def gpu_check_module():
-    "tools/gpu_check.py as a module (it is a script, not part of the package)."
-    return load_tool("gpu_check")
-
-
 def test_gpu_recipe_refuses_without_a_gpu(tmp_path, capsys):
     "No machine here has a GPU with TensorFlow: the recipe must say so in one line and run nothing."
-    gpu_check = gpu_check_module()
+    gpu_check = load_tool("gpu_check")  # a script of tools/, not part of the package
     if gpu_check.gpu_devices(): pytest.skip("this machine has a GPU: the recipe would run")
     assert gpu_check.main(["--out", str(tmp_path / "out")]) == 2 and not (tmp_path / "out").exists()
     lines = [l for l in capsys.readouterr().err.splitlines() if l.startswith("gpu_check:")]
@@ -75,6 +68,6 @@ def test_gpu_recipe_refuses_without_a_gpu(tmp_path, capsys):
 
 
 def test_gpu_recipe_reads_the_stage_times_of_a_report(tmp_path):
-    gpu_check = gpu_check_module()
+    gpu_check = load_tool("gpu_check")  # a script of tools/, not part of the package
     (tmp_path / "report.md").write_text("# x\n\n- wall time: experiments 311 s, selection 0 s, figures 23 s, total 335 s\n")
     assert gpu_check.stage_seconds(tmp_path / "report.md") == dict(experiments=311.0, selection=0.0, figures=23.0, total=335.0)

@@ -10,7 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from tests.conftest import load_tool
-from tests.test_reporting import make_tables  # tools/make_tables.py as a module
+
+make_tables = load_tool("make_tables")
 
 RESULTS = ROOT / "results" / "pbc-cpu-selectors" / "results.csv"
 
