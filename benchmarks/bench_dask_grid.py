@@ -10,7 +10,8 @@ seed's clustering) are filled before either run and both read them, so the ratio
 
 Writes benchmarks/results/dask_grid.csv (one row).
 """
-from _common import without_timings, write_rows
+from _common import write_rows
+from coreset_nb.experiments import without_timings
 import argparse
 import os
 import subprocess

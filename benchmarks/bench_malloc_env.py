@@ -32,7 +32,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from _common import without_timings, write_rows
+from _common import write_rows
+from coreset_nb.experiments import without_timings
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = dict(re.findall(r"^export (MALLOC_\w+) \?= (\d+)$", (ROOT / "Makefile").read_text(), re.M))  # what `make` exports

@@ -29,12 +29,13 @@ from .corruption import corrupt_pool
 # functions that extract or train, so that loading a config, listing cells and reading results stay fast.
 
 # %% auto 0
-__all__ = ['DEFAULT_CONFIG', 'CONFIGS_DIR', 'OPTIONAL_MODEL_SETTINGS', 'CONFIG_CONSTRAINTS', 'GRID_KEYS', 'CELL_FIELDS',
-           'expand_grid', 'set_setting', 'read_config_file', 'check_config', 'load_config', 'Cell', 'grid_identity',
-           'model_grid', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images', 'backbone_seconds_per_image',
-           'seed_clustering', 'training_pool', 'cell_epochs', 'tf_threads', 'fit_model', 'run_cell', 'corrupted_pool',
-           'prepare_inputs', 'array_inputs', 'cell_problem', 'set_aside_damaged', 'collect_results', 'write_results',
-           'run_and_save_cell', 'write_grid', 'read_grid', 'run_experiment', 'summarize']
+__all__ = ['DEFAULT_CONFIG', 'CONFIGS_DIR', 'OPTIONAL_MODEL_SETTINGS', 'CONFIG_CONSTRAINTS', 'GRID_KEYS', 'TIMING_COLUMNS',
+           'CELL_FIELDS', 'expand_grid', 'set_setting', 'read_config_file', 'check_config', 'load_config', 'Cell',
+           'grid_identity', 'model_grid', 'grid_cells', 'cell_settings_hash', 'cell_id', 'cached_images',
+           'backbone_seconds_per_image', 'seed_clustering', 'training_pool', 'cell_epochs', 'tf_threads', 'fit_model',
+           'without_timings', 'run_cell', 'corrupted_pool', 'prepare_inputs', 'array_inputs', 'cell_problem',
+           'set_aside_damaged', 'collect_results', 'write_results', 'run_and_save_cell', 'write_grid', 'read_grid',
+           'run_experiment', 'summarize']
 
 # %% ../nbs/07_experiments.ipynb
 DEFAULT_CONFIG = dict(
@@ -444,6 +445,13 @@ def _cell_row(cell: Cell, m: dict, inputs: dict, chosen: np.ndarray, res, metric
     if needs_clustering(cell.method):  # its own K
         row["k_per_class"] = json.dumps({ds.class_names[c]: int(k) for c, k in clusterings[cell.seed].k_.items()})
     return row
+
+# %% ../nbs/07_experiments.ipynb
+TIMING_COLUMNS = ["train_time_s", "epoch_time_s", "selection_time_s", "est_backbone_epoch_time_s", "versions"]  # differ from run to run
+
+def without_timings(df: pd.DataFrame) -> pd.DataFrame:
+    "A results table without `TIMING_COLUMNS`, index reset: what two runs of the same grid must share."
+    return df.drop(columns=[c for c in TIMING_COLUMNS if c in df]).reset_index(drop=True)
 
 # %% ../nbs/07_experiments.ipynb
 def run_cell(cell: Cell, inputs: dict, cfg: dict, clusterings: dict, verbose: int=0) -> dict:

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from coreset_nb.experiments import without_timings
 from coreset_nb.images import colour_squares
 from tests.conftest import CLI, coreset_nb
-TIMING = ["train_time_s", "epoch_time_s", "selection_time_s", "est_backbone_epoch_time_s", "versions"]
 
 
 def make_images(root, n_per_class=24):
@@ -45,10 +45,6 @@ def run_here(config):
     "The same command in this test process (tests/conftest.py `coreset_nb`): where no process is killed, none is started."
     from coreset_nb.dask_grid import ONE_THREAD_ENV
     return coreset_nb("experiment", "--config", config, env=ONE_THREAD_ENV)
-
-
-def comparable(df):
-    return df.drop(columns=[c for c in TIMING if c in df]).reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +83,7 @@ def test_sigkill_then_resume_equals_uninterrupted(grid):
     assert len(killed) == 8 and killed.cell_id.is_unique
     assert sorted(p.stem for p in cells.glob("*.json")) == sorted(killed.cell_id)  # a leftover temp file is no cell
     assert not list(cells.glob("*.claim"))  # the dead process's claim was taken over
-    pd.testing.assert_frame_equal(comparable(killed), comparable(reference), check_exact=False, rtol=1e-6, atol=1e-6)
+    pd.testing.assert_frame_equal(without_timings(killed), without_timings(reference), check_exact=False, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.slow  # `make test-slow`, beside the same grid with a worker killed (next test)
@@ -102,7 +98,7 @@ def test_a_local_dask_cluster_runs_the_same_cells_as_one_process(grid):
 
 def assert_same_cells(done, reference):
     "The same cells with the same numbers as the one-process run: everything but the timings."
-    pd.testing.assert_frame_equal(comparable(done.drop(columns="tf_threads")), comparable(reference.drop(columns="tf_threads")),
+    pd.testing.assert_frame_equal(without_timings(done.drop(columns="tf_threads")), without_timings(reference.drop(columns="tf_threads")),
                                   check_exact=False, rtol=1e-6, atol=1e-6)
     assert set(done.tf_threads) == set(reference.tf_threads) == {1}
 
@@ -147,7 +143,7 @@ def test_two_processes_share_one_grid(grid):
     shared = pd.read_csv(tmp_path / "shared" / "results.csv")
     assert len(shared) == 8 and shared.cell_id.is_unique  # the last results.csv written sees every cell
     assert not list((tmp_path / "shared" / "cells").glob("*.claim"))
-    pd.testing.assert_frame_equal(comparable(shared), comparable(reference), check_exact=False, rtol=1e-6, atol=1e-6)
+    pd.testing.assert_frame_equal(without_timings(shared), without_timings(reference), check_exact=False, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.slow  # the shards are checked inline in 01_features (`make test`)
@@ -187,4 +183,4 @@ def test_damaged_cell_files_are_named_set_aside_and_recomputed(grid):
     assert all((p.parent / f"{p.name}.damaged").exists() and p.exists() for p in (truncated, emptied, garbage))
     again = pd.read_csv(damaged / "results.csv")
     assert list(again.dtypes) == list(reference.dtypes)
-    pd.testing.assert_frame_equal(comparable(again), comparable(reference))
+    pd.testing.assert_frame_equal(without_timings(again), without_timings(reference))
